@@ -1,0 +1,325 @@
+//! scale-on-latency: a latency alarm fires, the variant's MinCapacity goes up by a step; the
+//! alarm clears, what this function raised is given back.
+//!
+//! The handler parses the event into the shared [`Alarm`] model, resolves which endpoint
+//! variants it is about, checks every guardrail before the first write, and lets the shared
+//! capacity core decide and apply. It returns a JSON summary per variant.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use remediation::alarm::{Alarm, AlarmState};
+use remediation::audit::{Notifier, Outcome};
+use remediation::capacity::CapacityClient;
+use remediation::config::{CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
+use remediation::holds::{self, Action, StepRaise};
+use remediation::Error;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The binary's name, used in logs and audit messages.
+pub const FUNCTION: &str = "scale-on-latency";
+/// Alarm tags naming the target when the alarm has no `EndpointName` dimension (composite
+/// alarms, math over a search expression).
+pub const ENDPOINT_TAG: &str = "EndpointName";
+pub const VARIANT_TAG: &str = "VariantName";
+
+/// Configuration, read and validated once at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub scale: ScaleConfig,
+}
+
+impl Config {
+    pub fn from_lookup(env: Lookup<'_>) -> Result<Self, Error> {
+        Ok(Config {
+            common: CommonConfig::from_lookup(env)?,
+            scale: ScaleConfig::from_lookup(env)?,
+        })
+    }
+}
+
+/// The clients and configuration one Lambda instance keeps between invocations.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub capacity: CapacityClient,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub notifier: Notifier,
+}
+
+/// What the handler returns: one entry per alarm in the event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub function: &'static str,
+    pub dry_run: bool,
+    pub alarms: Vec<AlarmSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmSummary {
+    pub alarm: String,
+    pub state: AlarmState,
+    pub results: Vec<Outcome>,
+}
+
+/// An endpoint, and the variant when the alarm names one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Target {
+    endpoint: String,
+    variant: Option<String>,
+}
+
+impl App {
+    pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+        App {
+            capacity: CapacityClient::new(sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
+            config,
+        }
+    }
+
+    /// Handle one invocation at time `now`.
+    pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
+        let alarms = Alarm::parse(event).inspect_err(|err| {
+            tracing::error!(function = FUNCTION, error = %err, "rejected event");
+        })?;
+        let mut summary = Summary {
+            function: FUNCTION,
+            dry_run: self.config.common.dry_run,
+            alarms: Vec::with_capacity(alarms.len()),
+        };
+        for alarm in alarms {
+            let results = self.handle_alarm(&alarm, now).await?;
+            summary.alarms.push(AlarmSummary {
+                alarm: alarm.name,
+                state: alarm.state,
+                results,
+            });
+        }
+        Ok(summary)
+    }
+
+    async fn handle_alarm(&self, alarm: &Alarm, now: DateTime<Utc>) -> Result<Vec<Outcome>, Error> {
+        tracing::info!(
+            function = FUNCTION,
+            alarm = %alarm.name,
+            state = %alarm.state,
+            source = ?alarm.source,
+            kind = ?alarm.kind,
+            "alarm"
+        );
+        if alarm.state == AlarmState::InsufficientData {
+            tracing::info!(alarm = %alarm.name, "INSUFFICIENT_DATA: no change");
+            return Ok(Vec::new());
+        }
+        let targets = self.targets(alarm).await?;
+        // Every guardrail that needs no AWS read is checked for every target before any write.
+        for target in &targets {
+            if let Err(err) = self.config.common.allowlist.check(&target.endpoint) {
+                let outcome =
+                    Outcome::refused(&target.endpoint, target.variant.as_deref(), err.to_string());
+                self.report(&outcome, alarm, None).await?;
+                return Err(err);
+            }
+        }
+        let mut results = Vec::new();
+        for target in &targets {
+            results.extend(self.act(alarm, target, now).await?);
+        }
+        Ok(results)
+    }
+
+    /// The endpoints and variants an alarm is about: its `EndpointName`/`VariantName`
+    /// dimensions, or, when it has none, the same keys among the alarm's tags.
+    async fn targets(&self, alarm: &Alarm) -> Result<Vec<Target>, Error> {
+        let mut targets = BTreeSet::new();
+        for metric in &alarm.metrics {
+            if let Some(endpoint) = metric.dimensions.get(ENDPOINT_TAG) {
+                targets.insert(Target {
+                    endpoint: endpoint.clone(),
+                    variant: metric.dimensions.get(VARIANT_TAG).cloned(),
+                });
+            }
+        }
+        if targets.is_empty() {
+            let tags = self.alarm_tags(alarm).await?;
+            match tags.get(ENDPOINT_TAG) {
+                Some(endpoint) => {
+                    targets.insert(Target {
+                        endpoint: endpoint.clone(),
+                        variant: tags.get(VARIANT_TAG).cloned(),
+                    });
+                }
+                None => {
+                    return Err(Error::InvalidEvent(format!(
+                        "alarm {}: no {ENDPOINT_TAG} dimension and no {ENDPOINT_TAG} tag on the \
+                         alarm; tag the alarm with {ENDPOINT_TAG} (and optionally {VARIANT_TAG})",
+                        alarm.name
+                    )))
+                }
+            }
+        }
+        // A whole-endpoint target covers every variant target of the same endpoint.
+        let whole: BTreeSet<String> = targets
+            .iter()
+            .filter(|t| t.variant.is_none())
+            .map(|t| t.endpoint.clone())
+            .collect();
+        targets.retain(|t| t.variant.is_none() || !whole.contains(&t.endpoint));
+        if let Some(bad) = targets.iter().find(|t| !valid_name(&t.endpoint)) {
+            return Err(Error::InvalidEvent(format!(
+                "{ENDPOINT_TAG} {:?} is not a SageMaker endpoint name",
+                bad.endpoint
+            )));
+        }
+        Ok(targets.into_iter().collect())
+    }
+
+    async fn alarm_tags(
+        &self,
+        alarm: &Alarm,
+    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        let arn = alarm.arn.as_deref().ok_or_else(|| {
+            Error::InvalidEvent(format!(
+                "alarm {}: no {ENDPOINT_TAG} dimension and no alarm ARN to read its tags from",
+                alarm.name
+            ))
+        })?;
+        let out = self
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|err| Error::aws("ListTagsForResource", err))?;
+        Ok(out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect())
+    }
+
+    /// Decide and apply for one endpoint's variants.
+    async fn act(
+        &self,
+        alarm: &Alarm,
+        target: &Target,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outcome>, Error> {
+        let endpoint = self.capacity.endpoint(&target.endpoint).await?;
+        endpoint.require_in_service()?;
+        let variants = endpoint.select_variants(target.variant.as_deref())?;
+        let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
+        let scale = &self.config.scale;
+        let trigger = alarm.transition_id();
+        let mut outcomes = Vec::with_capacity(variants.len());
+        for variant in variants {
+            let Some(&current) = capacities.get(&variant.name) else {
+                let outcome = Outcome::refused(
+                    &endpoint.name,
+                    Some(&variant.name),
+                    format!(
+                        "no scalable target: register {} ({:?}) with Application Auto Scaling first",
+                        variant.resource_id(&endpoint.name),
+                        variant.dimension().as_str()
+                    ),
+                );
+                self.report(&outcome, alarm, None).await?;
+                outcomes.push(outcome);
+                continue;
+            };
+            let holds = endpoint.holds(&variant.name);
+            let reason = holds::alarm_reason(&variant.name, &alarm.name);
+            let plan = match alarm.state {
+                AlarmState::Alarm => holds::plan_step_raise(
+                    &StepRaise {
+                        variant: &variant.name,
+                        reason: &reason,
+                        step: scale.step,
+                        ceiling: scale.ceiling,
+                        cooldown: scale.cooldown,
+                        hold_for: scale.hold,
+                        trigger: trigger.as_deref(),
+                        now,
+                    },
+                    current,
+                    &holds,
+                ),
+                _ => holds::plan_release(&variant.name, Some(&reason), current, &holds, now),
+            };
+            if plan.writes_anything() && !self.config.common.dry_run {
+                self.capacity
+                    .apply(&endpoint, variant, current, &plan)
+                    .await?;
+            }
+            let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
+            let hold_line = (plan.action == Action::Raised).then(|| {
+                let until = now
+                    + chrono::Duration::from_std(scale.hold).unwrap_or(chrono::Duration::zero());
+                format!(
+                    "until the alarm returns to OK, at the latest {} ({SCALE_HOLD_SECONDS}={})",
+                    until.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    scale.hold.as_secs()
+                )
+            });
+            self.report(&outcome, alarm, hold_line).await?;
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Log every outcome; publish actions and refusals (a duplicate or a no-op is only logged).
+    async fn report(
+        &self,
+        outcome: &Outcome,
+        alarm: &Alarm,
+        hold: Option<String>,
+    ) -> Result<(), Error> {
+        let dry_run = self.config.common.dry_run;
+        outcome.log(FUNCTION, dry_run);
+        if outcome.action == Action::Unchanged {
+            return Ok(());
+        }
+        let mut context = vec![(
+            "Alarm",
+            format!(
+                "{} is {}{} ({:?}, delivered via {:?})",
+                alarm.name,
+                alarm.state,
+                alarm
+                    .time
+                    .map(|t| format!(" since {}", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+                    .unwrap_or_default(),
+                alarm.kind,
+                alarm.source
+            ),
+        )];
+        if let Some(reason) = &alarm.reason {
+            context.push(("Alarm reason", reason.chars().take(400).collect()));
+        }
+        if let Some(hold) = hold {
+            context.push(("Hold", hold));
+        }
+        let dedup = alarm.transition_id().map(|id| {
+            format!(
+                "{}:{}:{}:{id}",
+                alarm.name,
+                outcome.endpoint,
+                outcome.variant.as_deref().unwrap_or("*")
+            )
+        });
+        let notice = outcome.notice(FUNCTION, dry_run, &context, dedup);
+        self.notifier.publish(&notice).await
+    }
+}
+
+/// SageMaker endpoint names: letters, digits and hyphens, at most 63 characters.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-')
+}

@@ -1,0 +1,741 @@
+//! One alarm model for every way a CloudWatch alarm reaches Lambda.
+//!
+//! CloudWatch delivers a state change in three shapes:
+//! - the EventBridge "CloudWatch Alarm State Change" event (`detail`, dimensions as a map),
+//! - an SNS notification (`Records[].Sns.Message` is a JSON string, PascalCase keys,
+//!   `Trigger.Dimensions` is an array of `{name, value}`),
+//! - the direct Lambda alarm action (`alarmData`, the same layout as the EventBridge detail).
+//!
+//! All three become one [`Alarm`]. The wire types below are deliberately tolerant: metric-math
+//! alarms (metrics without `metricStat`), composite alarms (no metrics at all), periods above
+//! 65535 s and `null` descriptions all parse. What is required is only what a decision needs:
+//! the alarm name and its new state.
+
+use std::collections::BTreeMap;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// The detail-type of the EventBridge event CloudWatch sends on an alarm state change.
+pub const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
+
+/// The state an alarm moved into (or came from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+impl std::fmt::Display for AlarmState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the alarm reached the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmSource {
+    EventBridge,
+    Sns,
+    LambdaAction,
+}
+
+/// What the alarm evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmKind {
+    /// One metric, one statistic.
+    Metric,
+    /// A metric-math expression over one or more metrics.
+    MetricMath,
+    /// A composite alarm: a rule over other alarms, no metrics of its own.
+    Composite,
+}
+
+/// One metric an alarm reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricRef {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub dimensions: BTreeMap<String, String>,
+    /// Seconds; daily alarms use 86400, beyond the 16-bit range some parsers assume.
+    pub period: Option<u64>,
+}
+
+/// An alarm state change, whichever way it was delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: Option<String>,
+    pub source: AlarmSource,
+    pub kind: AlarmKind,
+    pub state: AlarmState,
+    pub previous_state: Option<AlarmState>,
+    pub reason: Option<String>,
+    /// When the alarm entered `state`.
+    pub time: Option<DateTime<Utc>>,
+    pub description: Option<String>,
+    /// The metrics the alarm reads (empty for composite alarms).
+    pub metrics: Vec<MetricRef>,
+    /// The alarm's own tags. Events do not carry them; a caller that needs them (composite
+    /// alarms) fills them in from CloudWatch.
+    pub tags: BTreeMap<String, String>,
+    /// The delivery's own id (EventBridge `id`, SNS `MessageId`), when there is one.
+    pub delivery_id: Option<String>,
+}
+
+impl Alarm {
+    /// Parse any of the three alarm shapes. An SNS batch may carry several notifications.
+    pub fn parse(event: Value) -> Result<Vec<Alarm>, Error> {
+        let Value::Object(object) = &event else {
+            return Err(Error::InvalidEvent(format!(
+                "expected a JSON object, got {}",
+                json_kind(&event)
+            )));
+        };
+        if object.contains_key("Records") {
+            parse_sns(event)
+        } else if object.contains_key("alarmData") {
+            parse_lambda_action(event).map(|alarm| vec![alarm])
+        } else if let Some(detail_type) = object.get("detail-type") {
+            if detail_type.as_str() != Some(ALARM_DETAIL_TYPE) {
+                return Err(Error::InvalidEvent(format!(
+                    "detail-type is {detail_type}, expected \"{ALARM_DETAIL_TYPE}\""
+                )));
+            }
+            parse_eventbridge(event).map(|alarm| vec![alarm])
+        } else {
+            Err(Error::InvalidEvent(
+                "not a CloudWatch alarm: expected `detail-type` (EventBridge), `Records` (SNS) \
+                 or `alarmData` (Lambda alarm action)"
+                    .to_owned(),
+            ))
+        }
+    }
+
+    /// The first metric's namespace.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metrics.iter().find_map(|m| m.namespace.as_deref())
+    }
+
+    /// The first metric's name.
+    pub fn metric_name(&self) -> Option<&str> {
+        self.metrics.iter().find_map(|m| m.name.as_deref())
+    }
+
+    /// Every dimension of every metric the alarm reads, in metric order.
+    pub fn dimensions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metrics
+            .iter()
+            .flat_map(|m| m.dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// A stable identity for this state transition, the same on every delivery and retry of it:
+    /// alarm name, new state and the time it entered that state.
+    pub fn transition_id(&self) -> Option<String> {
+        match (&self.time, &self.delivery_id) {
+            (Some(time), _) => Some(format!(
+                "{}@{}",
+                self.state,
+                time.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            )),
+            (None, Some(id)) => Some(id.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Deserialize with the path of the failing field in the message (`detail.state.value: ...`).
+fn from_value<T: DeserializeOwned>(value: Value, root: &str) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = match (root.is_empty(), path.as_str()) {
+            (_, ".") => root.to_owned(),
+            (true, _) => path,
+            (false, _) => format!("{root}.{path}"),
+        };
+        let field = if field.is_empty() { "event" } else { &field };
+        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
+    })
+}
+
+// ---- EventBridge and Lambda alarm action (camelCase) ----
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmDetail {
+    alarm_name: String,
+    state: StateDetail,
+    #[serde(default)]
+    previous_state: Option<PreviousStateDetail>,
+    #[serde(default)]
+    configuration: Option<ConfigurationDetail>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateDetail {
+    value: AlarmState,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+}
+
+/// The previous state is informational: an unknown or missing value must not reject the event.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PreviousStateDetail {
+    #[serde(default)]
+    value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigurationDetail {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    metrics: Option<Vec<MetricQueryDetail>>,
+    #[serde(default)]
+    alarm_rule: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricQueryDetail {
+    #[serde(default)]
+    metric_stat: Option<MetricStatDetail>,
+    #[serde(default)]
+    expression: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricStatDetail {
+    metric: MetricDetail,
+    #[serde(default)]
+    period: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricDetail {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    dimensions: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LambdaAlarmAction {
+    #[serde(default)]
+    alarm_arn: Option<String>,
+    alarm_data: AlarmDetail,
+}
+
+fn parse_eventbridge(event: Value) -> Result<Alarm, Error> {
+    let event: EventBridgeEvent<AlarmDetail> = from_value(event, "")?;
+    let arn = event.resources.and_then(|r| r.into_iter().next());
+    from_detail(
+        event.detail,
+        arn,
+        event.id,
+        AlarmSource::EventBridge,
+        "detail",
+    )
+}
+
+fn parse_lambda_action(event: Value) -> Result<Alarm, Error> {
+    let action: LambdaAlarmAction = from_value(event, "")?;
+    from_detail(
+        action.alarm_data,
+        action.alarm_arn,
+        None,
+        AlarmSource::LambdaAction,
+        "alarmData",
+    )
+}
+
+fn from_detail(
+    detail: AlarmDetail,
+    arn: Option<String>,
+    delivery_id: Option<String>,
+    source: AlarmSource,
+    root: &str,
+) -> Result<Alarm, Error> {
+    let configuration = detail.configuration.unwrap_or_default();
+    let queries = configuration.metrics.unwrap_or_default();
+    let kind = if configuration.alarm_rule.is_some() || queries.is_empty() {
+        AlarmKind::Composite
+    } else if queries.len() > 1 || queries.iter().any(|q| q.expression.is_some()) {
+        AlarmKind::MetricMath
+    } else {
+        AlarmKind::Metric
+    };
+    let metrics = queries
+        .into_iter()
+        .filter_map(|q| q.metric_stat)
+        .map(|stat| MetricRef {
+            namespace: stat.metric.namespace,
+            name: stat.metric.name,
+            dimensions: stat.metric.dimensions.unwrap_or_default(),
+            period: stat.period,
+        })
+        .collect();
+    Ok(Alarm {
+        name: non_empty(detail.alarm_name, &format!("{root}.alarmName"))?,
+        arn,
+        source,
+        kind,
+        state: detail.state.value,
+        previous_state: detail
+            .previous_state
+            .and_then(|p| p.value)
+            .and_then(|v| parse_state_lenient(&v)),
+        reason: detail.state.reason,
+        time: parse_time(detail.state.timestamp, &format!("{root}.state.timestamp"))?,
+        description: configuration.description,
+        metrics,
+        tags: BTreeMap::new(),
+        delivery_id,
+    })
+}
+
+// ---- SNS (PascalCase message inside a JSON string) ----
+
+#[derive(Debug, Deserialize)]
+struct SnsBatch {
+    #[serde(rename = "Records")]
+    records: Vec<SnsRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SnsRecord {
+    #[serde(rename = "Sns")]
+    sns: SnsEnvelope,
+}
+
+#[derive(Debug, Deserialize)]
+struct SnsEnvelope {
+    #[serde(rename = "Message")]
+    message: String,
+    #[serde(rename = "MessageId", default)]
+    message_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsAlarmMessage {
+    alarm_name: String,
+    #[serde(default)]
+    alarm_arn: Option<String>,
+    #[serde(default)]
+    alarm_description: Option<String>,
+    new_state_value: AlarmState,
+    #[serde(default)]
+    old_state_value: Option<String>,
+    #[serde(default)]
+    new_state_reason: Option<String>,
+    #[serde(default)]
+    state_change_time: Option<String>,
+    #[serde(default)]
+    alarm_rule: Option<String>,
+    #[serde(default)]
+    trigger: Option<SnsTrigger>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsTrigger {
+    #[serde(default)]
+    metric_name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    dimensions: Option<Vec<SnsDimension>>,
+    #[serde(default)]
+    period: Option<u64>,
+    #[serde(default)]
+    metrics: Option<Vec<SnsMetricQuery>>,
+}
+
+/// SNS alarm notifications spell dimension keys in lower case.
+#[derive(Debug, Deserialize)]
+struct SnsDimension {
+    name: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsMetricQuery {
+    #[serde(default)]
+    metric_stat: Option<SnsMetricStat>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsMetricStat {
+    metric: SnsMetric,
+    #[serde(default)]
+    period: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsMetric {
+    #[serde(default)]
+    metric_name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    dimensions: Option<Vec<SnsDimension>>,
+}
+
+fn dimension_map(dimensions: Option<Vec<SnsDimension>>) -> BTreeMap<String, String> {
+    dimensions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.name, d.value))
+        .collect()
+}
+
+fn parse_sns(event: Value) -> Result<Vec<Alarm>, Error> {
+    let batch: SnsBatch = from_value(event, "")?;
+    if batch.records.is_empty() {
+        return Err(Error::InvalidEvent(
+            "Records: empty, no SNS record to read".to_owned(),
+        ));
+    }
+    batch
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let root = format!("Records[{i}].Sns.Message");
+            let message: Value = serde_json::from_str(&record.sns.message).map_err(|err| {
+                Error::InvalidEvent(format!("{root}: not a JSON alarm notification ({err})"))
+            })?;
+            let message: SnsAlarmMessage = from_value(message, &root)?;
+            from_sns_message(message, record.sns.message_id, &root)
+        })
+        .collect()
+}
+
+fn from_sns_message(
+    message: SnsAlarmMessage,
+    delivery_id: Option<String>,
+    root: &str,
+) -> Result<Alarm, Error> {
+    let (kind, metrics) = match message.trigger {
+        None => (AlarmKind::Composite, Vec::new()),
+        Some(_) if message.alarm_rule.is_some() => (AlarmKind::Composite, Vec::new()),
+        Some(trigger) => match trigger.metrics {
+            Some(queries) if !queries.is_empty() => {
+                let metrics = queries
+                    .into_iter()
+                    .filter_map(|q| q.metric_stat)
+                    .map(|stat| MetricRef {
+                        namespace: stat.metric.namespace,
+                        name: stat.metric.metric_name,
+                        dimensions: dimension_map(stat.metric.dimensions),
+                        period: stat.period,
+                    })
+                    .collect();
+                (AlarmKind::MetricMath, metrics)
+            }
+            _ => (
+                AlarmKind::Metric,
+                vec![MetricRef {
+                    namespace: trigger.namespace,
+                    name: trigger.metric_name,
+                    dimensions: dimension_map(trigger.dimensions),
+                    period: trigger.period,
+                }],
+            ),
+        },
+    };
+    Ok(Alarm {
+        name: non_empty(message.alarm_name, &format!("{root}.AlarmName"))?,
+        arn: message.alarm_arn,
+        source: AlarmSource::Sns,
+        kind,
+        state: message.new_state_value,
+        previous_state: message
+            .old_state_value
+            .as_deref()
+            .and_then(parse_state_lenient),
+        reason: message.new_state_reason,
+        time: parse_time(
+            message.state_change_time,
+            &format!("{root}.StateChangeTime"),
+        )?,
+        description: message.alarm_description,
+        metrics,
+        tags: BTreeMap::new(),
+        delivery_id,
+    })
+}
+
+// ---- shared helpers ----
+
+fn non_empty(value: String, field: &str) -> Result<String, Error> {
+    if value.trim().is_empty() {
+        Err(Error::InvalidEvent(format!("{field}: must not be empty")))
+    } else {
+        Ok(value)
+    }
+}
+
+fn parse_state_lenient(value: &str) -> Option<AlarmState> {
+    match value {
+        "OK" => Some(AlarmState::Ok),
+        "ALARM" => Some(AlarmState::Alarm),
+        "INSUFFICIENT_DATA" => Some(AlarmState::InsufficientData),
+        _ => None,
+    }
+}
+
+/// CloudWatch writes `2024-05-01T12:00:00.123+0000`; EventBridge and hand-written events often
+/// use RFC 3339 (`...Z`). Both are accepted; `null` is no time.
+pub fn parse_time(value: Option<String>, field: &str) -> Result<Option<DateTime<Utc>>, Error> {
+    let Some(text) = value else { return Ok(None) };
+    DateTime::parse_from_rfc3339(&text)
+        .or_else(|_| DateTime::<FixedOffset>::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            Error::InvalidEvent(format!(
+                "{field}: {text:?} is not a timestamp (expected e.g. 2024-05-01T12:00:00.000+0000)"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+    }
+
+    fn one(name: &str) -> Alarm {
+        let mut alarms = Alarm::parse(sample(name)).unwrap();
+        assert_eq!(alarms.len(), 1);
+        alarms.remove(0)
+    }
+
+    fn latency_dims() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("EndpointName", "prod-ranker"),
+            ("VariantName", "AllTraffic"),
+        ]
+    }
+
+    #[test]
+    fn the_three_shapes_agree() {
+        let shapes = [
+            (
+                "cloudwatch-alarm-latency-eventbridge.json",
+                AlarmSource::EventBridge,
+            ),
+            ("cloudwatch-alarm-latency-sns.json", AlarmSource::Sns),
+            (
+                "cloudwatch-alarm-latency-lambda-action.json",
+                AlarmSource::LambdaAction,
+            ),
+        ];
+        let alarms: Vec<Alarm> = shapes.iter().map(|(f, _)| one(f)).collect();
+        for ((file, source), alarm) in shapes.iter().zip(&alarms) {
+            assert_eq!(alarm.source, *source, "{file}");
+            assert_eq!(alarm.name, "prod-ranker-model-latency-p99", "{file}");
+            assert_eq!(alarm.state, AlarmState::Alarm, "{file}");
+            assert_eq!(alarm.previous_state, Some(AlarmState::Ok), "{file}");
+            assert_eq!(alarm.kind, AlarmKind::Metric, "{file}");
+            assert_eq!(alarm.namespace(), Some("AWS/SageMaker"), "{file}");
+            assert_eq!(alarm.metric_name(), Some("ModelLatency"), "{file}");
+            assert_eq!(
+                alarm.dimensions().collect::<Vec<_>>(),
+                latency_dims(),
+                "{file}"
+            );
+            assert_eq!(alarm.metrics[0].period, Some(60), "{file}");
+            assert!(alarm
+                .reason
+                .as_deref()
+                .unwrap()
+                .starts_with("Threshold Crossed"));
+            assert!(alarm
+                .arn
+                .as_deref()
+                .unwrap()
+                .ends_with(":alarm:prod-ranker-model-latency-p99"));
+        }
+        // The same transition has the same identity whichever way it arrives.
+        let ids: Vec<_> = alarms.iter().map(|a| a.transition_id().unwrap()).collect();
+        assert_eq!(ids[0], "ALARM@2026-11-28T12:00:00.120Z");
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    }
+
+    #[test]
+    fn ok_events_parse_in_every_shape() {
+        for file in [
+            "cloudwatch-alarm-latency-ok-eventbridge.json",
+            "cloudwatch-alarm-latency-ok-sns.json",
+            "cloudwatch-alarm-latency-ok-lambda-action.json",
+        ] {
+            let alarm = one(file);
+            assert_eq!(alarm.state, AlarmState::Ok, "{file}");
+            assert_eq!(alarm.previous_state, Some(AlarmState::Alarm), "{file}");
+        }
+    }
+
+    #[test]
+    fn metric_math_alarm_keeps_every_metric_and_a_null_description() {
+        let alarm = one("cloudwatch-alarm-math-eventbridge.json");
+        assert_eq!(alarm.kind, AlarmKind::MetricMath);
+        assert_eq!(alarm.description, None);
+        assert_eq!(alarm.metrics.len(), 2);
+        assert_eq!(alarm.metric_name(), Some("ModelLatency"));
+        assert_eq!(alarm.metrics[1].name.as_deref(), Some("OverheadLatency"));
+    }
+
+    #[test]
+    fn daily_period_above_u16_parses() {
+        let alarm = one("cloudwatch-alarm-daily-sns.json");
+        assert_eq!(alarm.metrics[0].period, Some(86_400));
+        assert_eq!(alarm.description, None);
+        assert_eq!(alarm.dimensions().collect::<Vec<_>>(), latency_dims());
+    }
+
+    #[test]
+    fn composite_alarm_has_no_metrics() {
+        let alarm = one("cloudwatch-alarm-composite-eventbridge.json");
+        assert_eq!(alarm.kind, AlarmKind::Composite);
+        assert!(alarm.metrics.is_empty());
+        assert_eq!(alarm.dimensions().count(), 0);
+        assert_eq!(
+            alarm.arn.as_deref(),
+            Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod-ranker-latency-composite")
+        );
+    }
+
+    #[test]
+    fn sns_math_and_composite_notifications_parse() {
+        let mut event = sample("cloudwatch-alarm-latency-sns.json");
+        let message = json!({
+            "AlarmName": "math", "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "StateChangeTime": "2026-11-28T12:00:00.000+0000", "AlarmDescription": null,
+            "Trigger": {"Period": 60, "Metrics": [
+                {"Id": "e1", "Expression": "m1/1000", "Label": "ms", "ReturnData": true},
+                {"Id": "m1", "ReturnData": false, "MetricStat": {"Period": 86400, "Stat": "Average",
+                  "Metric": {"Namespace": "AWS/SageMaker", "MetricName": "ModelLatency",
+                    "Dimensions": [{"name": "EndpointName", "value": "e"}]}}}]}
+        });
+        event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+        let alarm = Alarm::parse(event.clone()).unwrap().remove(0);
+        assert_eq!(alarm.kind, AlarmKind::MetricMath);
+        assert_eq!(alarm.metrics[0].period, Some(86_400));
+        assert_eq!(
+            alarm.dimensions().collect::<Vec<_>>(),
+            vec![("EndpointName", "e")]
+        );
+
+        let composite = json!({"AlarmName": "c", "NewStateValue": "OK", "AlarmRule": "ALARM(a)",
+            "StateChangeTime": null, "AlarmDescription": null});
+        event["Records"][0]["Sns"]["Message"] = json!(composite.to_string());
+        let alarm = Alarm::parse(event).unwrap().remove(0);
+        assert_eq!(alarm.kind, AlarmKind::Composite);
+        assert_eq!(alarm.time, None);
+        // Without a state time the SNS message id identifies the delivery.
+        assert_eq!(
+            alarm.transition_id().as_deref(),
+            Some("95df01b4-ee98-5cb9-9903-4c221d41eb5e")
+        );
+    }
+
+    fn error_of(event: Value) -> String {
+        match Alarm::parse(event) {
+            Err(Error::InvalidEvent(message)) => message,
+            other => panic!("expected InvalidEvent, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_events_name_the_field() {
+        let mut no_state = sample("cloudwatch-alarm-latency-eventbridge.json");
+        no_state["detail"].as_object_mut().unwrap().remove("state");
+        assert!(error_of(no_state).contains("detail: missing field `state`"));
+
+        let mut bad_state = sample("cloudwatch-alarm-latency-eventbridge.json");
+        bad_state["detail"]["state"]["value"] = json!("PANIC");
+        assert!(error_of(bad_state).contains("detail.state.value"));
+
+        let mut bad_time = sample("cloudwatch-alarm-latency-lambda-action.json");
+        bad_time["alarmData"]["state"]["timestamp"] = json!("yesterday");
+        assert!(error_of(bad_time).contains("alarmData.state.timestamp"));
+
+        let mut empty_name = sample("cloudwatch-alarm-latency-lambda-action.json");
+        empty_name["alarmData"]["alarmName"] = json!(" ");
+        assert!(error_of(empty_name).contains("alarmData.alarmName: must not be empty"));
+
+        let mut wrong_type = sample("cloudwatch-alarm-latency-eventbridge.json");
+        wrong_type["detail"]["configuration"]["metrics"][0]["metricStat"]["period"] = json!("60");
+        assert!(error_of(wrong_type).contains("detail.configuration.metrics[0].metricStat.period"));
+
+        let mut sns_garbage = sample("cloudwatch-alarm-latency-sns.json");
+        sns_garbage["Records"][0]["Sns"]["Message"] = json!("{not json");
+        assert!(
+            error_of(sns_garbage).contains("Records[0].Sns.Message: not a JSON alarm notification")
+        );
+
+        let mut sns_missing = sample("cloudwatch-alarm-latency-sns.json");
+        sns_missing["Records"][0]["Sns"]["Message"] = json!("{\"AlarmName\":\"x\"}");
+        assert!(
+            error_of(sns_missing).contains("Records[0].Sns.Message: missing field `NewStateValue`")
+        );
+
+        assert!(error_of(json!({"Records": []})).contains("Records: empty"));
+        assert!(
+            error_of(json!({"detail-type": "Scheduled Event", "source": "aws.events"}))
+                .contains("expected \"CloudWatch Alarm State Change\"")
+        );
+        assert!(error_of(json!({"hello": "world"})).contains("not a CloudWatch alarm"));
+        assert!(error_of(json!([1, 2])).contains("expected a JSON object, got an array"));
+        assert!(error_of(json!(null)).contains("got null"));
+    }
+}

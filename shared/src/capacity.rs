@@ -1,0 +1,280 @@
+//! The AWS side of the capacity core: read an endpoint, its tags and its variants' scalable
+//! targets; apply a [`Plan`]. Decisions live in [`crate::holds`]; this module only moves data.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_sagemaker::types::Tag;
+
+use crate::error::Error;
+use crate::holds::{Capacity, Plan, VariantHolds};
+
+/// What DescribeEndpoint and ListTags say about an endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub variants: Vec<Variant>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One production variant of an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub name: String,
+    pub serverless: bool,
+    pub current_instances: Option<i32>,
+    pub desired_instances: Option<i32>,
+}
+
+impl Variant {
+    /// Application Auto Scaling resource id of this variant.
+    pub fn resource_id(&self, endpoint: &str) -> String {
+        format!("endpoint/{endpoint}/variant/{}", self.name)
+    }
+
+    pub fn dimension(&self) -> ScalableDimension {
+        if self.serverless {
+            ScalableDimension::SageMakerVariantDesiredProvisionedConcurrency
+        } else {
+            ScalableDimension::SageMakerVariantDesiredInstanceCount
+        }
+    }
+}
+
+impl Endpoint {
+    pub fn is_in_service(&self) -> bool {
+        self.status == "InService"
+    }
+
+    /// Refuse to touch an endpoint that is creating, updating or failed: a retryable error.
+    pub fn require_in_service(&self) -> Result<(), Error> {
+        if self.is_in_service() {
+            Ok(())
+        } else {
+            Err(Error::EndpointNotReady {
+                endpoint: self.name.clone(),
+                status: self.status.clone(),
+            })
+        }
+    }
+
+    /// The variants an action applies to: the named one, or every production variant.
+    pub fn select_variants(&self, name: Option<&str>) -> Result<Vec<&Variant>, Error> {
+        match name {
+            None => Ok(self.variants.iter().collect()),
+            Some(name) => self
+                .variants
+                .iter()
+                .find(|v| v.name == name)
+                .map(|v| vec![v])
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "endpoint {} has no production variant {name} (it has: {})",
+                        self.name,
+                        self.variants
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
+        }
+    }
+
+    /// The baseline and holds this project recorded for `variant`.
+    pub fn holds(&self, variant: &str) -> VariantHolds {
+        VariantHolds::from_tags(
+            variant,
+            self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    }
+}
+
+/// The clients the capacity core needs.
+#[derive(Debug, Clone)]
+pub struct CapacityClient {
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+}
+
+impl CapacityClient {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        CapacityClient {
+            sagemaker: aws_sdk_sagemaker::Client::new(config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+        }
+    }
+
+    /// DescribeEndpoint, then ListTags on its ARN.
+    pub async fn endpoint(&self, name: &str) -> Result<Endpoint, Error> {
+        let out = self
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(name)
+            .send()
+            .await
+            .map_err(|err| match Error::aws("DescribeEndpoint", err) {
+                Error::Aws { message, .. } if message.contains("Could not find endpoint") => {
+                    Error::NotFound(format!("endpoint {name} does not exist"))
+                }
+                other => other,
+            })?;
+        let arn = out
+            .endpoint_arn()
+            .ok_or_else(|| aws_shape("DescribeEndpoint", "EndpointArn"))?
+            .to_owned();
+        let variants = out
+            .production_variants()
+            .iter()
+            .filter_map(|v| {
+                Some(Variant {
+                    name: v.variant_name()?.to_owned(),
+                    serverless: v.current_serverless_config().is_some()
+                        || v.desired_serverless_config().is_some(),
+                    current_instances: v.current_instance_count(),
+                    desired_instances: v.desired_instance_count(),
+                })
+            })
+            .collect();
+        let mut tags = BTreeMap::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .sagemaker
+                .list_tags()
+                .resource_arn(&arn)
+                .set_next_token(token)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|err| Error::aws("ListTags", err))?;
+            for tag in page.tags() {
+                if let (Some(key), Some(value)) = (tag.key(), tag.value()) {
+                    tags.insert(key.to_owned(), value.to_owned());
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(Endpoint {
+            name: name.to_owned(),
+            arn,
+            status: out
+                .endpoint_status()
+                .map_or("Unknown", |s| s.as_str())
+                .to_owned(),
+            variants,
+            tags,
+        })
+    }
+
+    /// Scalable targets of the given variants in one DescribeScalableTargets call. Variants
+    /// without a registered target are absent from the map.
+    pub async fn targets(
+        &self,
+        endpoint: &str,
+        variants: &[&Variant],
+    ) -> Result<BTreeMap<String, Capacity>, Error> {
+        let mut found = BTreeMap::new();
+        if variants.is_empty() {
+            return Ok(found);
+        }
+        let mut token = None;
+        loop {
+            let page = self
+                .autoscaling
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Sagemaker)
+                .set_resource_ids(Some(
+                    variants.iter().map(|v| v.resource_id(endpoint)).collect(),
+                ))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|err| Error::aws("DescribeScalableTargets", err))?;
+            for target in page.scalable_targets() {
+                let Some(variant) = variants.iter().find(|v| {
+                    v.resource_id(endpoint) == target.resource_id()
+                        && &v.dimension() == target.scalable_dimension()
+                }) else {
+                    continue;
+                };
+                found.insert(
+                    variant.name.clone(),
+                    Capacity {
+                        min: u32::try_from(target.min_capacity()).unwrap_or(0),
+                        max: u32::try_from(target.max_capacity()).unwrap_or(0),
+                    },
+                );
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Apply a plan: AddTags, then RegisterScalableTarget, then DeleteTags (see [`Plan`]).
+    pub async fn apply(
+        &self,
+        endpoint: &Endpoint,
+        variant: &Variant,
+        current: Capacity,
+        plan: &Plan,
+    ) -> Result<(), Error> {
+        if !plan.put_tags.is_empty() {
+            self.sagemaker
+                .add_tags()
+                .resource_arn(&endpoint.arn)
+                .set_tags(Some(
+                    plan.put_tags
+                        .iter()
+                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|err| Error::aws("AddTags", err))?;
+        }
+        if plan.changes_capacity() {
+            let max = plan.new_max.unwrap_or(current.max);
+            self.autoscaling
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::Sagemaker)
+                .resource_id(variant.resource_id(&endpoint.name))
+                .scalable_dimension(variant.dimension())
+                .min_capacity(to_i32(plan.new_min)?)
+                .max_capacity(to_i32(max)?)
+                .send()
+                .await
+                .map_err(|err| Error::aws("RegisterScalableTarget", err))?;
+        }
+        if !plan.delete_tags.is_empty() {
+            self.sagemaker
+                .delete_tags()
+                .resource_arn(&endpoint.arn)
+                .set_tag_keys(Some(plan.delete_tags.clone()))
+                .send()
+                .await
+                .map_err(|err| Error::aws("DeleteTags", err))?;
+        }
+        Ok(())
+    }
+}
+
+fn to_i32(n: u32) -> Result<i32, Error> {
+    i32::try_from(n).map_err(|_| Error::Refused(format!("capacity {n} is out of range")))
+}
+
+fn aws_shape(operation: &'static str, field: &str) -> Error {
+    Error::Aws {
+        operation,
+        message: format!("response has no {field}"),
+        retryable: false,
+    }
+}

@@ -1,0 +1,108 @@
+//! One error type for every function, with stable error types for the Lambda console.
+//!
+//! The `error_type` a failed invocation reports starts with `Retryable.` when trying the same
+//! event again later can succeed (throttling, an endpoint that is still updating), and with
+//! `NonRetryable.` when it cannot (a malformed event, a refused endpoint, bad configuration).
+
+use aws_sdk_sns::config::http::HttpResponse;
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use lambda_runtime::Diagnostic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The event is not one this function understands, or a field in it is wrong.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+
+    /// An environment variable is missing or has a bad value.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+
+    /// A guardrail refused the request (allowlist, impossible capacity).
+    #[error("refused: {0}")]
+    Refused(String),
+
+    /// Something the event names does not exist (endpoint, scalable target).
+    #[error("not found: {0}")]
+    NotFound(String),
+
+    /// The endpoint is not InService (creating, updating, rolling back): try again later.
+    #[error("endpoint {endpoint} is {status}, not InService; no change made, retry later")]
+    EndpointNotReady { endpoint: String, status: String },
+
+    /// An AWS call failed.
+    #[error("{operation} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+        retryable: bool,
+    },
+}
+
+impl Error {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::EndpointNotReady { .. } => true,
+            Error::Aws { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    /// The stable name shown as `errorType` in the Lambda console and in async failure records.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::InvalidEvent(_) => "NonRetryable.InvalidEvent",
+            Error::InvalidConfig(_) => "NonRetryable.InvalidConfig",
+            Error::Refused(_) => "NonRetryable.Refused",
+            Error::NotFound(_) => "NonRetryable.NotFound",
+            Error::EndpointNotReady { .. } => "Retryable.EndpointNotReady",
+            Error::Aws {
+                retryable: true, ..
+            } => "Retryable.AwsError",
+            Error::Aws {
+                retryable: false, ..
+            } => "NonRetryable.AwsError",
+        }
+    }
+
+    /// Wrap an SDK error: service faults, throttling, timeouts and dispatch failures are worth
+    /// retrying; anything else (validation, access denied, not found) is not.
+    pub fn aws<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let retryable = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                let code = service.err().code().unwrap_or_default();
+                service.raw().status().is_server_error()
+                    || code.contains("Throttl")
+                    || code == "ConcurrentUpdateException"
+            }
+            _ => false,
+        };
+        let message = match err.as_service_error() {
+            Some(service) => format!(
+                "{}: {}",
+                service.code().unwrap_or("error"),
+                service.message().unwrap_or("no message")
+            ),
+            None => DisplayErrorContext(&err).to_string(),
+        };
+        Error::Aws {
+            operation,
+            message,
+            retryable,
+        }
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(err: Error) -> Self {
+        Diagnostic {
+            error_type: err.error_type().to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
