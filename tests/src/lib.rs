@@ -1,1 +1,439 @@
+//! Test harness shared by the acceptance tests and the demo: fixtures in a moto server reached
+//! over HTTP (`AWS_ENDPOINT_URL`), readers for what the functions wrote and published, and the
+//! cargo-lambda Runtime API emulator driving the real binaries.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType, Tag};
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A name no other test in this run uses: `prefix-<pid>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id() % 100_000,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The SDK configuration for the local moto server. Fails loudly when there is none.
+pub async fn moto_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "these tests need a local moto server: run `make test` (it installs moto into .venv and \
+         starts it), or `scripts/with-moto.sh cargo test --workspace`. AWS_ENDPOINT_URL={endpoint:?}"
+    );
+    remediation::sdk::load().await
+}
+
+/// Clients for the services the tests set up and inspect.
+#[derive(Clone)]
+pub struct Moto {
+    pub sdk: aws_config::SdkConfig,
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+/// One message read back from the audit topic.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub subject: String,
+    pub message: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// An SNS topic with an SQS queue subscribed to it, to read what the functions publish.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub topic_arn: String,
+    pub queue_url: String,
+}
+
+impl Moto {
+    pub async fn connect() -> Moto {
+        let sdk = moto_config().await;
+        Moto {
+            sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk),
+            sns: aws_sdk_sns::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            sdk,
+        }
+    }
+
+    /// Create a model, an endpoint config with the given instance variants, and the endpoint.
+    pub async fn create_endpoint(&self, name: &str, variants: &[&str]) -> Result<String> {
+        let model = format!("{name}-model");
+        self.sagemaker
+            .create_model()
+            .model_name(&model)
+            .execution_role_arn("arn:aws:iam::123456789012:role/sagemaker-execution")
+            .primary_container(
+                aws_sdk_sagemaker::types::ContainerDefinition::builder()
+                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker:1")
+                    .build(),
+            )
+            .send()
+            .await?;
+        let mut config = self
+            .sagemaker
+            .create_endpoint_config()
+            .endpoint_config_name(format!("{name}-config"));
+        for variant in variants {
+            config = config.production_variants(
+                ProductionVariant::builder()
+                    .variant_name(*variant)
+                    .model_name(&model)
+                    .initial_instance_count(2)
+                    .instance_type(ProductionVariantInstanceType::MlM5Large)
+                    .build(),
+            );
+        }
+        config.send().await?;
+        let out = self
+            .sagemaker
+            .create_endpoint()
+            .endpoint_name(name)
+            .endpoint_config_name(format!("{name}-config"))
+            .send()
+            .await?;
+        Ok(out.endpoint_arn().unwrap_or_default().to_owned())
+    }
+
+    pub async fn register_target(
+        &self,
+        endpoint: &str,
+        variant: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<()> {
+        self.autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(format!("endpoint/{endpoint}/variant/{variant}"))
+            .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// (MinCapacity, MaxCapacity) of a variant's scalable target.
+    pub async fn capacity(&self, endpoint: &str, variant: &str) -> Result<(i32, i32)> {
+        let out = self
+            .autoscaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_ids(format!("endpoint/{endpoint}/variant/{variant}"))
+            .send()
+            .await?;
+        let target = out
+            .scalable_targets()
+            .first()
+            .ok_or_else(|| format!("no scalable target for {endpoint}/{variant}"))?;
+        Ok((target.min_capacity(), target.max_capacity()))
+    }
+
+    pub async fn endpoint_arn(&self, endpoint: &str) -> Result<String> {
+        let out = self
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(endpoint)
+            .send()
+            .await?;
+        Ok(out.endpoint_arn().unwrap_or_default().to_owned())
+    }
+
+    /// The endpoint's tags.
+    pub async fn tags(&self, endpoint: &str) -> Result<BTreeMap<String, String>> {
+        let out = self
+            .sagemaker
+            .list_tags()
+            .resource_arn(self.endpoint_arn(endpoint).await?)
+            .send()
+            .await?;
+        Ok(out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect())
+    }
+
+    pub async fn put_tags(&self, endpoint: &str, tags: &[(&str, &str)]) -> Result<()> {
+        self.sagemaker
+            .add_tags()
+            .resource_arn(self.endpoint_arn(endpoint).await?)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A metric alarm named `name` carrying `tags`; its ARN is what the sample events use.
+    pub async fn tagged_alarm(&self, name: &str, tags: &[(&str, &str)]) -> Result<String> {
+        let mut request = self
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/SageMaker")
+            .metric_name("ModelLatency")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+            .period(60)
+            .evaluation_periods(3)
+            .threshold(200_000.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            );
+        for (k, v) in tags {
+            request = request.tags(
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build(),
+            );
+        }
+        request.send().await?;
+        Ok(format!(
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+        ))
+    }
+
+    /// A topic with a queue subscribed to it.
+    pub async fn inbox(&self, name: &str) -> Result<Inbox> {
+        let topic_arn = self
+            .sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await?
+            .topic_arn()
+            .unwrap_or_default()
+            .to_owned();
+        let queue_url = self
+            .sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{name}");
+        self.sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await?;
+        Ok(Inbox {
+            topic_arn,
+            queue_url,
+        })
+    }
+
+    /// Everything published to the inbox's topic since the last read, oldest first.
+    pub async fn published(&self, inbox: &Inbox) -> Result<Vec<Published>> {
+        let mut out = Vec::new();
+        loop {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(&inbox.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            if batch.messages().is_empty() {
+                break;
+            }
+            for message in batch.messages() {
+                let envelope: Value = serde_json::from_str(message.body().unwrap_or("{}"))?;
+                let attributes = envelope["MessageAttributes"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(Published {
+                    subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                    message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                    attributes,
+                });
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&inbox.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A sample event from `events/`, with the sample endpoint name replaced (also inside SNS
+/// message strings) so each test works on its own endpoint.
+pub fn sample_event(file: &str, endpoint: &str) -> Value {
+    let path = workspace().join("events").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text.replace("prod-ranker", endpoint))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Path of a function binary built by `cargo build --workspace --bins` (the Makefile does that
+/// before running the tests).
+pub fn function_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    let path = target.join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the functions first with `cargo build --workspace --bins` \
+         (`make test` does)",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// cargo-lambda's Runtime API emulator (`cargo lambda watch --only-lambda-apis`) with a function
+/// binary polling it, as Lambda runs a function; invoked with `cargo lambda invoke`.
+pub struct LocalRuntime {
+    port: u16,
+    emulator: Child,
+    function: Child,
+}
+
+impl LocalRuntime {
+    /// Start the emulator and `binary` with `env` (plus what the emulator requires).
+    pub async fn start(binary: &Path, env: &[(&str, String)]) -> Result<LocalRuntime> {
+        let port = free_port()?;
+        let mut emulator = Command::new("cargo")
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(workspace())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                format!("cargo lambda is not installed ({e}): run `make test` or scripts/tools.sh")
+            })?;
+        let mut ready = false;
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                ready = true;
+                break;
+            }
+            if let Some(status) = emulator.try_wait()? {
+                return Err(format!("cargo lambda watch exited early: {status}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !ready {
+            return Err("cargo lambda watch did not open its port".into());
+        }
+        let mut command = Command::new(binary);
+        command
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_LEVEL", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let function = command.spawn()?;
+        Ok(LocalRuntime {
+            port,
+            emulator,
+            function,
+        })
+    }
+
+    /// `cargo lambda invoke --data-ascii <event> -o json`: the function's response, or its
+    /// error as `{"errorType": ..., "errorMessage": ...}`.
+    pub async fn invoke(&mut self, event: &Value) -> Result<Value> {
+        if let Some(status) = self.function.try_wait()? {
+            return Err(format!("function exited: {status}").into());
+        }
+        let out = Command::new("cargo")
+            .args(["lambda", "invoke", "-A", "127.0.0.1", "-P"])
+            .arg(self.port.to_string())
+            .args(["-o", "json", "--data-ascii"])
+            .arg(event.to_string())
+            .current_dir(workspace())
+            .stdin(Stdio::null())
+            .output()
+            .await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            return Ok(serde_json::from_str(stdout.trim())
+                .map_err(|e| format!("invoke output is not JSON ({e}): {stdout}"))?);
+        }
+        // A function error: cargo lambda prints the error type and message.
+        Ok(serde_json::json!({ "error": format!("{stdout}{stderr}") }))
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.function.kill().await;
+        let _ = self.emulator.kill().await;
+    }
+}

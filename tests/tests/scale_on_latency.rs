@@ -1,0 +1,727 @@
+//! scale-on-latency against a moto server over HTTP: the handler with real SDK clients, and
+//! the built binary under cargo-lambda's Runtime API emulator.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use integration_tests::{function_binary, sample_event, unique, Inbox, LocalRuntime, Moto};
+use remediation::Error;
+use scale_on_latency::{App, Config, Summary};
+use serde_json::{json, Value};
+
+const VARIANT: &str = "AllTraffic";
+const ALARM_NAME: &str = "prod-ranker-model-latency-p99";
+
+/// One endpoint with a scalable target (min 2, max 20) and an audit inbox.
+struct Fixture {
+    moto: Moto,
+    endpoint: String,
+    inbox: Inbox,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Self::with_capacity(2, 20).await
+    }
+
+    async fn with_capacity(min: i32, max: i32) -> Fixture {
+        let moto = Moto::connect().await;
+        let endpoint = unique("ranker");
+        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
+        moto.register_target(&endpoint, VARIANT, min, max)
+            .await
+            .unwrap();
+        let inbox = moto.inbox(&unique("audit")).await.unwrap();
+        Fixture {
+            moto,
+            endpoint,
+            inbox,
+        }
+    }
+
+    /// The handler with real clients and the given variables on top of a working default.
+    fn app(&self, vars: &[(&str, &str)]) -> App {
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("ALLOWED_ENDPOINTS".to_owned(), "ranker-*".to_owned()),
+            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
+        ]);
+        for (k, v) in vars {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_lookup(&|name| env.get(name).cloned()).unwrap();
+        App::new(&self.moto.sdk, config)
+    }
+
+    /// The sample alarm's name as this fixture's events carry it.
+    fn alarm_name(&self) -> String {
+        ALARM_NAME.replace("prod-ranker", &self.endpoint)
+    }
+
+    fn event(&self, file: &str) -> Value {
+        sample_event(file, &self.endpoint)
+    }
+
+    async fn min(&self) -> i32 {
+        self.moto.capacity(&self.endpoint, VARIANT).await.unwrap().0
+    }
+
+    async fn tags(&self) -> BTreeMap<String, String> {
+        self.moto.tags(&self.endpoint).await.unwrap()
+    }
+
+    async fn published(&self) -> Vec<integration_tests::Published> {
+        self.moto.published(&self.inbox).await.unwrap()
+    }
+
+    /// Everything a bad input must leave alone: capacity and tags.
+    async fn state(&self) -> ((i32, i32), BTreeMap<String, String>) {
+        (
+            self.moto.capacity(&self.endpoint, VARIANT).await.unwrap(),
+            self.tags().await,
+        )
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn only_result(summary: &Summary) -> &remediation::audit::Outcome {
+    assert_eq!(summary.alarms.len(), 1, "{summary:?}");
+    assert_eq!(summary.alarms[0].results.len(), 1, "{summary:?}");
+    &summary.alarms[0].results[0]
+}
+
+fn alarm_at(mut event: Value, timestamp: &str) -> Value {
+    event["detail"]["state"]["timestamp"] = json!(timestamp);
+    event
+}
+
+#[tokio::test]
+async fn alarm_then_ok_in_each_shape_raises_then_restores() {
+    for shape in ["eventbridge", "sns", "lambda-action"] {
+        let f = Fixture::new().await;
+        let app = f.app(&[]);
+
+        let raised = app
+            .handle(
+                f.event(&format!("cloudwatch-alarm-latency-{shape}.json")),
+                now(),
+            )
+            .await
+            .unwrap();
+        let result = only_result(&raised);
+        assert_eq!(
+            (result.action.as_str(), result.old_min, result.new_min),
+            ("raised", Some(2), Some(4)),
+            "{shape}: {result:?}"
+        );
+        assert_eq!(f.min().await, 4, "{shape}");
+        let tags = f.tags().await;
+        assert_eq!(
+            tags.get("remediation:AllTraffic:baseline")
+                .map(String::as_str),
+            Some("2"),
+            "{shape}"
+        );
+        let hold = &tags[&format!("remediation:AllTraffic:hold:alarm.{}", f.alarm_name())];
+        assert!(hold.starts_with("min=4 until="), "{shape}: {hold}");
+
+        let restored = app
+            .handle(
+                f.event(&format!("cloudwatch-alarm-latency-ok-{shape}.json")),
+                now(),
+            )
+            .await
+            .unwrap();
+        let result = only_result(&restored);
+        assert_eq!(
+            (result.action.as_str(), result.old_min, result.new_min),
+            ("restored", Some(4), Some(2)),
+            "{shape}"
+        );
+        assert_eq!(f.min().await, 2, "{shape}");
+        assert!(f.tags().await.is_empty(), "{shape}: tags left behind");
+
+        let messages = f.published().await;
+        assert_eq!(messages.len(), 2, "{shape}: {messages:?}");
+        assert_eq!(
+            messages[0].subject,
+            format!("Raised {}/AllTraffic MinCapacity 2 -> 4", f.endpoint)
+        );
+        assert_eq!(
+            messages[1].subject,
+            format!("Restored {}/AllTraffic MinCapacity 4 -> 2", f.endpoint)
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_message_is_readable_and_filterable() {
+    let f = Fixture::new().await;
+    f.app(&[])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert!(m.subject.len() <= 100);
+    let first_line = format!(
+        "scale-on-latency changed MinCapacity 2 -> 4 of endpoint {}, variant AllTraffic.\n",
+        f.endpoint
+    );
+    assert!(m.message.starts_with(&first_line), "{}", m.message);
+    assert!(
+        m.message.contains("Why: MinCapacity 2 + step 2"),
+        "{}",
+        m.message
+    );
+    let alarm_line = format!(
+        "Alarm: {} is ALARM since 2026-11-28T12:00:00Z",
+        f.alarm_name()
+    );
+    assert!(m.message.contains(&alarm_line), "{}", m.message);
+    assert!(
+        m.message.contains("Alarm reason: Threshold Crossed"),
+        "{}",
+        m.message
+    );
+    assert!(
+        m.message.contains("SCALE_HOLD_SECONDS=10800"),
+        "{}",
+        m.message
+    );
+    assert_eq!(m.attributes.get("endpoint"), Some(&f.endpoint));
+    assert_eq!(
+        m.attributes.get("action").map(String::as_str),
+        Some("raised")
+    );
+    assert_eq!(
+        m.attributes.get("variant").map(String::as_str),
+        Some("AllTraffic")
+    );
+}
+
+#[tokio::test]
+async fn math_daily_and_composite_alarms_reach_the_variant() {
+    for file in [
+        "cloudwatch-alarm-math-eventbridge.json",
+        "cloudwatch-alarm-daily-sns.json",
+        "cloudwatch-alarm-composite-eventbridge.json",
+    ] {
+        let f = Fixture::new().await;
+        // The composite alarm has no dimensions: its target comes from the alarm's tags.
+        let composite = sample_event(file, &f.endpoint);
+        if let Some(arn) = composite["resources"][0]
+            .as_str()
+            .filter(|a| a.contains("composite"))
+        {
+            let name = arn.rsplit(':').next().unwrap();
+            f.moto
+                .tagged_alarm(
+                    name,
+                    &[
+                        ("EndpointName", f.endpoint.as_str()),
+                        ("VariantName", VARIANT),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+        let summary = f.app(&[]).handle(f.event(file), now()).await.unwrap();
+        let result = only_result(&summary);
+        assert_eq!(
+            (result.action.as_str(), result.new_min),
+            ("raised", Some(4)),
+            "{file}"
+        );
+        assert_eq!(result.variant.as_deref(), Some(VARIANT), "{file}");
+        assert_eq!(f.min().await, 4, "{file}");
+    }
+}
+
+#[tokio::test]
+async fn composite_alarm_without_target_tags_is_refused_clearly() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    let err = f
+        .app(&[])
+        .handle(
+            f.event("cloudwatch-alarm-composite-eventbridge.json"),
+            now(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidEvent(_)), "{err}");
+    assert!(
+        err.to_string().contains("tag the alarm with EndpointName"),
+        "{err}"
+    );
+    assert_eq!(f.state().await, before);
+}
+
+#[tokio::test]
+async fn no_variant_dimension_acts_on_every_production_variant() {
+    let moto = Moto::connect().await;
+    let endpoint = unique("ranker");
+    moto.create_endpoint(&endpoint, &["blue", "green"])
+        .await
+        .unwrap();
+    moto.register_target(&endpoint, "blue", 2, 20)
+        .await
+        .unwrap();
+    moto.register_target(&endpoint, "green", 3, 20)
+        .await
+        .unwrap();
+    let inbox = moto.inbox(&unique("audit")).await.unwrap();
+    let f = Fixture {
+        moto,
+        endpoint,
+        inbox,
+    };
+    let mut event = f.event("cloudwatch-alarm-latency-eventbridge.json");
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
+        .as_object_mut()
+        .unwrap()
+        .remove("VariantName");
+    let summary = f.app(&[]).handle(event, now()).await.unwrap();
+    let results = &summary.alarms[0].results;
+    let got: Vec<_> = results
+        .iter()
+        .map(|r| (r.variant.clone().unwrap(), r.new_min.unwrap()))
+        .collect();
+    assert_eq!(got, vec![("blue".to_owned(), 4), ("green".to_owned(), 5)]);
+    assert_eq!(f.moto.capacity(&f.endpoint, "blue").await.unwrap().0, 4);
+    assert_eq!(f.moto.capacity(&f.endpoint, "green").await.unwrap().0, 5);
+}
+
+#[tokio::test]
+async fn bad_events_change_nothing_and_say_what_is_wrong() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let good = f.event("cloudwatch-alarm-latency-eventbridge.json");
+    let mut no_name = good.clone();
+    no_name["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("alarmName");
+    let mut bad_state = good.clone();
+    bad_state["detail"]["state"]["value"] = json!("ON_FIRE");
+    let mut bad_endpoint = good.clone();
+    bad_endpoint["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
+        ["EndpointName"] = json!("ranker-*/../x");
+    let cases = [
+        (json!({"hello": "world"}), "not a CloudWatch alarm"),
+        (json!("ALARM"), "expected a JSON object"),
+        (no_name, "detail: missing field `alarmName`"),
+        (bad_state, "detail.state.value"),
+        (bad_endpoint, "is not a SageMaker endpoint name"),
+        (
+            json!({"Records": [{"Sns": {"Message": "garbage"}}]}),
+            "Records[0].Sns.Message",
+        ),
+    ];
+    let before = f.state().await;
+    for (event, expected) in cases {
+        let err = app.handle(event, now()).await.unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+        assert!(!err.is_retryable());
+        assert!(
+            err.to_string().contains(expected),
+            "{err} should mention {expected}"
+        );
+    }
+    assert_eq!(f.state().await, before);
+    assert!(
+        f.published().await.is_empty(),
+        "a malformed event is logged, not published"
+    );
+}
+
+#[tokio::test]
+async fn endpoint_outside_the_allowlist_is_refused_and_audited() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    for allowlist in ["", "staging-*"] {
+        let err = f
+            .app(&[("ALLOWED_ENDPOINTS", allowlist)])
+            .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.Refused");
+        assert!(err.to_string().contains("ALLOWED_ENDPOINTS"), "{err}");
+        assert!(err.to_string().contains(&f.endpoint), "{err}");
+    }
+    assert_eq!(f.state().await, before);
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0]
+        .subject
+        .starts_with(&format!("Refused change to {}/AllTraffic", f.endpoint)));
+    assert_eq!(
+        messages[0].attributes.get("action").map(String::as_str),
+        Some("refused")
+    );
+}
+
+#[tokio::test]
+async fn ceiling_and_max_capacity_cap_the_raise() {
+    let f = Fixture::new().await;
+    let summary = f
+        .app(&[("SCALE_CEILING", "3")])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(3));
+    assert_eq!(f.min().await, 3);
+
+    let f = Fixture::with_capacity(2, 3).await;
+    let summary = f
+        .app(&[("SCALE_STEP", "5"), ("SCALE_CEILING", "10")])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(3));
+    assert_eq!(f.moto.capacity(&f.endpoint, VARIANT).await.unwrap(), (3, 3));
+
+    // Already at MaxCapacity: refused, audited, nothing written.
+    let f = Fixture::with_capacity(3, 3).await;
+    let before = f.state().await;
+    let summary = f
+        .app(&[])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    let result = only_result(&summary);
+    assert_eq!(result.action.as_str(), "refused");
+    assert!(result.reason.contains("at ceiling"), "{}", result.reason);
+    assert_eq!(f.state().await, before);
+    assert_eq!(f.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn cooldown_blocks_a_second_raise_until_it_passes() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("SCALE_COOLDOWN_SECONDS", "600")]);
+    let t0 = now();
+    let first = alarm_at(
+        f.event("cloudwatch-alarm-latency-eventbridge.json"),
+        "2026-11-28T12:00:00.000+0000",
+    );
+    app.handle(first, t0).await.unwrap();
+    assert_eq!(f.min().await, 4);
+
+    // The alarm went OK -> ALARM again (a new transition) five minutes later, but the OK was lost.
+    let second = alarm_at(
+        f.event("cloudwatch-alarm-latency-eventbridge.json"),
+        "2026-11-28T12:05:00.000+0000",
+    );
+    let summary = app
+        .handle(second.clone(), t0 + Duration::seconds(300))
+        .await
+        .unwrap();
+    let result = only_result(&summary);
+    assert_eq!(result.action.as_str(), "refused");
+    assert!(result.reason.contains("cooldown"), "{}", result.reason);
+    assert_eq!(f.min().await, 4);
+
+    let summary = app
+        .handle(second, t0 + Duration::seconds(601))
+        .await
+        .unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(6));
+    assert_eq!(f.min().await, 6);
+    assert_eq!(f.tags().await["remediation:AllTraffic:baseline"], "2");
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_raise_once() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("SCALE_COOLDOWN_SECONDS", "0")]);
+    let t0 = now();
+    // The same transition delivered three times: EventBridge retry, SNS copy, Lambda action.
+    for (i, file) in [
+        "cloudwatch-alarm-latency-eventbridge.json",
+        "cloudwatch-alarm-latency-eventbridge.json",
+        "cloudwatch-alarm-latency-sns.json",
+        "cloudwatch-alarm-latency-lambda-action.json",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let summary = app
+            .handle(f.event(file), t0 + Duration::seconds(i as i64))
+            .await
+            .unwrap();
+        let expected = if i == 0 { "raised" } else { "unchanged" };
+        assert_eq!(
+            only_result(&summary).action.as_str(),
+            expected,
+            "{file} #{i}"
+        );
+    }
+    assert_eq!(f.min().await, 4);
+    assert_eq!(
+        f.published().await.len(),
+        1,
+        "a duplicate is not announced again"
+    );
+}
+
+#[tokio::test]
+async fn ok_keeps_a_hold_from_another_reason() {
+    let f = Fixture::new().await;
+    // A pre-warm hold (as the prewarm function records it) keeps MinCapacity at 10 for hours.
+    let until = (now() + Duration::hours(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let since = now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let promo = format!("min=10 until={until} since={since}");
+    f.moto
+        .put_tags(
+            &f.endpoint,
+            &[
+                ("remediation:AllTraffic:baseline", "2"),
+                ("remediation:AllTraffic:hold:event.promo", &promo),
+            ],
+        )
+        .await
+        .unwrap();
+    f.moto
+        .register_target(&f.endpoint, VARIANT, 10, 20)
+        .await
+        .unwrap();
+    let app = f.app(&[]);
+    app.handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(f.min().await, 12);
+    let summary = app
+        .handle(
+            f.event("cloudwatch-alarm-latency-ok-eventbridge.json"),
+            now(),
+        )
+        .await
+        .unwrap();
+    let result = only_result(&summary);
+    assert_eq!((result.old_min, result.new_min), (Some(12), Some(10)));
+    assert!(result.reason.contains("event.promo"), "{}", result.reason);
+    assert_eq!(f.min().await, 10);
+    let tags = f.tags().await;
+    assert_eq!(
+        tags.get("remediation:AllTraffic:hold:event.promo"),
+        Some(&promo)
+    );
+    assert_eq!(
+        tags.get("remediation:AllTraffic:baseline")
+            .map(String::as_str),
+        Some("2")
+    );
+}
+
+#[tokio::test]
+async fn expired_hold_is_dropped_and_does_not_block_or_pin() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("SCALE_HOLD_SECONDS", "3600")]);
+    let t0 = now();
+    app.handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), t0)
+        .await
+        .unwrap();
+    assert_eq!(f.min().await, 4);
+    // The OK event was lost. Two hours later the hold has expired: a new ALARM transition is a
+    // fresh raise (no cooldown), measured from the live minimum, with the baseline kept.
+    let later = alarm_at(
+        f.event("cloudwatch-alarm-latency-eventbridge.json"),
+        "2026-11-28T14:00:00.000+0000",
+    );
+    let summary = app.handle(later, t0 + Duration::hours(2)).await.unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(6));
+    // Its OK, whenever it comes, goes back to the original baseline.
+    let summary = app
+        .handle(
+            f.event("cloudwatch-alarm-latency-ok-eventbridge.json"),
+            t0 + Duration::hours(4),
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(2));
+    assert_eq!(f.min().await, 2);
+    assert!(f.tags().await.is_empty());
+}
+
+#[tokio::test]
+async fn insufficient_data_changes_nothing() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    let summary = f
+        .app(&[])
+        .handle(
+            f.event("cloudwatch-alarm-insufficient-data-eventbridge.json"),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert!(summary.alarms[0].results.is_empty());
+    assert_eq!(f.state().await, before);
+    assert!(f.published().await.is_empty());
+}
+
+#[tokio::test]
+async fn dry_run_decides_and_publishes_but_writes_nothing() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    let summary = f
+        .app(&[("DRY_RUN", "true")])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    assert!(summary.dry_run);
+    let result = only_result(&summary);
+    assert_eq!(
+        (result.action.as_str(), result.new_min),
+        ("raised", Some(4))
+    );
+    assert_eq!(f.state().await, before);
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].subject.starts_with("[DRY RUN] Raised"),
+        "{}",
+        messages[0].subject
+    );
+    assert!(messages[0].message.contains("no write call was made"));
+}
+
+#[tokio::test]
+async fn unknown_endpoint_and_missing_target_are_clear() {
+    let f = Fixture::new().await;
+    let mut event = f.event("cloudwatch-alarm-latency-eventbridge.json");
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
+        ["EndpointName"] = json!("ranker-missing");
+    let err = f.app(&[]).handle(event, now()).await.unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.NotFound", "{err}");
+    assert!(err.to_string().contains("ranker-missing"), "{err}");
+
+    let moto = Moto::connect().await;
+    let bare = unique("ranker");
+    moto.create_endpoint(&bare, &[VARIANT]).await.unwrap();
+    let summary = f
+        .app(&[])
+        .handle(
+            sample_event("cloudwatch-alarm-latency-eventbridge.json", &bare),
+            now(),
+        )
+        .await
+        .unwrap();
+    let result = only_result(&summary);
+    assert_eq!(result.action.as_str(), "refused");
+    assert!(
+        result.reason.contains("no scalable target"),
+        "{}",
+        result.reason
+    );
+    assert!(moto.tags(&bare).await.unwrap().is_empty());
+}
+
+/// moto always reports InService, so an endpoint that is updating is a fault sequence only a
+/// mock can produce: DescribeEndpoint answers `Updating`, and no write may follow.
+#[tokio::test]
+async fn endpoint_not_in_service_is_a_retryable_error_without_writes() {
+    use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
+    use aws_sdk_sagemaker::types::{EndpointStatus, ProductionVariantSummary};
+    use aws_smithy_mocks::{mock, MockResponseInterceptor, RuleMode};
+
+    let f = Fixture::new().await;
+    let endpoint = f.endpoint.clone();
+    let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(move || {
+        DescribeEndpointOutput::builder()
+            .endpoint_name(&endpoint)
+            .endpoint_arn(format!(
+                "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{endpoint}"
+            ))
+            .endpoint_config_name("c")
+            .endpoint_status(EndpointStatus::Updating)
+            .production_variants(
+                ProductionVariantSummary::builder()
+                    .variant_name(VARIANT)
+                    .build(),
+            )
+            .creation_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
+            .last_modified_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
+            .build()
+    });
+    let list_tags = mock!(aws_sdk_sagemaker::Client::list_tags)
+        .then_output(|| aws_sdk_sagemaker::operation::list_tags::ListTagsOutput::builder().build());
+    let sagemaker = aws_sdk_sagemaker::Client::from_conf(
+        aws_sdk_sagemaker::Config::builder()
+            .behavior_version(aws_sdk_sagemaker::config::BehaviorVersion::latest())
+            .region(aws_sdk_sagemaker::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sagemaker::config::Credentials::new(
+                "k", "s", None, None, "test",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(
+                MockResponseInterceptor::new()
+                    .rule_mode(RuleMode::MatchAny)
+                    .with_rule(&describe)
+                    .with_rule(&list_tags),
+            )
+            .build(),
+    );
+    let mut app = f.app(&[]);
+    app.capacity.sagemaker = sagemaker;
+    let before = f.state().await;
+    let err = app
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.EndpointNotReady", "{err}");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("Updating"), "{err}");
+    assert_eq!(f.state().await, before);
+    assert_eq!(describe.num_calls(), 1);
+}
+
+/// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with
+/// `cargo lambda invoke`, exactly as `make demo` runs it.
+#[tokio::test]
+async fn binary_under_the_lambda_runtime_emulator() {
+    let f = Fixture::new().await;
+    let mut runtime = LocalRuntime::start(
+        &function_binary("scale-on-latency"),
+        &[
+            ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
+            ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+        ],
+    )
+    .await
+    .unwrap();
+    let raised = runtime
+        .invoke(&f.event("cloudwatch-alarm-latency-sns.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        raised["alarms"][0]["results"][0]["action"], "raised",
+        "{raised}"
+    );
+    assert_eq!(raised["alarms"][0]["results"][0]["new_min"], 4, "{raised}");
+    assert_eq!(f.min().await, 4);
+
+    let refused = runtime
+        .invoke(&json!({"detail-type": "Unknown"}))
+        .await
+        .unwrap();
+    let error = refused["error"].as_str().unwrap_or_default();
+    assert!(error.contains("NonRetryable.InvalidEvent"), "{refused}");
+
+    let restored = runtime
+        .invoke(&f.event("cloudwatch-alarm-latency-ok-sns.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        restored["alarms"][0]["results"][0]["action"], "restored",
+        "{restored}"
+    );
+    assert_eq!(f.min().await, 2);
+    assert_eq!(f.published().await.len(), 2);
+    runtime.stop().await;
+}
