@@ -408,27 +408,38 @@ impl LocalRuntime {
     }
 
     /// `cargo lambda invoke --data-ascii <event> -o json`: the function's response, or its
-    /// error as `{"errorType": ..., "errorMessage": ...}`.
+    /// error as `{"error": "<errorType and message>"}`.
     pub async fn invoke(&mut self, event: &Value) -> Result<Value> {
+        self.invoke_with(&["--data-ascii".to_owned(), event.to_string()])
+            .await
+    }
+
+    /// `cargo lambda invoke --data-file <file> -o json`, as a user would run it by hand.
+    pub async fn invoke_file(&mut self, file: &Path) -> Result<Value> {
+        self.invoke_with(&["--data-file".to_owned(), file.display().to_string()])
+            .await
+    }
+
+    async fn invoke_with(&mut self, data: &[String]) -> Result<Value> {
         if let Some(status) = self.function.try_wait()? {
             return Err(format!("function exited: {status}").into());
         }
         let out = Command::new("cargo")
             .args(["lambda", "invoke", "-A", "127.0.0.1", "-P"])
             .arg(self.port.to_string())
-            .args(["-o", "json", "--data-ascii"])
-            .arg(event.to_string())
+            .args(["-o", "json"])
+            .args(data)
             .current_dir(workspace())
             .stdin(Stdio::null())
             .output()
             .await?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
             return Ok(serde_json::from_str(stdout.trim())
                 .map_err(|e| format!("invoke output is not JSON ({e}): {stdout}"))?);
         }
-        // A function error: cargo lambda prints the error type and message.
+        // A function error: cargo lambda prints its type and message.
+        let stderr = String::from_utf8_lossy(&out.stderr);
         Ok(serde_json::json!({ "error": format!("{stdout}{stderr}") }))
     }
 
