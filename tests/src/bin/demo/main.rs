@@ -3,11 +3,16 @@
 
 use std::process::ExitCode;
 
-use integration_tests::{function_binary, workspace, LocalRuntime, Moto, Published, Result};
+mod scale_on_latency;
+
+use integration_tests::{workspace, LocalRuntime, Moto, Published, Result};
 use serde_json::Value;
 
-const ENDPOINT: &str = "prod-ranker";
-const VARIANT: &str = "AllTraffic";
+/// The endpoint the sample events name.
+pub const ENDPOINT: &str = "prod-ranker";
+pub const VARIANT: &str = "AllTraffic";
+/// The audit topic every scenario publishes to.
+pub const AUDIT_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:remediation-audit";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -29,44 +34,14 @@ async fn run() -> Result<()> {
     moto.create_endpoint(ENDPOINT, &[VARIANT]).await?;
     moto.register_target(ENDPOINT, VARIANT, 2, 20).await?;
     let inbox = moto.inbox("remediation-audit").await?;
-    scale_on_latency(&moto).await?;
+    // Each scenario runs one function under the emulator; later scenarios add theirs here.
+    scale_on_latency::run(&moto).await?;
     print_messages(&moto.published(&inbox).await?);
     Ok(())
 }
 
-async fn scale_on_latency(moto: &Moto) -> Result<()> {
-    println!("== scale-on-latency: endpoint {ENDPOINT}, variant {VARIANT} (MinCapacity 2, MaxCapacity 20)");
-    let mut runtime = LocalRuntime::start(
-        &function_binary("scale-on-latency"),
-        &[
-            ("ALLOWED_ENDPOINTS", "prod-*".to_owned()),
-            (
-                "NOTIFY_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:123456789012:remediation-audit".to_owned(),
-            ),
-        ],
-    )
-    .await?;
-    let before = moto.capacity(ENDPOINT, VARIANT).await?.0;
-    println!("  MinCapacity before:           {before}");
-    let alarm = invoke(&mut runtime, "cloudwatch-alarm-latency-eventbridge.json").await?;
-    let raised = moto.capacity(ENDPOINT, VARIANT).await?.0;
-    println!("  MinCapacity after the alarm:  {raised}");
-    let ok = invoke(&mut runtime, "cloudwatch-alarm-latency-ok-eventbridge.json").await?;
-    let restored = moto.capacity(ENDPOINT, VARIANT).await?.0;
-    println!("  MinCapacity after recovery:   {restored}\n");
-    runtime.stop().await;
-    if (before, raised, restored) != (2, 4, 2) {
-        return Err(format!(
-            "expected MinCapacity 2 -> 4 -> 2, got {before} -> {raised} -> {restored}\nALARM: {alarm}\nOK: {ok}"
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// `cargo lambda invoke --data-file events/<file>` and a one-line account of the answer.
-async fn invoke(runtime: &mut LocalRuntime, file: &str) -> Result<Value> {
+pub async fn invoke(runtime: &mut LocalRuntime, file: &str) -> Result<Value> {
     let response = runtime
         .invoke_file(&workspace().join("events").join(file))
         .await?;
