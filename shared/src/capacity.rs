@@ -83,6 +83,13 @@ impl Endpoint {
         }
     }
 
+    /// Whether this project has recorded any baseline or hold on the endpoint.
+    pub fn has_holds(&self) -> bool {
+        self.tags
+            .keys()
+            .any(|k| k.starts_with(crate::holds::TAG_PREFIX))
+    }
+
     /// The baseline and holds this project recorded for `variant`.
     pub fn holds(&self, variant: &str) -> VariantHolds {
         VariantHolds::from_tags(
@@ -104,6 +111,31 @@ impl CapacityClient {
         CapacityClient {
             sagemaker: aws_sdk_sagemaker::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+        }
+    }
+
+    /// Names of every endpoint in the account and region (ListEndpoints, all pages).
+    pub async fn endpoint_names(&self) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .sagemaker
+                .list_endpoints()
+                .set_next_token(token)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|err| Error::aws("ListEndpoints", err))?;
+            names.extend(
+                page.endpoints()
+                    .iter()
+                    .filter_map(|e| e.endpoint_name().map(str::to_owned)),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(names);
+            }
         }
     }
 

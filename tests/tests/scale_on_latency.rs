@@ -725,3 +725,56 @@ async fn binary_under_the_lambda_runtime_emulator() {
     assert_eq!(f.published().await.len(), 2);
     runtime.stop().await;
 }
+
+#[tokio::test]
+async fn scheduled_sweep_releases_expired_holds_on_allowed_endpoints_only() {
+    let f = Fixture::new().await;
+    let other = Fixture::new().await;
+    let t0 = now();
+    // Both endpoints were raised and lost their OK event.
+    for fixture in [&f, &other] {
+        fixture
+            .app(&[("SCALE_HOLD_SECONDS", "3600")])
+            .handle(
+                fixture.event("cloudwatch-alarm-latency-eventbridge.json"),
+                t0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(fixture.min().await, 4);
+    }
+    let sweep = sample_event("eventbridge-scheduled-sweep.json", &f.endpoint);
+    let app = f.app(&[("ALLOWED_ENDPOINTS", f.endpoint.as_str())]);
+
+    // Before expiry the sweep leaves the live hold alone.
+    let summary = app
+        .handle(sweep.clone(), t0 + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(summary.swept.as_deref(), Some(&[][..]));
+    assert_eq!(f.min().await, 4);
+
+    let summary = app.handle(sweep, t0 + Duration::hours(2)).await.unwrap();
+    let swept = summary.swept.unwrap();
+    assert_eq!(swept.len(), 1, "{swept:?}");
+    assert_eq!(
+        (
+            swept[0].endpoint.as_str(),
+            swept[0].action.as_str(),
+            swept[0].new_min
+        ),
+        (f.endpoint.as_str(), "restored", Some(2))
+    );
+    assert_eq!(f.min().await, 2);
+    assert!(f.tags().await.is_empty());
+    let messages = f.published().await;
+    let last = messages.last().unwrap();
+    assert_eq!(
+        last.subject,
+        format!("Restored {}/AllTraffic MinCapacity 4 -> 2", f.endpoint)
+    );
+    assert!(last.message.contains("scheduled sweep"), "{}", last.message);
+    // The endpoint outside the allowlist keeps its (expired) hold and capacity.
+    assert_eq!(other.min().await, 4);
+    assert!(!other.tags().await.is_empty());
+}

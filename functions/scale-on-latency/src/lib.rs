@@ -4,13 +4,17 @@
 //! The handler parses the event into the shared [`Alarm`] model, resolves which endpoint
 //! variants it is about, checks every guardrail before the first write, and lets the shared
 //! capacity core decide and apply. It returns a JSON summary per variant.
+//!
+//! An EventBridge "Scheduled Event" (a rule with a `rate(...)` schedule) sweeps instead: every
+//! allowed endpoint with an expired hold gets its MinCapacity back, so a lost OK event cannot
+//! pin capacity (and cost) past the hold's expiry.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use remediation::alarm::{Alarm, AlarmState};
 use remediation::audit::{Notifier, Outcome};
-use remediation::capacity::CapacityClient;
+use remediation::capacity::{CapacityClient, Endpoint};
 use remediation::config::{CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::holds::{self, Action, StepRaise};
 use remediation::Error;
@@ -49,12 +53,19 @@ pub struct App {
     pub notifier: Notifier,
 }
 
-/// What the handler returns: one entry per alarm in the event.
+/// The detail-type of the events an EventBridge schedule rule sends.
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// What the handler returns: one entry per alarm in the event, or what a sweep did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub function: &'static str,
     pub dry_run: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<AlarmSummary>,
+    /// Variants whose expired holds a scheduled sweep released.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swept: Option<Vec<Outcome>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,14 +94,19 @@ impl App {
 
     /// Handle one invocation at time `now`.
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
-        let alarms = Alarm::parse(event).inspect_err(|err| {
-            tracing::error!(function = FUNCTION, error = %err, "rejected event");
-        })?;
         let mut summary = Summary {
             function: FUNCTION,
             dry_run: self.config.common.dry_run,
-            alarms: Vec::with_capacity(alarms.len()),
+            alarms: Vec::new(),
+            swept: None,
         };
+        if event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE) {
+            summary.swept = Some(self.sweep(now).await?);
+            return Ok(summary);
+        }
+        let alarms = Alarm::parse(event).inspect_err(|err| {
+            tracing::error!(function = FUNCTION, error = %err, "rejected event");
+        })?;
         for alarm in alarms {
             let results = self.handle_alarm(&alarm, now).await?;
             summary.alarms.push(AlarmSummary {
@@ -121,14 +137,47 @@ impl App {
             if let Err(err) = self.config.common.allowlist.check(&target.endpoint) {
                 let outcome =
                     Outcome::refused(&target.endpoint, target.variant.as_deref(), err.to_string());
-                self.report(&outcome, alarm, None).await?;
+                self.report(&outcome, Some(alarm), None).await?;
                 return Err(err);
             }
         }
         let mut results = Vec::new();
         for target in &targets {
-            results.extend(self.act(alarm, target, now).await?);
+            let endpoint = self.capacity.endpoint(&target.endpoint).await?;
+            endpoint.require_in_service()?;
+            results.extend(
+                self.act(Some(alarm), &endpoint, target.variant.as_deref(), now)
+                    .await?,
+            );
         }
+        Ok(results)
+    }
+
+    /// Release expired holds on every allowed endpoint that has any. An endpoint that is not
+    /// InService is skipped (and logged) until the next sweep.
+    async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, Error> {
+        let allowlist = &self.config.common.allowlist;
+        let mut results = Vec::new();
+        for name in self.capacity.endpoint_names().await? {
+            if !allowlist.allows(&name) {
+                continue;
+            }
+            let endpoint = self.capacity.endpoint(&name).await?;
+            if !endpoint.has_holds() {
+                continue;
+            }
+            if let Err(err) = endpoint.require_in_service() {
+                tracing::warn!(function = FUNCTION, endpoint = %name, error = %err, "sweep skipped");
+                continue;
+            }
+            let outcomes = self.act(None, &endpoint, None, now).await?;
+            results.extend(
+                outcomes
+                    .into_iter()
+                    .filter(|o| o.action != Action::Unchanged),
+            );
+        }
+        tracing::info!(function = FUNCTION, released = results.len(), "sweep done");
         Ok(results)
     }
 
@@ -202,19 +251,19 @@ impl App {
             .collect())
     }
 
-    /// Decide and apply for one endpoint's variants.
+    /// Decide and apply for one endpoint's variants: ALARM raises, OK releases the alarm's
+    /// hold, no alarm (the sweep) releases expired holds only.
     async fn act(
         &self,
-        alarm: &Alarm,
-        target: &Target,
+        alarm: Option<&Alarm>,
+        endpoint: &Endpoint,
+        variant: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>, Error> {
-        let endpoint = self.capacity.endpoint(&target.endpoint).await?;
-        endpoint.require_in_service()?;
-        let variants = endpoint.select_variants(target.variant.as_deref())?;
+        let variants = endpoint.select_variants(variant)?;
         let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
         let scale = &self.config.scale;
-        let trigger = alarm.transition_id();
+        let trigger = alarm.and_then(Alarm::transition_id);
         let mut outcomes = Vec::with_capacity(variants.len());
         for variant in variants {
             let Some(&current) = capacities.get(&variant.name) else {
@@ -232,12 +281,12 @@ impl App {
                 continue;
             };
             let holds = endpoint.holds(&variant.name);
-            let reason = holds::alarm_reason(&variant.name, &alarm.name);
-            let plan = match alarm.state {
-                AlarmState::Alarm => holds::plan_step_raise(
+            let reason = alarm.map(|a| holds::alarm_reason(&variant.name, &a.name));
+            let plan = match (alarm.map(|a| a.state), reason.as_deref()) {
+                (Some(AlarmState::Alarm), Some(reason)) => holds::plan_step_raise(
                     &StepRaise {
                         variant: &variant.name,
-                        reason: &reason,
+                        reason,
                         step: scale.step,
                         ceiling: scale.ceiling,
                         cooldown: scale.cooldown,
@@ -248,11 +297,11 @@ impl App {
                     current,
                     &holds,
                 ),
-                _ => holds::plan_release(&variant.name, Some(&reason), current, &holds, now),
+                (_, reason) => holds::plan_release(&variant.name, reason, current, &holds, now),
             };
             if plan.writes_anything() && !self.config.common.dry_run {
                 self.capacity
-                    .apply(&endpoint, variant, current, &plan)
+                    .apply(endpoint, variant, current, &plan)
                     .await?;
             }
             let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
@@ -275,7 +324,7 @@ impl App {
     async fn report(
         &self,
         outcome: &Outcome,
-        alarm: &Alarm,
+        alarm: Option<&Alarm>,
         hold: Option<String>,
     ) -> Result<(), Error> {
         let dry_run = self.config.common.dry_run;
@@ -283,6 +332,14 @@ impl App {
         if outcome.action == Action::Unchanged {
             return Ok(());
         }
+        let Some(alarm) = alarm else {
+            let context = [(
+                "Trigger",
+                "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
+            )];
+            let notice = outcome.notice(FUNCTION, dry_run, &context, None);
+            return self.notifier.publish(&notice).await;
+        };
         let mut context = vec![(
             "Alarm",
             format!(
