@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::demand::DemandConfig;
 use crate::error::Error;
 
 /// Reads one variable; `None` when unset.
@@ -22,6 +23,10 @@ pub const SCALE_STEP: &str = "SCALE_STEP";
 pub const SCALE_CEILING: &str = "SCALE_CEILING";
 pub const SCALE_COOLDOWN_SECONDS: &str = "SCALE_COOLDOWN_SECONDS";
 pub const SCALE_HOLD_SECONDS: &str = "SCALE_HOLD_SECONDS";
+pub const SCALE_MODE: &str = "SCALE_MODE";
+pub const SCALE_CONCURRENCY_PER_INSTANCE: &str = "SCALE_CONCURRENCY_PER_INSTANCE";
+pub const SCALE_HEADROOM: &str = "SCALE_HEADROOM";
+pub const SCALE_TARGET_INVOCATIONS_PER_INSTANCE: &str = "SCALE_TARGET_INVOCATIONS_PER_INSTANCE";
 
 /// Settings every function shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +57,7 @@ impl CommonConfig {
 }
 
 /// Settings of scale-on-latency.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScaleConfig {
     /// Instances added to MinCapacity per ALARM.
     pub step: u32,
@@ -62,6 +67,8 @@ pub struct ScaleConfig {
     pub cooldown: Duration,
     /// How long a latency hold lives without an OK event before it expires.
     pub hold: Duration,
+    /// `SCALE_MODE=demand`: size the raise from the variant's metrics. `None`: a fixed step.
+    pub demand: Option<DemandConfig>,
 }
 
 impl ScaleConfig {
@@ -79,7 +86,42 @@ impl ScaleConfig {
                     .unwrap_or(3 * 3600)
                     .into(),
             ),
+            demand: parse_demand(env)?,
         })
+    }
+}
+
+/// The demand-sizing variables are validated whatever the mode, so a typo never waits for the
+/// day someone switches `SCALE_MODE` to find out.
+fn parse_demand(env: Lookup<'_>) -> Result<Option<DemandConfig>, Error> {
+    let config = DemandConfig {
+        concurrency_per_instance: parse_f64(env, SCALE_CONCURRENCY_PER_INSTANCE, 0.001, 1e6)?,
+        headroom: parse_f64(env, SCALE_HEADROOM, 1.0, 10.0)?.unwrap_or(1.2),
+        target_invocations_per_instance: parse_f64(
+            env,
+            SCALE_TARGET_INVOCATIONS_PER_INSTANCE,
+            0.001,
+            1e9,
+        )?,
+    };
+    match non_blank(env, SCALE_MODE)
+        .map(|m| m.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("step") => Ok(None),
+        Some("demand") => {
+            if config.concurrency_per_instance.is_none()
+                && config.target_invocations_per_instance.is_none()
+            {
+                return Err(Error::InvalidConfig(format!(
+                    "{SCALE_MODE}=demand needs {SCALE_CONCURRENCY_PER_INSTANCE} (requests one \
+                     instance serves at once) or {SCALE_TARGET_INVOCATIONS_PER_INSTANCE} \
+                     (invocations per instance per minute), or both"
+                )));
+            }
+            Ok(Some(config))
+        }
+        Some(other) => Err(invalid(SCALE_MODE, other, "step or demand")),
     }
 }
 
@@ -178,6 +220,20 @@ pub fn parse_bool(env: Lookup<'_>, name: &str) -> Result<Option<bool>, Error> {
     }
 }
 
+pub fn parse_f64(env: Lookup<'_>, name: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
+    let Some(text) = non_blank(env, name) else {
+        return Ok(None);
+    };
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(invalid(
+            name,
+            &text,
+            &format!("a number from {min} to {max}"),
+        )),
+    }
+}
+
 pub fn parse_u32(env: Lookup<'_>, name: &str, min: u32, max: u32) -> Result<Option<u32>, Error> {
     let Some(text) = non_blank(env, name) else {
         return Ok(None);
@@ -216,6 +272,32 @@ mod tests {
         assert_eq!(scale.ceiling, None);
         assert_eq!(scale.cooldown, Duration::from_secs(300));
         assert_eq!(scale.hold, Duration::from_secs(3 * 3600));
+        assert_eq!(scale.demand, None);
+    }
+
+    #[test]
+    fn demand_mode_needs_a_sizing_rule_and_has_defaults() {
+        let err = ScaleConfig::from_lookup(&env(&[(SCALE_MODE, "demand")])).unwrap_err();
+        assert!(
+            err.to_string().contains(SCALE_CONCURRENCY_PER_INSTANCE),
+            "{err}"
+        );
+        let scale = ScaleConfig::from_lookup(&env(&[
+            (SCALE_MODE, "Demand"),
+            (SCALE_CONCURRENCY_PER_INSTANCE, "4"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            scale.demand,
+            Some(DemandConfig {
+                concurrency_per_instance: Some(4.0),
+                headroom: 1.2,
+                target_invocations_per_instance: None,
+            })
+        );
+        // Step mode ignores valid demand settings.
+        let step = ScaleConfig::from_lookup(&env(&[(SCALE_HEADROOM, "1.5")])).unwrap();
+        assert_eq!(step.demand, None);
     }
 
     #[test]
@@ -227,6 +309,12 @@ mod tests {
             (SCALE_CEILING, "0"),
             (SCALE_COOLDOWN_SECONDS, "5m"),
             (SCALE_HOLD_SECONDS, "10"),
+            (SCALE_MODE, "burst"),
+            (SCALE_HEADROOM, "0.5"),
+            (SCALE_HEADROOM, "NaN"),
+            (SCALE_CONCURRENCY_PER_INSTANCE, "0"),
+            (SCALE_CONCURRENCY_PER_INSTANCE, "four"),
+            (SCALE_TARGET_INVOCATIONS_PER_INSTANCE, "-5"),
         ] {
             let err = ScaleConfig::from_lookup(&env(&[(name, value)])).unwrap_err();
             assert!(matches!(err, Error::InvalidConfig(_)), "{name}={value}");

@@ -17,12 +17,15 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::demand::Sizing;
 use crate::fnv1a;
 
 /// Every tag this project writes starts with this.
 pub const TAG_PREFIX: &str = "remediation:";
 /// Reasons of holds that latency alarms create start with this.
 pub const ALARM_REASON_PREFIX: &str = "alarm.";
+/// Reasons of holds that pre-warms for a named event create start with this.
+pub const EVENT_REASON_PREFIX: &str = "event.";
 const MAX_TAG_KEY: usize = 128;
 
 /// A variant's scalable target limits as read from Application Auto Scaling.
@@ -150,15 +153,25 @@ pub fn hold_key(variant: &str, reason: &str) -> String {
 /// The hold reason for a latency alarm: its name, made safe for a tag key. A name that had to
 /// be changed or shortened gets a hash suffix so two alarms never share a hold.
 pub fn alarm_reason(variant: &str, alarm_name: &str) -> String {
-    let clean = sanitize(alarm_name);
-    let room = MAX_TAG_KEY - hold_key(variant, ALARM_REASON_PREFIX).len();
-    if clean == alarm_name && clean.len() <= room {
-        return format!("{ALARM_REASON_PREFIX}{clean}");
+    tag_safe_reason(ALARM_REASON_PREFIX, variant, alarm_name)
+}
+
+/// The hold reason for a pre-warm of the named event (`event.<name>`), made safe for a tag key
+/// the same way as [`alarm_reason`].
+pub fn event_reason(variant: &str, event_name: &str) -> String {
+    tag_safe_reason(EVENT_REASON_PREFIX, variant, event_name)
+}
+
+fn tag_safe_reason(prefix: &str, variant: &str, name: &str) -> String {
+    let clean = sanitize(name);
+    let room = MAX_TAG_KEY.saturating_sub(hold_key(variant, prefix).len());
+    if clean == name && clean.len() <= room {
+        return format!("{prefix}{clean}");
     }
-    let hash = format!("@{:08x}", fnv1a(alarm_name) as u32);
+    let hash = format!("@{:08x}", fnv1a(name) as u32);
     let keep = room.saturating_sub(hash.len());
     let short: String = clean.chars().take(keep).collect();
-    format!("{ALARM_REASON_PREFIX}{short}{hash}")
+    format!("{prefix}{short}{hash}")
 }
 
 /// Keep what SageMaker tags accept (letters, digits, `_ . : / = + - @`), replace the rest.
@@ -248,6 +261,8 @@ pub struct StepRaise<'a> {
     pub hold_for: Duration,
     pub trigger: Option<&'a str>,
     pub now: DateTime<Utc>,
+    /// Instances the current load needs (`SCALE_MODE=demand`): the raise goes at least there.
+    pub demand: Option<&'a Sizing>,
 }
 
 pub fn plan_step_raise(req: &StepRaise<'_>, current: Capacity, holds: &VariantHolds) -> Plan {
@@ -297,7 +312,9 @@ pub fn plan_step_raise(req: &StepRaise<'_>, current: Capacity, holds: &VariantHo
         );
     }
     let cap = req.ceiling.map_or(current.max, |c| c.min(current.max));
-    let target = current.min.saturating_add(req.step).min(cap);
+    let stepped = current.min.saturating_add(req.step);
+    let wanted = req.demand.map_or(stepped, |d| d.instances.max(stepped));
+    let target = wanted.min(cap);
     if target <= current.min {
         let limit = match req.ceiling {
             Some(c) if c < current.max => format!("SCALE_CEILING={c}"),
@@ -318,19 +335,21 @@ pub fn plan_step_raise(req: &StepRaise<'_>, current: Capacity, holds: &VariantHo
         since: now,
         trigger: req.trigger.map(str::to_owned),
     };
-    let capped = if target < current.min.saturating_add(req.step) {
+    let capped = if target < wanted {
         format!(" (capped at {cap})")
     } else {
         String::new()
     };
-    put_hold(
-        req.variant,
-        req.reason,
-        hold,
-        current,
-        holds,
-        format!("MinCapacity {} + step {}{capped}", current.min, req.step),
-    )
+    let step = format!("MinCapacity {} + step {}", current.min, req.step);
+    let why = match req.demand {
+        Some(d) if d.instances > stepped => format!("demand: {}{capped}", d.explanation),
+        Some(d) => format!(
+            "demand: {}; at least one step: {step}{capped}",
+            d.explanation
+        ),
+        None => format!("{step}{capped}"),
+    };
+    put_hold(req.variant, req.reason, hold, current, holds, why)
 }
 
 /// Record `hold` under `reason` and raise MinCapacity to it (never lowering). Expired holds
@@ -461,6 +480,7 @@ mod tests {
             hold_for: Duration::from_secs(3 * 3600),
             trigger,
             now: t(NOW),
+            demand: None,
         }
     }
 
@@ -532,6 +552,42 @@ mod tests {
         assert_eq!((plan.action, plan.new_min), (Action::Refused, 20));
         assert!(plan.reason.contains("MaxCapacity=20"), "{}", plan.reason);
         assert!(!plan.writes_anything());
+    }
+
+    #[test]
+    fn demand_raises_to_what_the_load_needs_but_at_least_one_step() {
+        let spike = Sizing {
+            instances: 10,
+            explanation: "120 req/s x 0.25 s = 30 in flight; 4 per instance -> 8; +20% -> 10"
+                .into(),
+        };
+        let mut req = raise(Some("t1"));
+        req.demand = Some(&spike);
+        let plan = plan_step_raise(&req, cap(2, 20), &VariantHolds::default());
+        assert_eq!((plan.action, plan.new_min), (Action::Raised, 10));
+        assert_eq!(plan.reason, format!("demand: {}", spike.explanation));
+
+        let small = Sizing {
+            instances: 1,
+            explanation: "1 req/s x 0.1 s = 0.1 in flight".into(),
+        };
+        req.demand = Some(&small);
+        let plan = plan_step_raise(&req, cap(2, 20), &VariantHolds::default());
+        assert_eq!(plan.new_min, 4);
+        assert!(
+            plan.reason
+                .ends_with("at least one step: MinCapacity 2 + step 2"),
+            "{}",
+            plan.reason
+        );
+
+        req.demand = Some(&spike);
+        req.ceiling = Some(7);
+        let plan = plan_step_raise(&req, cap(2, 20), &VariantHolds::default());
+        assert_eq!(plan.new_min, 7);
+        assert!(plan.reason.ends_with("(capped at 7)"), "{}", plan.reason);
+        let plan = plan_step_raise(&req, cap(2, 5), &VariantHolds::default());
+        assert_eq!(plan.new_min, 5);
     }
 
     #[test]
@@ -695,5 +751,25 @@ mod tests {
         }
         assert_eq!(alarm_reason(V, "plain-name"), "alarm.plain-name");
         assert_ne!(alarm_reason(V, "a b"), alarm_reason(V, "a_b"));
+    }
+
+    #[test]
+    fn event_reasons_fit_tag_keys_and_stay_distinct() {
+        assert_eq!(event_reason(V, "promo"), "event.promo");
+        assert_eq!(
+            event_reason(V, "black-friday_2026"),
+            "event.black-friday_2026"
+        );
+        let spaced = event_reason(V, "Black Friday!");
+        assert!(spaced.starts_with("event.Black_Friday_@"), "{spaced}");
+        assert_ne!(spaced, event_reason(V, "Black Friday?"));
+        let long = "y".repeat(300);
+        let variant = "v".repeat(63);
+        let key = hold_key(&variant, &event_reason(&variant, &long));
+        assert_eq!(key.len(), MAX_TAG_KEY, "{key}");
+        assert!(key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:/=+-@".contains(c)));
+        assert_ne!(event_reason(V, "promo"), alarm_reason(V, "promo"));
     }
 }

@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod audit;
 pub mod capacity;
 pub mod config;
+pub mod demand;
 pub mod error;
 pub mod holds;
 pub mod sdk;

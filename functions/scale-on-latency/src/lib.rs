@@ -16,6 +16,7 @@ use remediation::alarm::{Alarm, AlarmState};
 use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint};
 use remediation::config::{CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
+use remediation::demand::{self, Demand, DemandMetrics};
 use remediation::holds::{self, Action, StepRaise};
 use remediation::Error;
 use serde::Serialize;
@@ -282,7 +283,20 @@ impl App {
             };
             let holds = endpoint.holds(&variant.name);
             let reason = alarm.map(|a| holds::alarm_reason(&variant.name, &a.name));
-            let plan = match (alarm.map(|a| a.state), reason.as_deref()) {
+            let raising = alarm.map(|a| a.state) == Some(AlarmState::Alarm);
+            let (sizing, fallback) = match scale.demand {
+                Some(config) if raising => {
+                    let metrics = self
+                        .demand_metrics(&endpoint.name, &variant.name, now)
+                        .await?;
+                    match demand::size(&metrics, &config) {
+                        Demand::Sized(sizing) => (Some(sizing), None),
+                        Demand::Unavailable(why) => (None, Some(why)),
+                    }
+                }
+                _ => (None, None),
+            };
+            let mut plan = match (alarm.map(|a| a.state), reason.as_deref()) {
                 (Some(AlarmState::Alarm), Some(reason)) => holds::plan_step_raise(
                     &StepRaise {
                         variant: &variant.name,
@@ -293,12 +307,19 @@ impl App {
                         hold_for: scale.hold,
                         trigger: trigger.as_deref(),
                         now,
+                        demand: sizing.as_ref(),
                     },
                     current,
                     &holds,
                 ),
                 (_, reason) => holds::plan_release(&variant.name, reason, current, &holds, now),
             };
+            if let Some(why) = fallback {
+                plan.reason = format!(
+                    "demand sizing unavailable ({why}), fell back to step: {}",
+                    plan.reason
+                );
+            }
             if plan.writes_anything() && !self.config.common.dry_run {
                 self.capacity
                     .apply(endpoint, variant, current, &plan)
@@ -318,6 +339,74 @@ impl App {
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+
+    /// One GetMetricData call: the variant's `Invocations` (Sum), `ModelLatency` (Average,
+    /// microseconds) and `InvocationsPerInstance` (Sum) per minute over the last few whole
+    /// minutes.
+    async fn demand_metrics(
+        &self,
+        endpoint: &str,
+        variant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DemandMetrics, Error> {
+        use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
+        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+        let end = now.timestamp() - now.timestamp().rem_euclid(60);
+        let start = end - i64::from(demand::WINDOW_MINUTES) * 60;
+        let query = |id: &str, name: &str, stat: &str| {
+            MetricDataQuery::builder()
+                .id(id)
+                .return_data(true)
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(
+                            Metric::builder()
+                                .namespace("AWS/SageMaker")
+                                .metric_name(name)
+                                .dimensions(
+                                    Dimension::builder()
+                                        .name("EndpointName")
+                                        .value(endpoint)
+                                        .build(),
+                                )
+                                .dimensions(
+                                    Dimension::builder()
+                                        .name("VariantName")
+                                        .value(variant)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .period(60)
+                        .stat(stat)
+                        .build(),
+                )
+                .build()
+        };
+        let out = self
+            .cloudwatch
+            .get_metric_data()
+            .start_time(AwsTime::from_secs(start))
+            .end_time(AwsTime::from_secs(end))
+            .scan_by(ScanBy::TimestampAscending)
+            .metric_data_queries(query("invocations", "Invocations", "Sum"))
+            .metric_data_queries(query("latency", "ModelLatency", "Average"))
+            .metric_data_queries(query("per_instance", "InvocationsPerInstance", "Sum"))
+            .send()
+            .await
+            .map_err(|err| Error::aws("GetMetricData", err))?;
+        let mut metrics = DemandMetrics::default();
+        for result in out.metric_data_results() {
+            let values = result.values().to_vec();
+            match result.id() {
+                Some("invocations") => metrics.invocations = values,
+                Some("latency") => metrics.model_latency_us = values,
+                Some("per_instance") => metrics.invocations_per_instance = values,
+                _ => {}
+            }
+        }
+        Ok(metrics)
     }
 
     /// Log every outcome; publish actions and refusals (a duplicate or a no-op is only logged).

@@ -1,0 +1,175 @@
+//! SCALE_MODE=demand against moto: metric data is put into CloudWatch first, then the handler
+//! sizes the raise from it with one GetMetricData call.
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use chrono::{DateTime, Utc};
+use integration_tests::{sample_event, unique, Inbox, Moto};
+use scale_on_latency::{App, Config, Summary};
+
+const VARIANT: &str = "AllTraffic";
+
+struct Fixture {
+    moto: Moto,
+    endpoint: String,
+    inbox: Inbox,
+}
+
+impl Fixture {
+    async fn new(max: i32) -> Fixture {
+        let moto = Moto::connect().await;
+        let endpoint = unique("demand");
+        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
+        moto.register_target(&endpoint, VARIANT, 2, max)
+            .await
+            .unwrap();
+        let inbox = moto.inbox(&unique("audit")).await.unwrap();
+        Fixture {
+            moto,
+            endpoint,
+            inbox,
+        }
+    }
+
+    /// Put one datapoint per minute for each of the `minutes` whole minutes before `now`.
+    async fn put_load(&self, now: DateTime<Utc>, minutes: i64, per_minute: f64, latency_us: f64) {
+        let end = now.timestamp() - now.timestamp().rem_euclid(60);
+        let mut data = Vec::new();
+        for k in 1..=minutes {
+            let at = AwsTime::from_secs(end - k * 60 + 10);
+            for (name, value, unit) in [
+                ("Invocations", per_minute, StandardUnit::Count),
+                ("ModelLatency", latency_us, StandardUnit::Microseconds),
+            ] {
+                data.push(
+                    MetricDatum::builder()
+                        .metric_name(name)
+                        .dimensions(
+                            Dimension::builder()
+                                .name("EndpointName")
+                                .value(&self.endpoint)
+                                .build(),
+                        )
+                        .dimensions(
+                            Dimension::builder()
+                                .name("VariantName")
+                                .value(VARIANT)
+                                .build(),
+                        )
+                        .timestamp(at)
+                        .value(value)
+                        .unit(unit)
+                        .build(),
+                );
+            }
+        }
+        self.moto
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/SageMaker")
+            .set_metric_data(Some(data))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn raise(&self, now: DateTime<Utc>, vars: &[(&str, &str)]) -> Summary {
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("ALLOWED_ENDPOINTS".to_owned(), self.endpoint.clone()),
+            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
+            ("SCALE_MODE".to_owned(), "demand".to_owned()),
+            ("SCALE_CONCURRENCY_PER_INSTANCE".to_owned(), "4".to_owned()),
+        ]);
+        for (k, v) in vars {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_lookup(&|name| env.get(name).cloned()).unwrap();
+        let event = sample_event("cloudwatch-alarm-latency-eventbridge.json", &self.endpoint);
+        App::new(&self.moto.sdk, config)
+            .handle(event, now)
+            .await
+            .unwrap()
+    }
+
+    async fn min(&self) -> i32 {
+        self.moto.capacity(&self.endpoint, VARIANT).await.unwrap().0
+    }
+}
+
+fn result(summary: &Summary) -> (u32, String) {
+    let r = &summary.alarms[0].results[0];
+    assert_eq!(r.action.as_str(), "raised", "{r:?}");
+    (r.new_min.unwrap(), r.reason.clone())
+}
+
+#[tokio::test]
+async fn a_spike_is_sized_in_one_raise_and_the_arithmetic_is_shown() {
+    let f = Fixture::new(20).await;
+    let now = Utc::now();
+    // 7200 invocations a minute = 120 req/s; 250 ms model latency.
+    f.put_load(now, 5, 7200.0, 250_000.0).await;
+    let (new_min, reason) = result(&f.raise(now, &[]).await);
+    assert_eq!(new_min, 10);
+    assert_eq!(
+        reason,
+        "demand: 120 req/s x 0.25 s = 30 in flight; 4 per instance -> 8; +20% -> 10"
+    );
+    assert_eq!(f.min().await, 10);
+    let messages = f.moto.published(&f.inbox).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]
+            .message
+            .contains("Why: demand: 120 req/s x 0.25 s = 30 in flight"),
+        "{}",
+        messages[0].message
+    );
+}
+
+#[tokio::test]
+async fn a_small_load_still_gets_one_step() {
+    let f = Fixture::new(20).await;
+    let now = Utc::now();
+    f.put_load(now, 4, 60.0, 100_000.0).await;
+    let (new_min, reason) = result(&f.raise(now, &[]).await);
+    assert_eq!(new_min, 4);
+    assert!(
+        reason.starts_with("demand: 1 req/s x 0.1 s = 0.1 in flight"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("at least one step: MinCapacity 2 + step 2"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_gap_in_the_metrics_falls_back_to_the_step() {
+    let f = Fixture::new(20).await;
+    let now = Utc::now();
+    f.put_load(now, 2, 7200.0, 250_000.0).await;
+    let (new_min, reason) = result(&f.raise(now, &[]).await);
+    assert_eq!(new_min, 4);
+    assert_eq!(
+        reason,
+        "demand sizing unavailable (only 2 of the last 5 minutes have Invocations data (need 3)), \
+         fell back to step: MinCapacity 2 + step 2"
+    );
+}
+
+#[tokio::test]
+async fn ceiling_and_max_capacity_still_bound_a_demand_raise() {
+    let f = Fixture::new(20).await;
+    let now = Utc::now();
+    f.put_load(now, 5, 7200.0, 250_000.0).await;
+    let (new_min, reason) = result(&f.raise(now, &[("SCALE_CEILING", "6")]).await);
+    assert_eq!(new_min, 6);
+    assert!(reason.ends_with("(capped at 6)"), "{reason}");
+
+    let f = Fixture::new(8).await;
+    f.put_load(now, 5, 7200.0, 250_000.0).await;
+    assert_eq!(result(&f.raise(now, &[]).await).0, 8);
+    assert_eq!(f.moto.capacity(&f.endpoint, VARIANT).await.unwrap(), (8, 8));
+}
