@@ -148,6 +148,17 @@ impl Alarm {
             .flat_map(|m| m.dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
+    /// The latest datapoint and the threshold, read from a threshold alarm's reason
+    /// (`Threshold Crossed: ... [0.41 (28/11/26 12:00:00)] was greater than the threshold (0.1)
+    /// ...`). `None` when the reason has another form (math alarms, composites, hand-made).
+    pub fn crossing(&self) -> Option<Crossing> {
+        let reason = self.reason.as_deref()?;
+        let value = leading_number(&reason[reason.find('[')? + 1..])?;
+        let marker = "the threshold (";
+        let threshold = leading_number(&reason[reason.find(marker)? + marker.len()..])?;
+        Some(Crossing { value, threshold })
+    }
+
     /// A stable identity for this state transition, the same on every delivery and retry of it:
     /// alarm name, new state and the time it entered that state.
     pub fn transition_id(&self) -> Option<String> {
@@ -161,6 +172,22 @@ impl Alarm {
             (None, None) => None,
         }
     }
+}
+
+/// The datapoint that crossed an alarm's threshold, and the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Crossing {
+    pub value: f64,
+    pub threshold: f64,
+}
+
+/// The number at the start of `text` (after spaces), e.g. `0.41 (28/11/26 ...` -> 0.41.
+fn leading_number(text: &str) -> Option<f64> {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+        .unwrap_or(text.len());
+    text[..end].parse().ok()
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -609,6 +636,23 @@ mod tests {
         let ids: Vec<_> = alarms.iter().map(|a| a.transition_id().unwrap()).collect();
         assert_eq!(ids[0], "ALARM@2026-11-28T12:00:00.120Z");
         assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    }
+
+    #[test]
+    fn crossing_reads_value_and_threshold_from_the_reason() {
+        let alarm = one("cloudwatch-alarm-latency-sns.json");
+        assert_eq!(
+            alarm.crossing(),
+            Some(Crossing {
+                value: 455_000.0,
+                threshold: 200_000.0
+            })
+        );
+        let mut other = alarm.clone();
+        other.reason = Some("Alarm rule ALARM(a) evaluated to true".to_owned());
+        assert_eq!(other.crossing(), None);
+        other.reason = None;
+        assert_eq!(other.crossing(), None);
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub fn subject(text: &str) -> String {
     }
 }
 
+/// Cut `text` to at most `max` bytes on a character boundary, ending with `...` when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let room = max.saturating_sub(3);
+    let mut end = room;
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end]).chars().take(max).collect()
+}
+
 /// What a function did, or refused to do, to one variant: the handler's result per variant,
 /// the audit message's content and the log line's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,6 +186,9 @@ fn first_words(text: &str) -> &str {
 pub struct Notifier {
     sns: aws_sdk_sns::Client,
     topic_arn: Option<String>,
+    /// Attributes sent as `String.Array` (their value is a JSON array of strings), so a filter
+    /// policy matches any one element.
+    array_attributes: Vec<String>,
 }
 
 impl Notifier {
@@ -180,7 +196,15 @@ impl Notifier {
         Notifier {
             sns: aws_sdk_sns::Client::new(sdk),
             topic_arn,
+            array_attributes: Vec::new(),
         }
+    }
+
+    /// Send the named attributes as SNS `String.Array`; their values must be JSON arrays of
+    /// strings (`["a","b"]`). Other attributes stay `String`.
+    pub fn with_array_attributes(mut self, names: &[&str]) -> Self {
+        self.array_attributes = names.iter().map(|n| (*n).to_owned()).collect();
+        self
     }
 
     pub async fn publish(&self, notice: &Notice) -> Result<(), Error> {
@@ -200,8 +224,13 @@ impl Notifier {
             .subject(&notice.subject)
             .message(&notice.body);
         for (name, value) in &notice.attributes {
+            let data_type = if self.array_attributes.iter().any(|a| a == name) {
+                "String.Array"
+            } else {
+                "String"
+            };
             let attribute = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(data_type)
                 .string_value(value)
                 .build()
                 .map_err(|err| Error::InvalidEvent(format!("message attribute {name}: {err}")))?;
@@ -295,6 +324,16 @@ mod tests {
         assert!(notice.body.contains("no write call was made"));
         assert_eq!(notice.attributes["dry_run"], "true");
         assert!(!notice.attributes.contains_key("variant"));
+    }
+
+    #[test]
+    fn shorten_cuts_on_a_char_boundary() {
+        assert_eq!(shorten("short", 10), "short");
+        assert_eq!(shorten("abcdefghij", 8), "abcde...");
+        let cut = shorten(&"\u{e9}".repeat(10), 8);
+        assert!(cut.len() <= 8, "{cut}");
+        assert!(cut.ends_with("..."));
+        assert_eq!(shorten("abcdef", 2), "..");
     }
 
     #[test]

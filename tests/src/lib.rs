@@ -448,3 +448,119 @@ impl LocalRuntime {
         let _ = self.emulator.kill().await;
     }
 }
+
+/// S3 objects and FIFO topics, for the drift-notify tests and demo.
+impl Moto {
+    /// An S3 client for moto (the SDK's default flexible checksums work with moto 5.2).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::new(&self.sdk)
+    }
+
+    /// Create `bucket` (if needed) and write `body` to `key`.
+    pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
+        let s3 = self.s3();
+        if s3.head_bucket().bucket(bucket).send().await.is_err() {
+            s3.create_bucket().bucket(bucket).send().await?;
+        }
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(body.into())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A FIFO topic (`<name>.fifo`) with a FIFO queue subscribed to it.
+    pub async fn fifo_inbox(&self, name: &str) -> Result<Inbox> {
+        let name = format!("{name}.fifo");
+        let topic_arn = self
+            .sns
+            .create_topic()
+            .name(&name)
+            .attributes("FifoTopic", "true")
+            .send()
+            .await?
+            .topic_arn()
+            .unwrap_or_default()
+            .to_owned();
+        let queue_url = self
+            .sqs
+            .create_queue()
+            .queue_name(&name)
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        self.sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
+            .send()
+            .await?;
+        Ok(Inbox {
+            topic_arn,
+            queue_url,
+        })
+    }
+
+    /// Everything delivered to a FIFO inbox's queue, with each message's SQS
+    /// `MessageDeduplicationId` and `MessageGroupId` (what SNS passed on).
+    pub async fn published_fifo(
+        &self,
+        inbox: &Inbox,
+    ) -> Result<Vec<(Published, Option<String>, Option<String>)>> {
+        use aws_sdk_sqs::types::MessageSystemAttributeName as Attr;
+        let mut out = Vec::new();
+        loop {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(&inbox.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .message_system_attribute_names(Attr::All.as_str().into())
+                .send()
+                .await?;
+            if batch.messages().is_empty() {
+                break;
+            }
+            for message in batch.messages() {
+                let envelope: Value = serde_json::from_str(message.body().unwrap_or("{}"))?;
+                let system = message.attributes();
+                let get = |name: Attr| system.and_then(|a| a.get(&name)).cloned();
+                out.push((
+                    Published {
+                        subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                        message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                        attributes: envelope["MessageAttributes"]
+                            .as_object()
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| {
+                                        (k.clone(), v["Value"].as_str().unwrap_or("").to_owned())
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    },
+                    get(Attr::MessageDeduplicationId),
+                    get(Attr::MessageGroupId),
+                ));
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&inbox.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+mod drift_notify;
+mod prewarm;
 mod scale_on_latency;
 
 use integration_tests::{workspace, LocalRuntime, Moto, Published, Result};
@@ -36,6 +38,8 @@ async fn run() -> Result<()> {
     let inbox = moto.inbox("remediation-audit").await?;
     // Each scenario runs one function under the emulator; later scenarios add theirs here.
     scale_on_latency::run(&moto).await?;
+    prewarm::run(&moto).await?;
+    drift_notify::run(&moto).await?;
     print_messages(&moto.published(&inbox).await?);
     Ok(())
 }

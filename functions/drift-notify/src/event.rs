@@ -1,0 +1,644 @@
+//! The inputs drift-notify accepts, parsed into what the handler needs.
+//!
+//! - EventBridge "SageMaker Processing Job State Change" (`source: aws.sagemaker`): the detail is
+//!   the DescribeProcessingJob response. A job is a Model Monitor job when SageMaker marked it so:
+//!   it carries a `MonitoringScheduleArn` (set on every job a monitoring schedule starts) or the
+//!   `sagemaker_monitoring_schedule_name` environment variable Model Monitor passes to its
+//!   container. Anything else is not ours and is ignored.
+//! - A CloudWatch alarm in any of the three shapes the shared [`Alarm`] model parses.
+//! - The custom "Model Drift Detected" event ([`CUSTOM_DETAIL_TYPE`]) for teams with their own
+//!   drift detection.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use remediation::alarm::{parse_time, Alarm, ALARM_DETAIL_TYPE};
+use remediation::Error;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::finding::{Finding, Kind, MetricLink, Violation, DATA_METRICS, MODEL_METRICS};
+
+/// The detail-type SageMaker sends when a processing job changes state.
+pub const PROCESSING_JOB_DETAIL_TYPE: &str = "SageMaker Processing Job State Change";
+/// The detail-type of the custom drift event.
+pub const CUSTOM_DETAIL_TYPE: &str = "Model Drift Detected";
+/// The source the README documents for the custom event (any source not starting with `aws.`
+/// is accepted; the detail-type identifies the event).
+pub const CUSTOM_SOURCE: &str = "custom.sagemaker.drift";
+/// The exit message prefix of a monitoring job that found violations.
+pub const WITH_VIOLATIONS: &str = "CompletedWithViolations";
+/// The file Model Monitor writes to the job's output location.
+pub const VIOLATIONS_FILE: &str = "constraint_violations.json";
+/// The environment variables Model Monitor passes to its container.
+pub const ENV_SCHEDULE: &str = "sagemaker_monitoring_schedule_name";
+pub const ENV_ENDPOINT: &str = "sagemaker_endpoint_name";
+pub const ENV_OUTPUT_PATH: &str = "output_path";
+/// The container path Model Monitor writes results to when `output_path` is not set.
+pub const DEFAULT_OUTPUT_PATH: &str = "/opt/ml/processing/resultdata";
+
+/// What one invocation is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Job(MonitoringJob),
+    /// A processing job that is not a monitoring job: ignored.
+    NotMonitoring {
+        job: String,
+    },
+    Alarms(Vec<Alarm>),
+    Custom(Box<Finding>),
+}
+
+/// What a monitoring job's state change says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitoringJob {
+    pub name: String,
+    pub status: String,
+    pub exit_message: Option<String>,
+    pub failure_reason: Option<String>,
+    pub endpoint: String,
+    pub schedule: Option<String>,
+    /// The S3 prefix the job wrote its results to.
+    pub output: Option<String>,
+    pub region: Option<String>,
+    pub time: Option<DateTime<Utc>>,
+}
+
+impl MonitoringJob {
+    pub fn has_violations(&self) -> bool {
+        self.status == "Completed"
+            && self
+                .exit_message
+                .as_deref()
+                .is_some_and(|m| m.trim_start().starts_with(WITH_VIOLATIONS))
+    }
+
+    /// `s3://bucket/prefix/constraint_violations.json`.
+    pub fn violations_uri(&self) -> Option<String> {
+        self.output
+            .as_deref()
+            .map(|prefix| format!("{}/{VIOLATIONS_FILE}", prefix.trim_end_matches('/')))
+    }
+
+    /// The same on every delivery of this job's terminal state.
+    pub fn finding_id(&self) -> String {
+        format!("job:{}:{}", self.name, self.status)
+    }
+
+    fn base_finding(&self, kind: Kind) -> Finding {
+        Finding {
+            kind,
+            endpoint: self.endpoint.clone(),
+            schedule: self.schedule.clone(),
+            origin: format!("monitoring job {} ({})", self.name, self.status),
+            time: self.time,
+            region: self.region.clone(),
+            violations: Vec::new(),
+            failure_reason: None,
+            report: None,
+            metric: None,
+            id: self.finding_id(),
+        }
+    }
+
+    pub fn failed_finding(&self) -> Finding {
+        Finding {
+            failure_reason: Some(
+                self.failure_reason
+                    .clone()
+                    .or_else(|| self.exit_message.clone())
+                    .unwrap_or_else(|| "no FailureReason in the event".to_owned()),
+            ),
+            report: self.output.clone(),
+            ..self.base_finding(Kind::MonitoringFailed)
+        }
+    }
+
+    pub fn violations_finding(&self, violations: Vec<Violation>) -> Finding {
+        let top_drift = violations
+            .iter()
+            .filter(|v| v.check_type == "baseline_drift_check" && !v.feature.contains(' '))
+            .max_by(|a, b| {
+                a.ratio()
+                    .unwrap_or(0.0)
+                    .partial_cmp(&b.ratio().unwrap_or(0.0))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        let metric = match (top_drift, &self.schedule) {
+            (Some(v), Some(schedule)) => Some(MetricLink {
+                namespace: DATA_METRICS.to_owned(),
+                name: format!("feature_baseline_drift_{}", v.feature),
+                dimensions: BTreeMap::from([
+                    ("Endpoint".to_owned(), self.endpoint.clone()),
+                    ("MonitoringSchedule".to_owned(), schedule.clone()),
+                ]),
+            }),
+            _ => None,
+        };
+        Finding {
+            violations,
+            report: self.violations_uri(),
+            metric,
+            ..self.base_finding(Kind::Violations)
+        }
+    }
+}
+
+/// Parse any input; unknown shapes are an `InvalidEvent` naming what was expected.
+pub fn parse(event: Value) -> Result<Input, Error> {
+    let Value::Object(object) = &event else {
+        return Err(Error::InvalidEvent(
+            "expected a JSON object (an EventBridge event, an SNS batch or a Lambda alarm action)"
+                .to_owned(),
+        ));
+    };
+    if object.contains_key("Records") || object.contains_key("alarmData") {
+        return Alarm::parse(event).map(Input::Alarms);
+    }
+    let Some(detail_type) = object.get("detail-type") else {
+        return Err(Error::InvalidEvent(format!(
+            "not a drift event: no `detail-type` (expected \"{PROCESSING_JOB_DETAIL_TYPE}\", \
+             \"{ALARM_DETAIL_TYPE}\" or \"{CUSTOM_DETAIL_TYPE}\"), no `Records` (SNS) and no \
+             `alarmData` (Lambda alarm action)"
+        )));
+    };
+    match detail_type.as_str() {
+        Some(PROCESSING_JOB_DETAIL_TYPE) => parse_job(event),
+        Some(ALARM_DETAIL_TYPE) => Alarm::parse(event).map(Input::Alarms),
+        Some(CUSTOM_DETAIL_TYPE) => parse_custom(event).map(|f| Input::Custom(Box::new(f))),
+        _ => Err(Error::InvalidEvent(format!(
+            "detail-type is {detail_type}, expected \"{PROCESSING_JOB_DETAIL_TYPE}\", \
+             \"{ALARM_DETAIL_TYPE}\" or \"{CUSTOM_DETAIL_TYPE}\""
+        ))),
+    }
+}
+
+/// Deserialize with the failing field's path in the message.
+fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." {
+            "event".to_owned()
+        } else {
+            path
+        };
+        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
+    })
+}
+
+// ---- SageMaker Processing Job State Change ----
+
+#[derive(Debug, Deserialize)]
+struct Envelope<D> {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    time: Option<String>,
+    detail: D,
+}
+
+/// The fields of DescribeProcessingJob that matter here; everything else is ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobDetail {
+    processing_job_name: String,
+    processing_job_status: String,
+    #[serde(default)]
+    exit_message: Option<String>,
+    #[serde(default)]
+    failure_reason: Option<String>,
+    #[serde(default)]
+    monitoring_schedule_arn: Option<String>,
+    #[serde(default)]
+    environment: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    processing_output_config: Option<OutputConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OutputConfig {
+    #[serde(default)]
+    outputs: Vec<Output>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    #[serde(default)]
+    s3_output: Option<S3Output>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct S3Output {
+    s3_uri: String,
+    #[serde(default)]
+    local_path: Option<String>,
+}
+
+fn parse_job(event: Value) -> Result<Input, Error> {
+    let envelope: Envelope<JobDetail> = from_value(event)?;
+    let detail = envelope.detail;
+    let env = detail.environment.unwrap_or_default();
+    let schedule_from_arn = detail
+        .monitoring_schedule_arn
+        .as_deref()
+        .filter(|arn| !arn.is_empty())
+        .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned());
+    let schedule = env
+        .get(ENV_SCHEDULE)
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .or(schedule_from_arn);
+    let Some(schedule) = schedule else {
+        return Ok(Input::NotMonitoring {
+            job: detail.processing_job_name,
+        });
+    };
+    let endpoint = env
+        .get(ENV_ENDPOINT)
+        .filter(|e| !e.is_empty())
+        .cloned()
+        .ok_or_else(|| {
+            Error::InvalidEvent(format!(
+                "detail.Environment.{ENV_ENDPOINT}: missing; monitoring job {} of schedule \
+                 {schedule} names no endpoint",
+                detail.processing_job_name
+            ))
+        })?;
+    let outputs: Vec<S3Output> = detail
+        .processing_output_config
+        .map(|c| c.outputs)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|o| o.s3_output)
+        .collect();
+    let local = env
+        .get(ENV_OUTPUT_PATH)
+        .map(String::as_str)
+        .unwrap_or(DEFAULT_OUTPUT_PATH);
+    let output = outputs
+        .iter()
+        .find(|o| o.local_path.as_deref().map(|p| p.trim_end_matches('/')) == Some(local))
+        .or(outputs.first())
+        .map(|o| o.s3_uri.clone());
+    Ok(Input::Job(MonitoringJob {
+        name: detail.processing_job_name,
+        status: detail.processing_job_status,
+        exit_message: detail.exit_message,
+        failure_reason: detail.failure_reason,
+        endpoint,
+        schedule: Some(schedule),
+        output,
+        region: envelope.region,
+        time: parse_time(envelope.time, "time")?,
+    }))
+}
+
+// ---- the custom drift event ----
+
+/// `detail` of the custom "Model Drift Detected" event.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomDetail {
+    endpoint: String,
+    #[serde(default)]
+    monitoring_schedule: Option<String>,
+    /// A stable id of the finding: the same on a re-publish of the same result, used to
+    /// deduplicate. Default: the EventBridge event id.
+    #[serde(default)]
+    finding_id: Option<String>,
+    #[serde(default)]
+    detected_at: Option<String>,
+    /// Where the full report is (`s3://...`).
+    #[serde(default)]
+    report_uri: Option<String>,
+    /// The CloudWatch metric namespace the pipeline publishes to, for console links.
+    #[serde(default)]
+    metric_namespace: Option<String>,
+    features: Vec<CustomFeature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomFeature {
+    name: String,
+    check_type: String,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    threshold: Option<f64>,
+    #[serde(default)]
+    description: Option<String>,
+    /// The CloudWatch metric for this feature, when the pipeline publishes one.
+    #[serde(default)]
+    metric_name: Option<String>,
+}
+
+fn parse_custom(event: Value) -> Result<Finding, Error> {
+    let envelope: Envelope<CustomDetail> = from_value(event)?;
+    if let Some(source) = envelope.source.as_deref().filter(|s| s.starts_with("aws.")) {
+        return Err(Error::InvalidEvent(format!(
+            "source: {source:?} is reserved for AWS; custom drift events use e.g. \"{CUSTOM_SOURCE}\""
+        )));
+    }
+    let detail = envelope.detail;
+    if detail.endpoint.trim().is_empty() {
+        return Err(Error::InvalidEvent(
+            "detail.endpoint: must not be empty".to_owned(),
+        ));
+    }
+    if detail.features.is_empty() {
+        return Err(Error::InvalidEvent(
+            "detail.features: empty; list at least one feature that drifted".to_owned(),
+        ));
+    }
+    for (i, f) in detail.features.iter().enumerate() {
+        if f.name.trim().is_empty() {
+            return Err(Error::InvalidEvent(format!(
+                "detail.features[{i}].name: must not be empty"
+            )));
+        }
+        if f.check_type.trim().is_empty() {
+            return Err(Error::InvalidEvent(format!(
+                "detail.features[{i}].check_type: must not be empty"
+            )));
+        }
+    }
+    let id = detail.finding_id.clone().or(envelope.id).ok_or_else(|| {
+        Error::InvalidEvent(
+            "detail.finding_id: missing, and the event has no `id` to use instead".to_owned(),
+        )
+    })?;
+    let metric = detail.metric_namespace.as_ref().and_then(|namespace| {
+        let name = detail.features.iter().find_map(|f| f.metric_name.clone())?;
+        let mut dimensions = BTreeMap::from([("Endpoint".to_owned(), detail.endpoint.clone())]);
+        if let Some(schedule) = &detail.monitoring_schedule {
+            dimensions.insert("MonitoringSchedule".to_owned(), schedule.clone());
+        }
+        Some(MetricLink {
+            namespace: namespace.clone(),
+            name,
+            dimensions,
+        })
+    });
+    let time = parse_time(detail.detected_at, "detail.detected_at")?
+        .or(parse_time(envelope.time, "time")?);
+    Ok(Finding {
+        kind: Kind::Custom,
+        origin: format!(
+            "custom event from {}",
+            envelope.source.as_deref().unwrap_or("an unnamed source")
+        ),
+        schedule: detail.monitoring_schedule,
+        time,
+        region: envelope.region,
+        violations: detail
+            .features
+            .into_iter()
+            .map(|f| Violation {
+                feature: f.name,
+                check_type: f.check_type,
+                value: f.value,
+                threshold: f.threshold,
+                description: f.description,
+            })
+            .collect(),
+        failure_reason: None,
+        report: detail.report_uri,
+        metric,
+        id: format!("custom:{}:{id}", detail.endpoint),
+        endpoint: detail.endpoint,
+    })
+}
+
+// ---- drift alarms ----
+
+/// The metric families an alarm may read to be a drift alarm.
+fn is_monitor_namespace(namespace: &str) -> bool {
+    namespace.eq_ignore_ascii_case(DATA_METRICS)
+        || namespace.eq_ignore_ascii_case(MODEL_METRICS)
+        || (namespace
+            .to_ascii_lowercase()
+            .starts_with("aws/sagemaker/endpoints/")
+            && namespace.to_ascii_lowercase().ends_with("-metrics"))
+}
+
+/// The finding an alarm in ALARM state reports: the feature and check type come from the metric
+/// name, the endpoint and schedule from the `Endpoint` and `MonitoringSchedule` dimensions.
+pub fn alarm_finding(alarm: &Alarm, region: Option<&str>) -> Result<Finding, Error> {
+    let metric = alarm
+        .metrics
+        .iter()
+        .find(|m| m.namespace.as_deref().is_some_and(is_monitor_namespace))
+        .ok_or_else(|| {
+            let seen: Vec<String> = alarm
+                .metrics
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}/{}",
+                        m.namespace.as_deref().unwrap_or("?"),
+                        m.name.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            Error::InvalidEvent(format!(
+                "alarm {}: reads no Model Monitor metric (namespace {DATA_METRICS} or \
+                 {MODEL_METRICS}); it reads [{}]",
+                alarm.name,
+                seen.join(", ")
+            ))
+        })?;
+    let namespace = metric.namespace.clone().unwrap_or_default();
+    let name = metric.name.clone().ok_or_else(|| {
+        Error::InvalidEvent(format!("alarm {}: the metric has no name", alarm.name))
+    })?;
+    let endpoint = metric
+        .dimensions
+        .get("Endpoint")
+        .or_else(|| metric.dimensions.get("EndpointName"))
+        .cloned()
+        .ok_or_else(|| {
+            Error::InvalidEvent(format!(
+                "alarm {}: metric {name} has no Endpoint dimension",
+                alarm.name
+            ))
+        })?;
+    let schedule = metric.dimensions.get("MonitoringSchedule").cloned();
+    let (feature, check_type) = feature_of(&namespace, &name);
+    let crossing = alarm.crossing();
+    let transition = alarm
+        .transition_id()
+        .unwrap_or_else(|| alarm.state.as_str().to_owned());
+    Ok(Finding {
+        kind: Kind::Alarm,
+        endpoint,
+        schedule,
+        origin: format!("alarm {} ({})", alarm.name, alarm.state),
+        time: alarm.time,
+        region: region.map(str::to_owned).or_else(|| region_of(alarm)),
+        violations: vec![Violation {
+            feature,
+            check_type,
+            value: crossing.map(|c| c.value),
+            threshold: crossing.map(|c| c.threshold),
+            description: alarm.reason.clone(),
+        }],
+        failure_reason: None,
+        report: None,
+        metric: Some(MetricLink {
+            namespace,
+            name,
+            dimensions: metric.dimensions.clone(),
+        }),
+        id: format!("alarm:{}:{transition}", alarm.name),
+    })
+}
+
+/// `feature_baseline_drift_age` -> (`age`, `baseline_drift_check`); `feature_non_null_age` ->
+/// (`age`, `completeness_check`); a model-quality metric (`f1`) -> (`f1`, `model_quality_check`).
+pub fn feature_of(namespace: &str, metric: &str) -> (String, String) {
+    let pairs = [
+        ("feature_baseline_drift_", "baseline_drift_check"),
+        ("feature_non_null_", "completeness_check"),
+    ];
+    for (prefix, check) in pairs {
+        if let Some(feature) = metric.strip_prefix(prefix).filter(|f| !f.is_empty()) {
+            return (feature.to_owned(), check.to_owned());
+        }
+    }
+    let check = if namespace.eq_ignore_ascii_case(MODEL_METRICS) {
+        "model_quality_check"
+    } else {
+        "metric_threshold_check"
+    };
+    (metric.to_owned(), check.to_owned())
+}
+
+/// The region in an alarm ARN (`arn:aws:cloudwatch:<region>:...`).
+fn region_of(alarm: &Alarm) -> Option<String> {
+    alarm
+        .arn
+        .as_deref()?
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+    }
+
+    fn job(name: &str) -> MonitoringJob {
+        match parse(sample(name)).unwrap() {
+            Input::Job(job) => job,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn monitoring_job_with_violations() {
+        let job = job("sagemaker-processing-job-monitoring-violations.json");
+        assert!(job.has_violations());
+        assert_eq!(job.endpoint, "prod-ranker");
+        assert_eq!(job.schedule.as_deref(), Some("prod-ranker-data-quality"));
+        assert_eq!(
+            job.violations_uri().as_deref(),
+            Some("s3://prod-ranker-monitoring/reports/prod-ranker/prod-ranker-data-quality/2026/11/28/13/constraint_violations.json")
+        );
+        assert_eq!(job.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn failed_and_plain_completed_jobs() {
+        let failed = job("sagemaker-processing-job-monitoring-failed.json");
+        assert_eq!(failed.status, "Failed");
+        assert!(!failed.has_violations());
+        assert!(failed
+            .failed_finding()
+            .failure_reason
+            .unwrap()
+            .contains("captured data"));
+        let completed = job("sagemaker-processing-job-monitoring-completed.json");
+        assert_eq!(completed.status, "Completed");
+        assert!(!completed.has_violations());
+    }
+
+    #[test]
+    fn other_processing_jobs_are_not_monitoring() {
+        assert_eq!(
+            parse(sample("sagemaker-processing-job-not-monitoring.json")).unwrap(),
+            Input::NotMonitoring {
+                job: "feature-engineering-2026-11-28-12-00-00".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn the_schedule_arn_alone_marks_a_monitoring_job() {
+        let mut event = sample("sagemaker-processing-job-monitoring-completed.json");
+        event["detail"]["Environment"]
+            .as_object_mut()
+            .unwrap()
+            .remove(ENV_SCHEDULE);
+        let job = match parse(event).unwrap() {
+            Input::Job(job) => job,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(job.schedule.as_deref(), Some("prod-ranker-data-quality"));
+    }
+
+    #[test]
+    fn drift_metric_names() {
+        assert_eq!(
+            feature_of(DATA_METRICS, "feature_baseline_drift_age"),
+            ("age".to_owned(), "baseline_drift_check".to_owned())
+        );
+        assert_eq!(
+            feature_of(DATA_METRICS, "feature_non_null_zip"),
+            ("zip".to_owned(), "completeness_check".to_owned())
+        );
+        assert_eq!(
+            feature_of(MODEL_METRICS, "f1"),
+            ("f1".to_owned(), "model_quality_check".to_owned())
+        );
+    }
+
+    #[test]
+    fn unknown_shapes_name_the_field() {
+        let err = |event: Value| parse(event).unwrap_err().to_string();
+        assert!(err(json!({"hello": 1})).contains("no `detail-type`"));
+        assert!(err(json!({"detail-type": "Scheduled Event", "detail": {}}))
+            .contains("detail-type is \"Scheduled Event\""));
+        assert!(
+            err(json!({"detail-type": PROCESSING_JOB_DETAIL_TYPE, "detail": {}}))
+                .contains("detail: missing field `ProcessingJobName`")
+        );
+        let mut custom = sample("custom-drift-event.json");
+        custom["detail"]["features"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("check_type");
+        assert!(err(custom).contains("detail.features[0]: missing field `check_type`"));
+        let mut custom = sample("custom-drift-event.json");
+        custom["detail"]["features"] = json!([]);
+        assert!(err(custom).contains("detail.features: empty"));
+        let mut custom = sample("custom-drift-event.json");
+        custom["detail"]["endpont"] = json!("typo");
+        assert!(err(custom).contains("unknown field `endpont`"));
+    }
+}

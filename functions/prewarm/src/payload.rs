@@ -1,0 +1,575 @@
+//! The payload, pure: one JSON object with an `action`, parsed into a [`Request`] or refused
+//! with an error that names the field.
+//!
+//! It arrives bare from EventBridge Scheduler and from a scheduled rule with constant input,
+//! or inside `detail` when it came as an EventBridge event (an input transformer, PutEvents).
+//! Scheduler context placeholders (`<aws.scheduler.scheduled-time>` and friends) are resolved
+//! by Scheduler before delivery; one that arrives unresolved (a payload pasted by hand) is
+//! ignored in informational fields and refused in the fields a decision needs.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use remediation::Error;
+use serde_json::{Map, Value};
+
+/// The longest a raise may hold capacity: a typo in `until` must not pin capacity for years.
+pub const MAX_HOLD_DAYS: i64 = 90;
+/// Highest MinCapacity a payload may ask for.
+pub const MAX_CAPACITY: u32 = 10_000;
+
+pub const ACTIONS: &str = "raise, restore, verify, sync-calendar";
+
+/// Fields that only describe the invocation (Scheduler context); never required.
+const INFO_FIELDS: [&str; 5] = [
+    "scheduled_time",
+    "execution_id",
+    "attempt_number",
+    "schedule_arn",
+    "note",
+];
+
+/// One parsed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Raise(Raise),
+    Restore(Restore),
+    Verify(Verify),
+    SyncCalendar(SyncCalendar),
+}
+
+impl Request {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Request::Raise(_) => "raise",
+            Request::Restore(_) => "restore",
+            Request::Verify(_) => "verify",
+            Request::SyncCalendar(_) => "sync-calendar",
+        }
+    }
+}
+
+/// Hold MinCapacity at `min_capacity` for `event` until `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raise {
+    pub endpoint: String,
+    /// `None`: every production variant.
+    pub variant: Option<String>,
+    pub event: String,
+    pub min_capacity: u32,
+    pub until: DateTime<Utc>,
+    /// Raise MaxCapacity too when `min_capacity` is above it (otherwise the raise is capped).
+    pub raise_max: bool,
+    /// Scheduler's `<aws.scheduler.scheduled-time>`, when resolved: recognises a retried delivery.
+    pub scheduled_time: Option<String>,
+}
+
+/// Drop the hold of `event`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restore {
+    pub endpoint: String,
+    pub variant: Option<String>,
+    pub event: String,
+}
+
+/// Is the endpoint ready for the event?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verify {
+    pub endpoint: String,
+    pub variant: Option<String>,
+    pub event: Option<String>,
+    /// Instances each variant needs; `None`: the event's hold, else the target's MinCapacity.
+    pub min_capacity: Option<u32>,
+}
+
+/// Turn a calendar into scheduled actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCalendar {
+    pub source: CalendarSource,
+}
+
+/// Where the calendar is: in the payload, in a file, or in an S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarSource {
+    Inline(Value),
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+/// Parse an invocation payload. `now` is needed to refuse an `until` in the past.
+pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
+    let event = match event {
+        // A payload delivered as a JSON string (some targets stringify constant input).
+        Value::String(text) => serde_json::from_str(&text).map_err(|err| {
+            Error::InvalidEvent(format!("the payload is a string but not JSON: {err}"))
+        })?,
+        other => other,
+    };
+    let Value::Object(mut map) = event else {
+        return Err(Error::InvalidEvent(format!(
+            "expected a JSON object with an \"action\" ({ACTIONS})"
+        )));
+    };
+    // An EventBridge envelope: the payload is its `detail`.
+    if map.contains_key("detail-type") && !map.contains_key("action") {
+        match map.remove("detail") {
+            Some(Value::Object(detail)) if detail.contains_key("action") => map = detail,
+            _ => {
+                return Err(Error::InvalidEvent(
+                    "an EventBridge event without an \"action\": give the schedule or rule \
+                     target a constant JSON input such as events/prewarm-raise.json"
+                        .to_owned(),
+                ))
+            }
+        }
+    }
+    let fields = Fields { map: &map };
+    let action = fields.required_str("action")?;
+    let request = match action.as_str() {
+        "raise" => {
+            fields.only(&[
+                "action",
+                "endpoint",
+                "variant",
+                "event",
+                "min_capacity",
+                "until",
+                "raise_max",
+            ])?;
+            let until = fields.time("until")?;
+            if until <= now {
+                return Err(Error::InvalidEvent(format!(
+                    "until: {} is in the past (now {}); a raise must end in the future",
+                    rfc3339(until),
+                    rfc3339(now)
+                )));
+            }
+            if until > now + chrono::Duration::days(MAX_HOLD_DAYS) {
+                return Err(Error::InvalidEvent(format!(
+                    "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
+                     (raise again later to extend)",
+                    rfc3339(until)
+                )));
+            }
+            Request::Raise(Raise {
+                endpoint: fields.endpoint()?,
+                variant: fields.variant()?,
+                event: fields.event_name()?,
+                min_capacity: fields.capacity("min_capacity")?,
+                until,
+                raise_max: fields.bool("raise_max")?.unwrap_or(false),
+                scheduled_time: fields.info("scheduled_time"),
+            })
+        }
+        "restore" => {
+            fields.only(&["action", "endpoint", "variant", "event"])?;
+            Request::Restore(Restore {
+                endpoint: fields.endpoint()?,
+                variant: fields.variant()?,
+                event: fields.event_name()?,
+            })
+        }
+        "verify" => {
+            fields.only(&["action", "endpoint", "variant", "event", "min_capacity"])?;
+            Request::Verify(Verify {
+                endpoint: fields.endpoint()?,
+                variant: fields.variant()?,
+                event: match fields.optional_str("event")? {
+                    Some(_) => Some(fields.event_name()?),
+                    None => None,
+                },
+                min_capacity: match map.get("min_capacity") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => Some(fields.capacity("min_capacity")?),
+                },
+            })
+        }
+        "sync-calendar" => {
+            fields.only(&["action", "calendar"])?;
+            let source =
+                match map.get("calendar") {
+                    None | Some(Value::Null) => return Err(missing("calendar")),
+                    Some(Value::Array(_)) => {
+                        CalendarSource::Inline(map.get("calendar").cloned().unwrap_or_default())
+                    }
+                    Some(Value::String(_)) => {
+                        let text = fields.required_str("calendar")?;
+                        match text.strip_prefix("s3://") {
+                            Some(rest) => match rest.split_once('/') {
+                                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                                    CalendarSource::S3 {
+                                        bucket: bucket.to_owned(),
+                                        key: key.to_owned(),
+                                    }
+                                }
+                                _ => {
+                                    return Err(Error::InvalidEvent(format!(
+                                        "calendar: {text:?} is not s3://<bucket>/<key>"
+                                    )))
+                                }
+                            },
+                            None => CalendarSource::File(PathBuf::from(text)),
+                        }
+                    }
+                    Some(_) => return Err(Error::InvalidEvent(
+                        "calendar: expected a list of entries, a file path or s3://<bucket>/<key>"
+                            .to_owned(),
+                    )),
+                };
+            Request::SyncCalendar(SyncCalendar { source })
+        }
+        other => {
+            return Err(Error::InvalidEvent(format!(
+                "action: unknown action {other:?}; expected one of {ACTIONS}"
+            )))
+        }
+    };
+    Ok(request)
+}
+
+/// Whether a string is an EventBridge Scheduler context placeholder left unresolved.
+pub fn is_placeholder(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with("<aws.scheduler.") && t.ends_with('>')
+}
+
+/// SageMaker endpoint and variant names: letters, digits and hyphens, at most 63 characters.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-')
+}
+
+pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn missing(field: &str) -> Error {
+    Error::InvalidEvent(format!("{field}: missing (required)"))
+}
+
+/// Typed access to the payload's fields with errors that name them. Shared by the calendar.
+pub(crate) struct Fields<'a> {
+    pub map: &'a Map<String, Value>,
+}
+
+impl Fields<'_> {
+    /// Refuse fields this action does not know (a typo would otherwise be silently ignored).
+    pub fn only(&self, known: &[&str]) -> Result<(), Error> {
+        match self
+            .map
+            .keys()
+            .find(|k| !known.contains(&k.as_str()) && !INFO_FIELDS.contains(&k.as_str()))
+        {
+            Some(unknown) => Err(Error::InvalidEvent(format!(
+                "{unknown}: unknown field; expected {}",
+                known.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn optional_str(&self, field: &str) -> Result<Option<String>, Error> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if is_placeholder(s) => Err(Error::InvalidEvent(format!(
+                "{field}: {s} is an EventBridge Scheduler placeholder that was not resolved; \
+                 placeholders are only filled in when Scheduler invokes the function, give a value"
+            ))),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(Error::InvalidEvent(format!("{field}: must not be empty")))
+            }
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(other) => Err(Error::InvalidEvent(format!(
+                "{field}: expected a string, got {other}"
+            ))),
+        }
+    }
+
+    pub fn required_str(&self, field: &str) -> Result<String, Error> {
+        self.optional_str(field)?.ok_or_else(|| missing(field))
+    }
+
+    /// An informational string: placeholders and non-strings are ignored.
+    pub fn info(&self, field: &str) -> Option<String> {
+        self.map
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !is_placeholder(s))
+            .map(str::to_owned)
+    }
+
+    pub fn endpoint(&self) -> Result<String, Error> {
+        let name = self.required_str("endpoint")?;
+        if valid_name(&name) {
+            Ok(name)
+        } else {
+            Err(Error::InvalidEvent(format!(
+                "endpoint: {name:?} is not a SageMaker endpoint name (letters, digits, '-', \
+                 at most 63)"
+            )))
+        }
+    }
+
+    pub fn variant(&self) -> Result<Option<String>, Error> {
+        match self.optional_str("variant")? {
+            Some(name) if !valid_name(&name) => Err(Error::InvalidEvent(format!(
+                "variant: {name:?} is not a SageMaker variant name (letters, digits, '-', at \
+                 most 63)"
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    pub fn event_name(&self) -> Result<String, Error> {
+        let name = self.required_str("event")?;
+        if name.chars().count() > 100 {
+            return Err(Error::InvalidEvent(
+                "event: at most 100 characters".to_owned(),
+            ));
+        }
+        Ok(name)
+    }
+
+    pub fn capacity(&self, field: &str) -> Result<u32, Error> {
+        let value = self.map.get(field).ok_or_else(|| missing(field))?;
+        let n = match value {
+            Value::Number(n) => n.as_i64().ok_or_else(|| {
+                Error::InvalidEvent(format!("{field}: {n} is not a whole number"))
+            })?,
+            Value::Null => return Err(missing(field)),
+            other => {
+                return Err(Error::InvalidEvent(format!(
+                    "{field}: expected a whole number, got {other}"
+                )))
+            }
+        };
+        if n < 1 {
+            return Err(Error::InvalidEvent(format!(
+                "{field}: must be at least 1, got {n} (instance variants need at least one \
+                 instance)"
+            )));
+        }
+        u32::try_from(n)
+            .ok()
+            .filter(|&n| n <= MAX_CAPACITY)
+            .ok_or_else(|| Error::InvalidEvent(format!("{field}: at most {MAX_CAPACITY}, got {n}")))
+    }
+
+    pub fn bool(&self, field: &str) -> Result<Option<bool>, Error> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(Error::InvalidEvent(format!(
+                "{field}: expected true or false, got {other}"
+            ))),
+        }
+    }
+
+    /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`).
+    pub fn time(&self, field: &str) -> Result<DateTime<Utc>, Error> {
+        let text = self.required_str(field)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                Error::InvalidEvent(format!(
+                    "{field}: {text:?} is not a time with a UTC offset, such as \
+                     2026-12-01T19:15:00Z or 2026-12-01T20:15:00+01:00"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn raise() -> Value {
+        json!({"action": "raise", "endpoint": "prod-ranker", "variant": "AllTraffic",
+               "min_capacity": 10, "event": "promo", "until": "2026-12-01T19:15:00Z"})
+    }
+
+    fn err(event: Value) -> String {
+        let e = parse(event, now()).unwrap_err();
+        assert_eq!(e.error_type(), "NonRetryable.InvalidEvent", "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn raise_parses_bare_and_in_an_envelope_and_as_a_string() {
+        let expected = Request::Raise(Raise {
+            endpoint: "prod-ranker".into(),
+            variant: Some("AllTraffic".into()),
+            event: "promo".into(),
+            min_capacity: 10,
+            until: DateTime::parse_from_rfc3339("2026-12-01T19:15:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            raise_max: false,
+            scheduled_time: None,
+        });
+        assert_eq!(parse(raise(), now()).unwrap(), expected);
+        let envelope = json!({"version": "0", "detail-type": "Scheduled Event",
+                              "source": "aws.events", "detail": raise()});
+        assert_eq!(parse(envelope, now()).unwrap(), expected);
+        assert_eq!(
+            parse(Value::String(raise().to_string()), now()).unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn scheduler_placeholders_are_ignored_where_informational_and_refused_where_needed() {
+        let mut event = raise();
+        event["scheduled_time"] = json!("<aws.scheduler.scheduled-time>");
+        event["execution_id"] = json!("<aws.scheduler.execution-id>");
+        let Request::Raise(r) = parse(event.clone(), now()).unwrap() else {
+            panic!("not a raise")
+        };
+        assert_eq!(r.scheduled_time, None);
+        event["scheduled_time"] = json!("2026-12-01T17:00:00Z");
+        let Request::Raise(r) = parse(event.clone(), now()).unwrap() else {
+            panic!("not a raise")
+        };
+        assert_eq!(r.scheduled_time.as_deref(), Some("2026-12-01T17:00:00Z"));
+        event["until"] = json!("<aws.scheduler.scheduled-time>");
+        let e = err(event);
+        assert!(e.contains("until: <aws.scheduler.scheduled-time>"), "{e}");
+        assert!(e.contains("not resolved"), "{e}");
+    }
+
+    #[test]
+    fn bad_payloads_name_the_field() {
+        let mut past = raise();
+        past["until"] = json!("2026-12-01T11:59:59Z");
+        let mut far = raise();
+        far["until"] = json!("2036-12-01T11:59:59Z");
+        let mut naive = raise();
+        naive["until"] = json!("2026-12-01T19:15:00");
+        let mut zero = raise();
+        zero["min_capacity"] = json!(0);
+        let mut negative = raise();
+        negative["min_capacity"] = json!(-3);
+        let mut fraction = raise();
+        fraction["min_capacity"] = json!(2.5);
+        let mut no_until = raise();
+        no_until.as_object_mut().unwrap().remove("until");
+        let mut no_event = raise();
+        no_event.as_object_mut().unwrap().remove("event");
+        let mut typo = raise();
+        typo["raisemax"] = json!(true);
+        let mut bad_endpoint = raise();
+        bad_endpoint["endpoint"] = json!("prod/ranker");
+        let cases = [
+            (
+                json!({"action": "scale"}),
+                "action: unknown action \"scale\"",
+            ),
+            (json!({"endpoint": "x"}), "action: missing"),
+            (json!([1]), "expected a JSON object"),
+            (
+                json!({"detail-type": "Scheduled Event", "detail": {}}),
+                "constant JSON input",
+            ),
+            (past, "until: 2026-12-01T11:59:59Z is in the past"),
+            (far, "more than 90 days"),
+            (
+                naive,
+                "until: \"2026-12-01T19:15:00\" is not a time with a UTC offset",
+            ),
+            (zero, "min_capacity: must be at least 1, got 0"),
+            (negative, "min_capacity: must be at least 1, got -3"),
+            (fraction, "min_capacity: 2.5 is not a whole number"),
+            (no_until, "until: missing"),
+            (no_event, "event: missing"),
+            (typo, "raisemax: unknown field"),
+            (
+                bad_endpoint,
+                "endpoint: \"prod/ranker\" is not a SageMaker endpoint name",
+            ),
+            (
+                json!({"action": "restore", "endpoint": "e"}),
+                "event: missing",
+            ),
+            (
+                json!({"action": "verify", "variant": "v"}),
+                "endpoint: missing",
+            ),
+            (json!({"action": "sync-calendar"}), "calendar: missing"),
+            (
+                json!({"action": "sync-calendar", "calendar": "s3://bucket"}),
+                "not s3://<bucket>/<key>",
+            ),
+            (
+                json!({"action": "sync-calendar", "calendar": 5}),
+                "calendar: expected",
+            ),
+        ];
+        for (event, expected) in cases {
+            let e = err(event.clone());
+            assert!(
+                e.contains(expected),
+                "{event}: {e} should mention {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn restore_verify_and_calendar_sources() {
+        assert_eq!(
+            parse(
+                json!({"action": "restore", "endpoint": "prod-ranker", "event": "promo"}),
+                now()
+            )
+            .unwrap(),
+            Request::Restore(Restore {
+                endpoint: "prod-ranker".into(),
+                variant: None,
+                event: "promo".into()
+            })
+        );
+        assert_eq!(
+            parse(
+                json!({"action": "verify", "endpoint": "prod-ranker"}),
+                now()
+            )
+            .unwrap(),
+            Request::Verify(Verify {
+                endpoint: "prod-ranker".into(),
+                variant: None,
+                event: None,
+                min_capacity: None
+            })
+        );
+        let source = |calendar: Value| match parse(
+            json!({"action": "sync-calendar", "calendar": calendar}),
+            now(),
+        )
+        .unwrap()
+        {
+            Request::SyncCalendar(s) => s.source,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            source(json!("s3://cal-bucket/team/promo.json")),
+            CalendarSource::S3 {
+                bucket: "cal-bucket".into(),
+                key: "team/promo.json".into()
+            }
+        );
+        assert_eq!(
+            source(json!("events/prewarm-calendar.json")),
+            CalendarSource::File("events/prewarm-calendar.json".into())
+        );
+        assert_eq!(source(json!([])), CalendarSource::Inline(json!([])));
+    }
+}

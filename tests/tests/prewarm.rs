@@ -1,0 +1,1001 @@
+//! prewarm against a moto server over HTTP: the handler with real SDK clients, and the built
+//! binary under cargo-lambda's Runtime API emulator.
+//!
+//! The handler takes the time as an argument, so most tests run at a fixed `NOW` (the raise
+//! time of the worked example) and stay valid whatever the date.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_applicationautoscaling::types::{
+    ScalableDimension, ScalableTargetAction, ServiceNamespace,
+};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use integration_tests::{function_binary, sample_event, unique, Inbox, LocalRuntime, Moto};
+use prewarm::{App, Config, Summary};
+use serde_json::{json, Value};
+
+const VARIANT: &str = "AllTraffic";
+/// 2026-12-04 17:45 in New York: fifteen minutes before the promotion starts.
+const NOW: &str = "2026-12-04T22:45:00Z";
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// (name, schedule, timezone, min, max) of one scheduled action.
+type Row = (String, String, Option<String>, Option<i32>, Option<i32>);
+
+struct Fixture {
+    moto: Moto,
+    endpoint: String,
+    inbox: Inbox,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        Self::with_capacity(2, 20).await
+    }
+
+    async fn with_capacity(min: i32, max: i32) -> Fixture {
+        let moto = Moto::connect().await;
+        let endpoint = unique("ranker");
+        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
+        moto.register_target(&endpoint, VARIANT, min, max)
+            .await
+            .unwrap();
+        let inbox = moto.inbox(&unique("audit")).await.unwrap();
+        Fixture {
+            moto,
+            endpoint,
+            inbox,
+        }
+    }
+
+    /// The handler, allowed to touch this fixture's endpoint only (calendar syncs delete stale
+    /// actions on allowed endpoints, and tests run in parallel on one moto server).
+    fn app(&self, vars: &[(&str, &str)]) -> App {
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("ALLOWED_ENDPOINTS".to_owned(), self.endpoint.clone()),
+            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
+        ]);
+        for (k, v) in vars {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        App::new(
+            &self.moto.sdk,
+            Config::from_lookup(&|name| env.get(name).cloned()).unwrap(),
+        )
+    }
+
+    fn event(&self, file: &str) -> Value {
+        sample_event(file, &self.endpoint)
+    }
+
+    async fn capacity(&self) -> (i32, i32) {
+        self.moto.capacity(&self.endpoint, VARIANT).await.unwrap()
+    }
+
+    async fn tags(&self) -> BTreeMap<String, String> {
+        self.moto.tags(&self.endpoint).await.unwrap()
+    }
+
+    async fn published(&self) -> Vec<integration_tests::Published> {
+        self.moto.published(&self.inbox).await.unwrap()
+    }
+
+    fn resource_id(&self) -> String {
+        format!("endpoint/{}/variant/{VARIANT}", self.endpoint)
+    }
+
+    /// Scheduled actions on this fixture's variant, sorted by name.
+    async fn schedules(&self) -> Vec<Row> {
+        schedules_of(&self.moto, &self.resource_id()).await
+    }
+
+    /// Everything a refused or bad request must leave alone.
+    async fn state(&self) -> ((i32, i32), BTreeMap<String, String>, Vec<Row>) {
+        (
+            self.capacity().await,
+            self.tags().await,
+            self.schedules().await,
+        )
+    }
+
+    async fn foreign_action(&self, resource_id: &str, name: &str) {
+        self.moto
+            .autoscaling
+            .put_scheduled_action()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .scheduled_action_name(name)
+            .resource_id(resource_id)
+            .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount)
+            .schedule("cron(0 2 * * ? *)")
+            .timezone("UTC")
+            .scalable_target_action(ScalableTargetAction::builder().min_capacity(1).build())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn schedules_of(moto: &Moto, resource_id: &str) -> Vec<Row> {
+    let out = moto
+        .autoscaling
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(resource_id)
+        .send()
+        .await
+        .unwrap();
+    let mut rows: Vec<Row> = out
+        .scheduled_actions()
+        .iter()
+        .map(|a| {
+            let target = a.scalable_target_action();
+            (
+                a.scheduled_action_name().to_owned(),
+                a.schedule().to_owned(),
+                a.timezone().map(str::to_owned),
+                target.and_then(|t| t.min_capacity()),
+                target.and_then(|t| t.max_capacity()),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn row(name: &str, schedule: &str, zone: &str, min: i32, max: Option<i32>) -> Row {
+    (
+        name.to_owned(),
+        schedule.to_owned(),
+        Some(zone.to_owned()),
+        Some(min),
+        max,
+    )
+}
+
+fn only_result(summary: &Summary) -> &remediation::audit::Outcome {
+    assert_eq!(summary.results.len(), 1, "{summary:?}");
+    &summary.results[0]
+}
+
+fn sync(calendar: Value) -> Value {
+    json!({"action": "sync-calendar", "calendar": calendar})
+}
+
+fn entry(endpoint: &str, name: &str, start: &str, end: &str, zone: &str, lead: u32) -> Value {
+    json!({"name": name, "endpoint": endpoint, "variant": VARIANT, "start": start, "end": end,
+           "timezone": zone, "lead_minutes": lead, "min_capacity": 10})
+}
+
+#[tokio::test]
+async fn worked_example_raise_verify_restore() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+
+    let raised = app
+        .handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(raised.action, "raise");
+    let r = only_result(&raised);
+    assert_eq!(
+        (r.action.as_str(), r.old_min, r.new_min),
+        ("raised", Some(2), Some(10)),
+        "{r:?}"
+    );
+    assert_eq!(f.capacity().await, (10, 20));
+    let tags = f.tags().await;
+    assert_eq!(tags["remediation:AllTraffic:baseline"], "2");
+    assert!(
+        tags["remediation:AllTraffic:hold:event.promo"]
+            .starts_with("min=10 until=2026-12-05T01:00:00Z since=2026-12-04T22:45:00Z"),
+        "{tags:?}"
+    );
+
+    // moto does not start instances: the endpoint still runs 2, so it is not ready for 10.
+    let verified = app
+        .handle(
+            f.event("prewarm-verify.json"),
+            now() + Duration::minutes(15),
+        )
+        .await
+        .unwrap();
+    let readiness = verified.readiness.as_ref().unwrap();
+    assert_eq!((readiness.verdict, readiness.ready), ("NOT READY", false));
+    let v = &readiness.variants[0];
+    assert_eq!(
+        (v.current_instances, v.required, v.min_capacity),
+        (Some(2), 10, Some(10)),
+        "{v:?}"
+    );
+    let json = serde_json::to_value(&verified).unwrap();
+    assert_eq!(json["readiness"]["verdict"], "NOT READY", "{json}");
+    assert_eq!(json["readiness"]["variants"][0]["current_instances"], 2);
+
+    let restored = app
+        .handle(f.event("prewarm-restore.json"), now() + Duration::hours(2))
+        .await
+        .unwrap();
+    let r = only_result(&restored);
+    assert_eq!(
+        (r.action.as_str(), r.old_min, r.new_min),
+        ("restored", Some(10), Some(2))
+    );
+    assert_eq!(f.capacity().await, (2, 20));
+    assert!(f.tags().await.is_empty(), "tags left behind");
+
+    let messages = f.published().await;
+    let subjects: Vec<&str> = messages.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        vec![
+            format!("Raised {}/AllTraffic MinCapacity 2 -> 10", f.endpoint).as_str(),
+            format!(
+                "NOT READY: {} for promo (AllTraffic 2/10 instances)",
+                f.endpoint
+            )
+            .as_str(),
+            format!("Restored {}/AllTraffic MinCapacity 10 -> 2", f.endpoint).as_str(),
+        ]
+    );
+    assert!(
+        messages[0].message.contains("Event: promo"),
+        "{}",
+        messages[0].message
+    );
+    assert!(
+        messages[1]
+            .message
+            .contains("AllTraffic: current 2 instances, desired 2, required 10"),
+        "{}",
+        messages[1].message
+    );
+    assert_eq!(
+        messages[1].attributes.get("readiness").map(String::as_str),
+        Some("NOT_READY")
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_raise_changes_nothing_and_pages_once() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    app.handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    let after_first = f.state().await;
+    let again = app
+        .handle(f.event("prewarm-raise.json"), now() + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(only_result(&again).action.as_str(), "unchanged");
+    assert_eq!(f.state().await, after_first);
+    assert_eq!(f.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn above_max_capacity_is_capped_unless_raise_max() {
+    let f = Fixture::with_capacity(2, 8).await;
+    let summary = f
+        .app(&[])
+        .handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    let r = only_result(&summary);
+    assert_eq!((r.new_min, r.new_max), (Some(8), None));
+    assert!(r.reason.contains("capped at MaxCapacity=8"), "{}", r.reason);
+    assert_eq!(f.capacity().await, (8, 8));
+    let messages = f.published().await;
+    assert!(
+        messages[0].message.contains("set raise_max"),
+        "{}",
+        messages[0].message
+    );
+
+    let f = Fixture::with_capacity(2, 8).await;
+    let mut event = f.event("prewarm-raise.json");
+    event["raise_max"] = json!(true);
+    let summary = f.app(&[]).handle(event, now()).await.unwrap();
+    let r = only_result(&summary);
+    assert_eq!(
+        (r.action.as_str(), r.new_min, r.new_max),
+        ("raised", Some(10), Some(10))
+    );
+    assert_eq!(f.capacity().await, (10, 10));
+    let messages = f.published().await;
+    assert!(
+        messages[0].message.contains("MaxCapacity: raised to 10"),
+        "{}",
+        messages[0].message
+    );
+    // Restore brings MinCapacity back; the raised MaxCapacity stays (it costs nothing).
+    f.app(&[])
+        .handle(f.event("prewarm-restore.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(f.capacity().await, (2, 10));
+}
+
+#[tokio::test]
+async fn restore_keeps_a_live_latency_hold_and_not_an_expired_one() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    app.handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    // A latency alarm fires during the promotion: scale-on-latency adds its own hold on top.
+    let mut latency_env = HashMap::from([
+        ("ALLOWED_ENDPOINTS".to_owned(), f.endpoint.clone()),
+        ("SCALE_HOLD_SECONDS".to_owned(), "3600".to_owned()),
+    ]);
+    latency_env.insert("SCALE_COOLDOWN_SECONDS".to_owned(), "0".to_owned());
+    let latency = scale_on_latency::App::new(
+        &f.moto.sdk,
+        scale_on_latency::Config::from_lookup(&|n| latency_env.get(n).cloned()).unwrap(),
+    );
+    latency
+        .handle(
+            sample_event("cloudwatch-alarm-latency-eventbridge.json", &f.endpoint),
+            now() + Duration::minutes(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.capacity().await.0, 12);
+
+    // The promotion ends while the alarm still fires: the latency hold keeps 12.
+    let restored = app
+        .handle(
+            f.event("prewarm-restore.json"),
+            now() + Duration::minutes(45),
+        )
+        .await
+        .unwrap();
+    let r = only_result(&restored);
+    assert_eq!(r.new_min, Some(12), "{r:?}");
+    assert!(r.reason.contains("alarm."), "{}", r.reason);
+    assert_eq!(f.capacity().await.0, 12);
+    let tags = f.tags().await;
+    assert!(
+        !tags.contains_key("remediation:AllTraffic:hold:event.promo"),
+        "{tags:?}"
+    );
+    assert_eq!(tags["remediation:AllTraffic:baseline"], "2");
+    assert!(tags.keys().any(|k| k.contains(":hold:alarm.")), "{tags:?}");
+
+    // Same again, but the latency hold expired (its OK was lost): back to the baseline.
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    app.handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    let stale = format!(
+        "min=12 until={} since={}",
+        rfc3339(now() - Duration::minutes(1)),
+        rfc3339(now() - Duration::hours(3))
+    );
+    f.moto
+        .put_tags(
+            &f.endpoint,
+            &[("remediation:AllTraffic:hold:alarm.old", &stale)],
+        )
+        .await
+        .unwrap();
+    let restored = app
+        .handle(f.event("prewarm-restore.json"), now() + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(only_result(&restored).new_min, Some(2));
+    assert_eq!(f.capacity().await.0, 2);
+    assert!(f.tags().await.is_empty(), "{:?}", f.tags().await);
+}
+
+#[tokio::test]
+async fn no_variant_means_every_production_variant() {
+    let moto = Moto::connect().await;
+    let endpoint = unique("ranker");
+    moto.create_endpoint(&endpoint, &["blue", "green"])
+        .await
+        .unwrap();
+    moto.register_target(&endpoint, "blue", 2, 20)
+        .await
+        .unwrap();
+    moto.register_target(&endpoint, "green", 3, 20)
+        .await
+        .unwrap();
+    let inbox = moto.inbox(&unique("audit")).await.unwrap();
+    let f = Fixture {
+        moto,
+        endpoint,
+        inbox,
+    };
+    let mut event = f.event("prewarm-raise.json");
+    event.as_object_mut().unwrap().remove("variant");
+    let summary = f.app(&[]).handle(event, now()).await.unwrap();
+    let got: Vec<_> = summary
+        .results
+        .iter()
+        .map(|r| (r.variant.clone().unwrap(), r.new_min.unwrap()))
+        .collect();
+    assert_eq!(got, vec![("blue".to_owned(), 10), ("green".to_owned(), 10)]);
+    assert_eq!(f.moto.capacity(&f.endpoint, "green").await.unwrap().0, 10);
+}
+
+#[tokio::test]
+async fn bad_payloads_change_nothing_and_name_the_field() {
+    let f = Fixture::new().await;
+    f.foreign_action(&f.resource_id(), "prewarm-keep-start")
+        .await;
+    let app = f.app(&[]);
+    let raise = f.event("prewarm-raise.json");
+    let with = |field: &str, value: Value| {
+        let mut e = raise.clone();
+        e[field] = value;
+        e
+    };
+    let without = |field: &str| {
+        let mut e = raise.clone();
+        e.as_object_mut().unwrap().remove(field);
+        e
+    };
+    let calendar_with = |field: &str, value: Value| {
+        let mut e = entry(
+            &f.endpoint,
+            "promo",
+            "2026-12-04T18:00",
+            "2026-12-04T20:00",
+            "America/New_York",
+            15,
+        );
+        e[field] = value;
+        sync(json!([e]))
+    };
+    let cases = [
+        (
+            with("action", json!("scale-up")),
+            "action: unknown action \"scale-up\"",
+        ),
+        (without("action"), "action: missing"),
+        (without("endpoint"), "endpoint: missing"),
+        (without("min_capacity"), "min_capacity: missing"),
+        (without("until"), "until: missing"),
+        (
+            with("min_capacity", json!(0)),
+            "min_capacity: must be at least 1, got 0",
+        ),
+        (
+            with("min_capacity", json!(-4)),
+            "min_capacity: must be at least 1, got -4",
+        ),
+        (
+            with("until", json!("2026-12-04T22:00:00Z")),
+            "until: 2026-12-04T22:00:00Z is in the past",
+        ),
+        (
+            with("until", json!("<aws.scheduler.scheduled-time>")),
+            "until: <aws.scheduler.scheduled-time>",
+        ),
+        (
+            calendar_with("timezone", json!("America/Gotham")),
+            "calendar[0].timezone: \"America/Gotham\"",
+        ),
+        (
+            calendar_with("min_capacity", json!(0)),
+            "calendar[0].min_capacity: must be at least 1",
+        ),
+        (
+            calendar_with("min_capacity", json!(-1)),
+            "calendar[0].min_capacity: must be at least 1",
+        ),
+        (
+            calendar_with("start", json!(null)),
+            "calendar[0].start: missing",
+        ),
+        (
+            calendar_with("recurrence", json!("every other tuesday")),
+            "calendar[0].recurrence",
+        ),
+    ];
+    let before = f.state().await;
+    assert_eq!(before.2.len(), 1);
+    for (event, expected) in cases {
+        let err = app.handle(event.clone(), now()).await.unwrap_err();
+        assert_eq!(
+            err.error_type(),
+            "NonRetryable.InvalidEvent",
+            "{event}: {err}"
+        );
+        assert!(
+            err.to_string().contains(expected),
+            "{err} should mention {expected}"
+        );
+    }
+    assert_eq!(f.state().await, before);
+    assert!(
+        f.published().await.is_empty(),
+        "a malformed payload is logged, not published"
+    );
+}
+
+#[tokio::test]
+async fn endpoint_outside_the_allowlist_is_refused_and_audited() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("ALLOWED_ENDPOINTS", "staging-*")]);
+    let before = f.state().await;
+    for event in [
+        f.event("prewarm-raise.json"),
+        f.event("prewarm-restore.json"),
+        f.event("prewarm-sync-calendar.json"),
+    ] {
+        let err = app.handle(event, now()).await.unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.Refused", "{err}");
+        assert!(err.to_string().contains("ALLOWED_ENDPOINTS"), "{err}");
+    }
+    assert_eq!(f.state().await, before);
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 3);
+    assert!(messages.iter().all(|m| m.attributes["action"] == "refused"));
+}
+
+#[tokio::test]
+async fn dry_run_decides_and_publishes_but_writes_nothing() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("DRY_RUN", "true")]);
+    let before = f.state().await;
+    let raised = app
+        .handle(f.event("prewarm-raise.json"), now())
+        .await
+        .unwrap();
+    assert!(raised.dry_run);
+    assert_eq!(only_result(&raised).new_min, Some(10));
+    let synced = app
+        .handle(f.event("prewarm-sync-calendar.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(synced.calendar.as_ref().unwrap().created.len(), 4);
+    assert_eq!(f.state().await, before);
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 2);
+    assert!(
+        messages[0].subject.starts_with("[DRY RUN] Raised"),
+        "{}",
+        messages[0].subject
+    );
+    assert!(
+        messages[1]
+            .subject
+            .starts_with("[DRY RUN] Calendar synced: 4 created"),
+        "{}",
+        messages[1].subject
+    );
+    assert!(messages[1].message.contains("no write call was made"));
+}
+
+#[tokio::test]
+async fn calendar_sync_creates_scheduled_actions_and_is_idempotent() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let first = app
+        .handle(
+            f.event("prewarm-sync-calendar.json"),
+            now() - Duration::days(7),
+        )
+        .await
+        .unwrap();
+    let report = first.calendar.as_ref().unwrap();
+    assert_eq!(
+        (report.created.len(), report.unchanged),
+        (4, 0),
+        "{report:?}"
+    );
+    let expected = vec![
+        row(
+            "prewarm-game-night-end",
+            "cron(0 23 ? * FRI#1 *)",
+            "Europe/Berlin",
+            2,
+            None,
+        ),
+        row(
+            "prewarm-game-night-start",
+            "cron(30 19 ? * FRI#1 *)",
+            "Europe/Berlin",
+            6,
+            None,
+        ),
+        row(
+            "prewarm-promo-end",
+            "at(2026-12-04T20:00:00)",
+            "America/New_York",
+            2,
+            None,
+        ),
+        row(
+            "prewarm-promo-start",
+            "at(2026-12-04T17:45:00)",
+            "America/New_York",
+            10,
+            None,
+        ),
+    ];
+    // moto keeps the Timezone, the schedule and the capacities as given.
+    assert_eq!(f.schedules().await, expected);
+
+    // Twice: nothing put, nothing deleted, nothing published.
+    let second = app
+        .handle(
+            f.event("prewarm-sync-calendar.json"),
+            now() - Duration::days(6),
+        )
+        .await
+        .unwrap();
+    let report = second.calendar.as_ref().unwrap();
+    assert!(!report.changed(), "{report:?}");
+    assert_eq!(report.unchanged, 4);
+    assert_eq!(f.schedules().await, expected);
+
+    // Synced again while the promotion runs (MinCapacity is 10 now): the end still restores 2.
+    f.moto
+        .register_target(&f.endpoint, VARIANT, 10, 20)
+        .await
+        .unwrap();
+    let during = app
+        .handle(
+            f.event("prewarm-sync-calendar.json"),
+            now() + Duration::minutes(30),
+        )
+        .await
+        .unwrap();
+    assert!(!during.calendar.as_ref().unwrap().changed());
+    assert_eq!(f.schedules().await, expected);
+    assert_eq!(f.published().await.len(), 1);
+}
+
+#[tokio::test]
+async fn stale_actions_are_removed_and_foreign_actions_are_never_touched() {
+    let f = Fixture::new().await;
+    let other = unique("ranker");
+    f.moto.create_endpoint(&other, &[VARIANT]).await.unwrap();
+    let other_resource = format!("endpoint/{other}/variant/{VARIANT}");
+    // Someone else's action on the same variant, and a prewarm action on an endpoint this
+    // function is not allowed to touch.
+    f.foreign_action(&f.resource_id(), "nightly-scale-in").await;
+    f.foreign_action(&other_resource, "prewarm-elsewhere-start")
+        .await;
+    let app = f.app(&[]);
+    let at = now() - Duration::days(7);
+    app.handle(f.event("prewarm-sync-calendar.json"), at)
+        .await
+        .unwrap();
+    assert_eq!(f.schedules().await.len(), 5);
+
+    // game-night is removed from the calendar: its two actions go, nothing else.
+    let mut smaller = f.event("prewarm-sync-calendar.json");
+    smaller["calendar"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["name"] == "promo");
+    let summary = app.handle(smaller.clone(), at).await.unwrap();
+    let report = summary.calendar.unwrap();
+    let mut deleted: Vec<&str> = report.deleted.iter().map(|a| a.name.as_str()).collect();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        vec!["prewarm-game-night-end", "prewarm-game-night-start"]
+    );
+    let names: Vec<String> = f.schedules().await.into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        names,
+        vec![
+            "nightly-scale-in",
+            "prewarm-promo-end",
+            "prewarm-promo-start"
+        ]
+    );
+
+    // After the promotion, the one-off entry is over: its actions are removed as well.
+    let summary = app
+        .handle(smaller, now() + Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!(summary.calendar.unwrap().expired, vec!["promo".to_owned()]);
+    let names: Vec<String> = f.schedules().await.into_iter().map(|r| r.0).collect();
+    assert_eq!(names, vec!["nightly-scale-in"]);
+    let elsewhere = schedules_of(&f.moto, &other_resource).await;
+    assert_eq!(elsewhere.len(), 1);
+    assert_eq!(elsewhere[0].0, "prewarm-elsewhere-start");
+    let messages = f.published().await;
+    assert!(
+        messages[1]
+            .message
+            .contains("deleted: prewarm-game-night-end"),
+        "{}",
+        messages[1].message
+    );
+}
+
+/// Clocks go forward at 02:00 on 2027-03-14 in New York and on 2027-03-28 in Berlin: fifteen
+/// minutes before 03:10 is 01:55 local. They go back on 2027-10-31 in Berlin: 90 minutes before
+/// 03:10 is 02:40 summer time, a local time that happens twice, so it is written in UTC.
+#[tokio::test]
+async fn daylight_saving_boundaries_in_new_york_and_berlin() {
+    let f = Fixture::new().await;
+    let e = &f.endpoint;
+    let mut fall_back = entry(
+        e,
+        "berlin-fall",
+        "2027-10-31T03:10",
+        "2027-10-31T05:00",
+        "Europe/Berlin",
+        90,
+    );
+    fall_back["min_capacity"] = json!(4);
+    let calendar = json!([
+        entry(
+            e,
+            "ny-spring",
+            "2027-03-14T03:10",
+            "2027-03-14T05:10",
+            "America/New_York",
+            15
+        ),
+        entry(
+            e,
+            "berlin-spring",
+            "2027-03-28T03:10",
+            "2027-03-28T05:10",
+            "Europe/Berlin",
+            15
+        ),
+        fall_back,
+    ]);
+    f.app(&[]).handle(sync(calendar), now()).await.unwrap();
+    assert_eq!(
+        f.schedules().await,
+        vec![
+            row(
+                "prewarm-berlin-fall-end",
+                "at(2027-10-31T05:00:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            row(
+                "prewarm-berlin-fall-start",
+                "at(2027-10-31T00:40:00)",
+                "Etc/UTC",
+                4,
+                None
+            ),
+            row(
+                "prewarm-berlin-spring-end",
+                "at(2027-03-28T05:10:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            row(
+                "prewarm-berlin-spring-start",
+                "at(2027-03-28T01:55:00)",
+                "Europe/Berlin",
+                10,
+                None
+            ),
+            row(
+                "prewarm-ny-spring-end",
+                "at(2027-03-14T05:10:00)",
+                "America/New_York",
+                2,
+                None
+            ),
+            row(
+                "prewarm-ny-spring-start",
+                "at(2027-03-14T01:55:00)",
+                "America/New_York",
+                10,
+                None
+            ),
+        ]
+    );
+    // A start inside the skipped hour does not exist: refused, nothing written.
+    let before = f.state().await;
+    let err = f
+        .app(&[])
+        .handle(
+            sync(json!([entry(
+                e,
+                "gap",
+                "2027-03-14T02:30",
+                "2027-03-14T04:00",
+                "America/New_York",
+                0
+            )])),
+            now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+    assert!(
+        err.to_string()
+            .contains("calendar[0].start: 2027-03-14T02:30 does not exist"),
+        "{err}"
+    );
+    assert_eq!(f.state().await, before);
+}
+
+#[tokio::test]
+async fn raise_max_in_the_calendar_and_the_cap() {
+    let f = Fixture::with_capacity(2, 8).await;
+    let mut raised = entry(
+        &f.endpoint,
+        "big",
+        "2027-01-08T18:00",
+        "2027-01-08T20:00",
+        "Europe/Berlin",
+        0,
+    );
+    raised["raise_max"] = json!(true);
+    let capped = entry(
+        &f.endpoint,
+        "small",
+        "2027-01-09T18:00",
+        "2027-01-09T20:00",
+        "Europe/Berlin",
+        0,
+    );
+    let summary = f
+        .app(&[])
+        .handle(sync(json!([raised, capped])), now())
+        .await
+        .unwrap();
+    let notes = summary.calendar.unwrap().notes;
+    assert!(
+        notes.iter().any(|n| n.contains("capped at MaxCapacity=8")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        f.schedules().await,
+        vec![
+            row(
+                "prewarm-big-end",
+                "at(2027-01-08T20:00:00)",
+                "Europe/Berlin",
+                2,
+                Some(8)
+            ),
+            row(
+                "prewarm-big-start",
+                "at(2027-01-08T18:00:00)",
+                "Europe/Berlin",
+                10,
+                Some(10)
+            ),
+            row(
+                "prewarm-small-end",
+                "at(2027-01-09T20:00:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            row(
+                "prewarm-small-start",
+                "at(2027-01-09T18:00:00)",
+                "Europe/Berlin",
+                8,
+                None
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn calendar_from_a_file_and_from_s3() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let text = std::fs::read_to_string(
+        integration_tests::workspace().join("events/prewarm-calendar.json"),
+    )
+    .unwrap()
+    .replace("prod-ranker", &f.endpoint);
+    let dir = std::env::temp_dir().join(unique("prewarm-calendar"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("calendar.json");
+    std::fs::write(&file, &text).unwrap();
+    let at = now() - Duration::days(7);
+    let from_file = app
+        .handle(sync(json!(file.display().to_string())), at)
+        .await
+        .unwrap();
+    assert_eq!(from_file.calendar.unwrap().created.len(), 4);
+    let listed = f.schedules().await;
+
+    let bucket = unique("calendars");
+    f.moto
+        .put_object(&bucket, "team/calendar.json", text.into_bytes())
+        .await
+        .unwrap();
+    let from_s3 = app
+        .handle(sync(json!(format!("s3://{bucket}/team/calendar.json"))), at)
+        .await
+        .unwrap();
+    let report = from_s3.calendar.unwrap();
+    assert_eq!((report.unchanged, report.changed()), (4, false));
+    assert_eq!(f.schedules().await, listed);
+
+    let err = app
+        .handle(sync(json!(format!("s3://{bucket}/missing.json"))), at)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.NotFound", "{err}");
+    let err = app
+        .handle(
+            sync(json!(dir.join("missing.json").display().to_string())),
+            at,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("calendar: cannot read file"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with
+/// `cargo lambda invoke`, as `make demo` runs it. The binary reads the real clock, so the
+/// raise's `until` is moved to two hours from now.
+#[tokio::test]
+async fn binary_under_the_lambda_runtime_emulator() {
+    let f = Fixture::new().await;
+    let mut runtime = LocalRuntime::start(
+        &function_binary("prewarm"),
+        &[
+            ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
+            ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut raise = f.event("prewarm-raise.json");
+    raise["until"] = json!(rfc3339(Utc::now() + Duration::hours(2)));
+    let raised = runtime.invoke(&raise).await.unwrap();
+    assert_eq!(raised["results"][0]["action"], "raised", "{raised}");
+    assert_eq!(raised["results"][0]["new_min"], 10, "{raised}");
+    assert_eq!(f.capacity().await.0, 10);
+
+    let verified = runtime
+        .invoke(&f.event("prewarm-verify.json"))
+        .await
+        .unwrap();
+    assert_eq!(verified["readiness"]["verdict"], "NOT READY", "{verified}");
+    assert_eq!(
+        verified["readiness"]["variants"][0]["required"], 10,
+        "{verified}"
+    );
+
+    let refused = runtime
+        .invoke(
+            &json!({"action": "raise", "endpoint": f.endpoint, "event": "promo",
+                        "min_capacity": 0, "until": "2030-01-01T00:00:00Z"}),
+        )
+        .await
+        .unwrap();
+    let error = refused["error"].as_str().unwrap_or_default();
+    assert!(error.contains("NonRetryable.InvalidEvent"), "{refused}");
+
+    let restored = runtime
+        .invoke(&f.event("prewarm-restore.json"))
+        .await
+        .unwrap();
+    assert_eq!(restored["results"][0]["action"], "restored", "{restored}");
+    assert_eq!(f.capacity().await.0, 2);
+    assert_eq!(f.published().await.len(), 3);
+    runtime.stop().await;
+}
