@@ -2,7 +2,7 @@
 //! over HTTP (`AWS_ENDPOINT_URL`), readers for what the functions wrote and published, and the
 //! cargo-lambda Runtime API emulator driving the real binaries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -61,6 +61,9 @@ pub struct Published {
     pub subject: String,
     pub message: String,
     pub attributes: BTreeMap<String, String>,
+    /// On FIFO topics: the SQS `MessageDeduplicationId` and `MessageGroupId` SNS passed on.
+    pub dedup_id: Option<String>,
+    pub group_id: Option<String>,
 }
 
 /// An SNS topic with an SQS queue subscribed to it, to read what the functions publish.
@@ -227,30 +230,38 @@ impl Moto {
 
     /// A topic with a queue subscribed to it.
     pub async fn inbox(&self, name: &str) -> Result<Inbox> {
-        let topic_arn = self
-            .sns
-            .create_topic()
-            .name(name)
+        self.create_inbox(name, false).await
+    }
+
+    /// A FIFO topic (`<name>.fifo`) with a FIFO queue subscribed to it.
+    pub async fn fifo_inbox(&self, name: &str) -> Result<Inbox> {
+        self.create_inbox(&format!("{name}.fifo"), true).await
+    }
+
+    async fn create_inbox(&self, name: &str, fifo: bool) -> Result<Inbox> {
+        let mut topic = self.sns.create_topic().name(name);
+        let mut queue = self.sqs.create_queue().queue_name(name);
+        if fifo {
+            topic = topic.attributes("FifoTopic", "true");
+            queue = queue.attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true");
+        }
+        let topic_arn = topic
             .send()
             .await?
             .topic_arn()
             .unwrap_or_default()
             .to_owned();
-        let queue_url = self
-            .sqs
-            .create_queue()
-            .queue_name(name)
+        let queue_url = queue
             .send()
             .await?
             .queue_url()
             .unwrap_or_default()
             .to_owned();
-        let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{name}");
         self.sns
             .subscribe()
             .topic_arn(&topic_arn)
             .protocol("sqs")
-            .endpoint(queue_arn)
+            .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
             .send()
             .await?;
         Ok(Inbox {
@@ -261,6 +272,7 @@ impl Moto {
 
     /// Everything published to the inbox's topic since the last read, oldest first.
     pub async fn published(&self, inbox: &Inbox) -> Result<Vec<Published>> {
+        use aws_sdk_sqs::types::MessageSystemAttributeName as Attr;
         let mut out = Vec::new();
         loop {
             let batch = self
@@ -269,6 +281,7 @@ impl Moto {
                 .queue_url(&inbox.queue_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(0)
+                .message_system_attribute_names(Attr::All.as_str().into())
                 .send()
                 .await?;
             if batch.messages().is_empty() {
@@ -276,18 +289,22 @@ impl Moto {
             }
             for message in batch.messages() {
                 let envelope: Value = serde_json::from_str(message.body().unwrap_or("{}"))?;
-                let attributes = envelope["MessageAttributes"]
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let system = |name: Attr| message.attributes().and_then(|a| a.get(&name)).cloned();
                 out.push(Published {
                     subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
                     message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
-                    attributes,
+                    attributes: envelope["MessageAttributes"]
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| {
+                                    (k.clone(), v["Value"].as_str().unwrap_or("").to_owned())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    dedup_id: system(Attr::MessageDeduplicationId),
+                    group_id: system(Attr::MessageGroupId),
                 });
                 if let Some(handle) = message.receipt_handle() {
                     self.sqs
@@ -300,6 +317,45 @@ impl Moto {
             }
         }
         Ok(out)
+    }
+}
+
+/// One endpoint with a scalable target per variant and an audit inbox: what most acceptance
+/// tests start from.
+pub struct EndpointFixture {
+    pub moto: Moto,
+    pub endpoint: String,
+    pub inbox: Inbox,
+}
+
+impl EndpointFixture {
+    /// An endpoint named `<prefix>-<unique>` whose variants each have a target `min`..`max`.
+    pub async fn new(prefix: &str, variants: &[&str], min: i32, max: i32) -> EndpointFixture {
+        let moto = Moto::connect().await;
+        let endpoint = unique(prefix);
+        moto.create_endpoint(&endpoint, variants).await.unwrap();
+        for variant in variants {
+            moto.register_target(&endpoint, variant, min, max)
+                .await
+                .unwrap();
+        }
+        let inbox = moto.inbox(&unique("audit")).await.unwrap();
+        EndpointFixture {
+            moto,
+            endpoint,
+            inbox,
+        }
+    }
+
+    /// A function's environment: `ALLOWED_ENDPOINTS=allowed`, `NOTIFY_TOPIC_ARN` set to the
+    /// inbox's topic, then `vars` on top.
+    pub fn env(&self, allowed: &str, vars: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut env = HashMap::from([
+            ("ALLOWED_ENDPOINTS".to_owned(), allowed.to_owned()),
+            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env
     }
 }
 
@@ -470,97 +526,5 @@ impl Moto {
             .send()
             .await?;
         Ok(())
-    }
-
-    /// A FIFO topic (`<name>.fifo`) with a FIFO queue subscribed to it.
-    pub async fn fifo_inbox(&self, name: &str) -> Result<Inbox> {
-        let name = format!("{name}.fifo");
-        let topic_arn = self
-            .sns
-            .create_topic()
-            .name(&name)
-            .attributes("FifoTopic", "true")
-            .send()
-            .await?
-            .topic_arn()
-            .unwrap_or_default()
-            .to_owned();
-        let queue_url = self
-            .sqs
-            .create_queue()
-            .queue_name(&name)
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-            .send()
-            .await?
-            .queue_url()
-            .unwrap_or_default()
-            .to_owned();
-        self.sns
-            .subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
-            .send()
-            .await?;
-        Ok(Inbox {
-            topic_arn,
-            queue_url,
-        })
-    }
-
-    /// Everything delivered to a FIFO inbox's queue, with each message's SQS
-    /// `MessageDeduplicationId` and `MessageGroupId` (what SNS passed on).
-    pub async fn published_fifo(
-        &self,
-        inbox: &Inbox,
-    ) -> Result<Vec<(Published, Option<String>, Option<String>)>> {
-        use aws_sdk_sqs::types::MessageSystemAttributeName as Attr;
-        let mut out = Vec::new();
-        loop {
-            let batch = self
-                .sqs
-                .receive_message()
-                .queue_url(&inbox.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .message_system_attribute_names(Attr::All.as_str().into())
-                .send()
-                .await?;
-            if batch.messages().is_empty() {
-                break;
-            }
-            for message in batch.messages() {
-                let envelope: Value = serde_json::from_str(message.body().unwrap_or("{}"))?;
-                let system = message.attributes();
-                let get = |name: Attr| system.and_then(|a| a.get(&name)).cloned();
-                out.push((
-                    Published {
-                        subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
-                        message: envelope["Message"].as_str().unwrap_or_default().to_owned(),
-                        attributes: envelope["MessageAttributes"]
-                            .as_object()
-                            .map(|m| {
-                                m.iter()
-                                    .map(|(k, v)| {
-                                        (k.clone(), v["Value"].as_str().unwrap_or("").to_owned())
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    },
-                    get(Attr::MessageDeduplicationId),
-                    get(Attr::MessageGroupId),
-                ));
-                if let Some(handle) = message.receipt_handle() {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&inbox.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await?;
-                }
-            }
-        }
-        Ok(out)
     }
 }

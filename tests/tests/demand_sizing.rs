@@ -1,36 +1,26 @@
 //! SCALE_MODE=demand against moto: metric data is put into CloudWatch first, then the handler
 //! sizes the raise from it with one GetMetricData call.
 
-use std::collections::HashMap;
-
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
-use integration_tests::{sample_event, unique, Inbox, Moto};
+use integration_tests::{sample_event, EndpointFixture};
 use scale_on_latency::{App, Config, Summary};
 
 const VARIANT: &str = "AllTraffic";
 
-struct Fixture {
-    moto: Moto,
-    endpoint: String,
-    inbox: Inbox,
+struct Fixture(EndpointFixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = EndpointFixture;
+    fn deref(&self) -> &EndpointFixture {
+        &self.0
+    }
 }
 
 impl Fixture {
     async fn new(max: i32) -> Fixture {
-        let moto = Moto::connect().await;
-        let endpoint = unique("demand");
-        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
-        moto.register_target(&endpoint, VARIANT, 2, max)
-            .await
-            .unwrap();
-        let inbox = moto.inbox(&unique("audit")).await.unwrap();
-        Fixture {
-            moto,
-            endpoint,
-            inbox,
-        }
+        Fixture(EndpointFixture::new("demand", &[VARIANT], 2, max).await)
     }
 
     /// Put one datapoint per minute for each of the `minutes` whole minutes before `now`.
@@ -76,15 +66,14 @@ impl Fixture {
     }
 
     async fn raise(&self, now: DateTime<Utc>, vars: &[(&str, &str)]) -> Summary {
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("ALLOWED_ENDPOINTS".to_owned(), self.endpoint.clone()),
-            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
-            ("SCALE_MODE".to_owned(), "demand".to_owned()),
-            ("SCALE_CONCURRENCY_PER_INSTANCE".to_owned(), "4".to_owned()),
-        ]);
-        for (k, v) in vars {
-            env.insert((*k).to_owned(), (*v).to_owned());
-        }
+        let mut env = self.env(
+            &self.endpoint,
+            &[
+                ("SCALE_MODE", "demand"),
+                ("SCALE_CONCURRENCY_PER_INSTANCE", "4"),
+            ],
+        );
+        env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::from_lookup(&|name| env.get(name).cloned()).unwrap();
         let event = sample_event("cloudwatch-alarm-latency-eventbridge.json", &self.endpoint);
         App::new(&self.moto.sdk, config)

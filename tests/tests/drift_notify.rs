@@ -405,24 +405,24 @@ async fn fifo_topic_gets_a_deduplication_id_from_the_event() {
     let mut again = f.event(VIOLATIONS_EVENT);
     again["id"] = json!("another-delivery-of-the-same-state-change");
     f.handle(again).await.unwrap();
-    let messages = f.moto.published_fifo(&f.inbox).await.unwrap();
+    let messages = f.moto.published(&f.inbox).await.unwrap();
     assert_eq!(messages.len(), 1, "{messages:#?}");
-    let (m, dedup, group) = &messages[0];
+    let m = &messages[0];
     assert_eq!(m.attributes["finding_id"], format!("job:{JOB}:Completed"));
     assert_eq!(
-        dedup.as_deref(),
+        m.dedup_id.as_deref(),
         Some(format!("job:{JOB}:Completed").as_str())
     );
-    assert_eq!(group.as_deref(), Some(f.endpoint.as_str()));
+    assert_eq!(m.group_id.as_deref(), Some(f.endpoint.as_str()));
 
     // A different finding on the same topic is not swallowed.
     f.handle(f.event("cloudwatch-alarm-drift-eventbridge.json"))
         .await
         .unwrap();
-    let messages = f.moto.published_fifo(&f.inbox).await.unwrap();
+    let messages = f.moto.published(&f.inbox).await.unwrap();
     assert_eq!(messages.len(), 1, "{messages:#?}");
     assert_eq!(
-        messages[0].1.as_deref(),
+        messages[0].dedup_id.as_deref(),
         Some(
             format!(
                 "alarm:{}-feature-drift-age:ALARM@2026-11-28T13:10:00.412Z",

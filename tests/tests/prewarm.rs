@@ -10,7 +10,9 @@ use aws_sdk_applicationautoscaling::types::{
     ScalableDimension, ScalableTargetAction, ServiceNamespace,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use integration_tests::{function_binary, sample_event, unique, Inbox, LocalRuntime, Moto};
+use integration_tests::{
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto,
+};
 use prewarm::{App, Config, Summary};
 use serde_json::{json, Value};
 
@@ -31,10 +33,13 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 /// (name, schedule, timezone, min, max) of one scheduled action.
 type Row = (String, String, Option<String>, Option<i32>, Option<i32>);
 
-struct Fixture {
-    moto: Moto,
-    endpoint: String,
-    inbox: Inbox,
+struct Fixture(EndpointFixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = EndpointFixture;
+    fn deref(&self) -> &EndpointFixture {
+        &self.0
+    }
 }
 
 impl Fixture {
@@ -43,30 +48,13 @@ impl Fixture {
     }
 
     async fn with_capacity(min: i32, max: i32) -> Fixture {
-        let moto = Moto::connect().await;
-        let endpoint = unique("ranker");
-        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
-        moto.register_target(&endpoint, VARIANT, min, max)
-            .await
-            .unwrap();
-        let inbox = moto.inbox(&unique("audit")).await.unwrap();
-        Fixture {
-            moto,
-            endpoint,
-            inbox,
-        }
+        Fixture(EndpointFixture::new("ranker", &[VARIANT], min, max).await)
     }
 
     /// The handler, allowed to touch this fixture's endpoint only (calendar syncs delete stale
     /// actions on allowed endpoints, and tests run in parallel on one moto server).
     fn app(&self, vars: &[(&str, &str)]) -> App {
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("ALLOWED_ENDPOINTS".to_owned(), self.endpoint.clone()),
-            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
-        ]);
-        for (k, v) in vars {
-            env.insert((*k).to_owned(), (*v).to_owned());
-        }
+        let env = self.env(&self.endpoint, vars);
         App::new(
             &self.moto.sdk,
             Config::from_lookup(&|name| env.get(name).cloned()).unwrap(),
@@ -399,23 +387,11 @@ async fn restore_keeps_a_live_latency_hold_and_not_an_expired_one() {
 
 #[tokio::test]
 async fn no_variant_means_every_production_variant() {
-    let moto = Moto::connect().await;
-    let endpoint = unique("ranker");
-    moto.create_endpoint(&endpoint, &["blue", "green"])
+    let f = Fixture(EndpointFixture::new("ranker", &["blue", "green"], 2, 20).await);
+    f.moto
+        .register_target(&f.endpoint, "green", 3, 20)
         .await
         .unwrap();
-    moto.register_target(&endpoint, "blue", 2, 20)
-        .await
-        .unwrap();
-    moto.register_target(&endpoint, "green", 3, 20)
-        .await
-        .unwrap();
-    let inbox = moto.inbox(&unique("audit")).await.unwrap();
-    let f = Fixture {
-        moto,
-        endpoint,
-        inbox,
-    };
     let mut event = f.event("prewarm-raise.json");
     event.as_object_mut().unwrap().remove("variant");
     let summary = f.app(&[]).handle(event, now()).await.unwrap();

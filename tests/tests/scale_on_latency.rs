@@ -1,10 +1,12 @@
 //! scale-on-latency against a moto server over HTTP: the handler with real SDK clients, and
 //! the built binary under cargo-lambda's Runtime API emulator.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use integration_tests::{function_binary, sample_event, unique, Inbox, LocalRuntime, Moto};
+use integration_tests::{
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto,
+};
 use remediation::Error;
 use scale_on_latency::{App, Config, Summary};
 use serde_json::{json, Value};
@@ -13,10 +15,13 @@ const VARIANT: &str = "AllTraffic";
 const ALARM_NAME: &str = "prod-ranker-model-latency-p99";
 
 /// One endpoint with a scalable target (min 2, max 20) and an audit inbox.
-struct Fixture {
-    moto: Moto,
-    endpoint: String,
-    inbox: Inbox,
+struct Fixture(EndpointFixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = EndpointFixture;
+    fn deref(&self) -> &EndpointFixture {
+        &self.0
+    }
 }
 
 impl Fixture {
@@ -25,29 +30,12 @@ impl Fixture {
     }
 
     async fn with_capacity(min: i32, max: i32) -> Fixture {
-        let moto = Moto::connect().await;
-        let endpoint = unique("ranker");
-        moto.create_endpoint(&endpoint, &[VARIANT]).await.unwrap();
-        moto.register_target(&endpoint, VARIANT, min, max)
-            .await
-            .unwrap();
-        let inbox = moto.inbox(&unique("audit")).await.unwrap();
-        Fixture {
-            moto,
-            endpoint,
-            inbox,
-        }
+        Fixture(EndpointFixture::new("ranker", &[VARIANT], min, max).await)
     }
 
     /// The handler with real clients and the given variables on top of a working default.
     fn app(&self, vars: &[(&str, &str)]) -> App {
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("ALLOWED_ENDPOINTS".to_owned(), "ranker-*".to_owned()),
-            ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
-        ]);
-        for (k, v) in vars {
-            env.insert((*k).to_owned(), (*v).to_owned());
-        }
+        let env = self.env("ranker-*", vars);
         let config = Config::from_lookup(&|name| env.get(name).cloned()).unwrap();
         App::new(&self.moto.sdk, config)
     }
@@ -263,23 +251,11 @@ async fn composite_alarm_without_target_tags_is_refused_clearly() {
 
 #[tokio::test]
 async fn no_variant_dimension_acts_on_every_production_variant() {
-    let moto = Moto::connect().await;
-    let endpoint = unique("ranker");
-    moto.create_endpoint(&endpoint, &["blue", "green"])
+    let f = Fixture(EndpointFixture::new("ranker", &["blue", "green"], 2, 20).await);
+    f.moto
+        .register_target(&f.endpoint, "green", 3, 20)
         .await
         .unwrap();
-    moto.register_target(&endpoint, "blue", 2, 20)
-        .await
-        .unwrap();
-    moto.register_target(&endpoint, "green", 3, 20)
-        .await
-        .unwrap();
-    let inbox = moto.inbox(&unique("audit")).await.unwrap();
-    let f = Fixture {
-        moto,
-        endpoint,
-        inbox,
-    };
     let mut event = f.event("cloudwatch-alarm-latency-eventbridge.json");
     event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]
         .as_object_mut()
