@@ -1,8 +1,8 @@
 # The two commands the README names: `make test` and `make demo`. Both install what they need
-# (a pinned Python venv in .venv with moto, cargo-lambda and cfn-lint) and start their own moto
-# server on a free loopback port, stopping it whatever happens.
+# (pinned Python venvs under .venv: moto, cargo-lambda, cfn-lint, zig; checkov in its own) and
+# start their own moto server on a free loopback port, stopping it whatever happens.
 
-.PHONY: test demo tools build lint
+.PHONY: test demo tools build lint bench template-check package fuzz
 
 tools:
 	scripts/tools.sh
@@ -16,9 +16,39 @@ lint:
 
 # Unit tests, then acceptance tests against moto (the built binaries run under cargo-lambda's
 # Runtime API emulator, so they are built first).
-test: tools lint build
+test: tools lint template-check build
 	scripts/with-moto.sh cargo test --workspace
+
+# Not part of `make test` (which runs 256 cases per property): the property-based tests of the
+# event parsers and the capacity decision with many more cases. FUZZ_CASES=... to change.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p remediation --test decision_properties
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p integration-tests --test parser_properties
 
 # The main job, locally: moto, the functions under the local Lambda runtime, a readable timeline.
 demo: tools build
 	scripts/with-moto.sh cargo run --quiet -p integration-tests --bin demo
+
+# Not part of `make test`: cold start, memory, AWS calls and size of the release binaries next to
+# a Python peer, plus criterion hot-path benches; prints one table (see BENCHMARKS.md).
+bench: tools
+	cargo build --release -p scale-on-latency -p prewarm -p drift-notify
+	rm -rf "$${CARGO_TARGET_DIR:-target}/criterion"
+	cargo bench -p bench --bench hot_path -- --warm-up-time 1 --measurement-time 2
+	scripts/with-moto.sh .venv/bin/python bench/run.py
+
+# The deployable stack: cfn-lint on template.yaml and on its SAM expansion (the rules,
+# permissions and schedules SAM generates), then checkov on its security. A check may only be
+# skipped in the template itself, with a one-line reason. tests/tests/template.rs (part of
+# `cargo test`) checks that the template and the code agree.
+template-check: tools
+	.venv/bin/cfn-lint template.yaml
+	mkdir -p target
+	.venv/bin/python scripts/sam-transform.py template.yaml > target/template.transformed.json
+	.venv/bin/cfn-lint target/template.transformed.json
+	.venv/checkov/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
+
+# One bootstrap.zip per function for Lambda (arm64, provided.al2023), and their sizes.
+package: tools
+	scripts/package.sh

@@ -21,6 +21,42 @@ use serde_json::Value;
 
 use crate::error::Error;
 
+/// CloudWatch alarm names have at most this many characters.
+pub const MAX_ALARM_NAME: usize = 255;
+/// How far ahead of the function's clock an event time may be (clock skew, generously).
+pub const MAX_FUTURE_SKEW_HOURS: i64 = 24;
+/// Nothing CloudWatch or SageMaker sends is older than this (CloudWatch launched in 2009).
+pub const EARLIEST_EVENT_TIME: &str = "2009-01-01T00:00:00Z";
+
+/// Refuse an event time that cannot be real: before [`EARLIEST_EVENT_TIME`] or more than
+/// [`MAX_FUTURE_SKEW_HOURS`] after `now`. Such a time would become part of an identity (the
+/// transition id that recognises redeliveries), so a made-up one is refused, not ignored.
+pub fn check_time(
+    time: Option<DateTime<Utc>>,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let Some(time) = time else { return Ok(()) };
+    let earliest = DateTime::parse_from_rfc3339(EARLIEST_EVENT_TIME)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if time < earliest {
+        return Err(Error::InvalidEvent(format!(
+            "{field}: {} is before {EARLIEST_EVENT_TIME}; not a real event time",
+            show(time)
+        )));
+    }
+    if time > now + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS) {
+        return Err(Error::InvalidEvent(format!(
+            "{field}: {} is in the future (now {}); not a real event time",
+            show(time),
+            show(now)
+        )));
+    }
+    Ok(())
+}
+
 /// The detail-type of the EventBridge event CloudWatch sends on an alarm state change.
 pub const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
 
@@ -129,6 +165,16 @@ impl Alarm {
                     .to_owned(),
             ))
         }
+    }
+
+    /// Refuse a state time that cannot be real (see [`check_time`]).
+    pub fn check_time(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        let field = match self.source {
+            AlarmSource::EventBridge => "detail.state.timestamp",
+            AlarmSource::LambdaAction => "alarmData.state.timestamp",
+            AlarmSource::Sns => "Records[].Sns.Message.StateChangeTime",
+        };
+        check_time(self.time, field, now)
     }
 
     /// The first metric's namespace.
@@ -542,6 +588,15 @@ fn from_sns_message(
 fn non_empty(value: String, field: &str) -> Result<String, Error> {
     if value.trim().is_empty() {
         Err(Error::InvalidEvent(format!("{field}: must not be empty")))
+    } else if value.chars().count() > MAX_ALARM_NAME {
+        Err(Error::InvalidEvent(format!(
+            "{field}: {} characters; CloudWatch alarm names have at most {MAX_ALARM_NAME}",
+            value.chars().count()
+        )))
+    } else if value.chars().any(char::is_control) {
+        Err(Error::InvalidEvent(format!(
+            "{field}: contains control characters; not a CloudWatch alarm name"
+        )))
     } else {
         Ok(value)
     }
@@ -781,5 +836,43 @@ mod tests {
         assert!(error_of(json!({"hello": "world"})).contains("not a CloudWatch alarm"));
         assert!(error_of(json!([1, 2])).contains("expected a JSON object, got an array"));
         assert!(error_of(json!(null)).contains("got null"));
+    }
+
+    #[test]
+    fn huge_or_control_character_names_and_impossible_times_are_refused() {
+        let mut huge = sample("cloudwatch-alarm-latency-eventbridge.json");
+        huge["detail"]["alarmName"] = json!("a".repeat(256));
+        assert!(error_of(huge).contains("detail.alarmName: 256 characters"));
+        let mut max = sample("cloudwatch-alarm-latency-eventbridge.json");
+        max["detail"]["alarmName"] = json!("a".repeat(255));
+        assert!(Alarm::parse(max).is_ok());
+        let mut newline = sample("cloudwatch-alarm-latency-sns.json");
+        let message = newline["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .unwrap()
+            .replace(
+                "\"AlarmName\": \"prod-ranker-model-latency-p99\"",
+                "\"AlarmName\":\"a\\nb\"",
+            );
+        newline["Records"][0]["Sns"]["Message"] = json!(message);
+        assert!(error_of(newline).contains("AlarmName: contains control characters"));
+
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |text: &str| {
+            let mut event = sample("cloudwatch-alarm-latency-eventbridge.json");
+            event["detail"]["state"]["timestamp"] = json!(text);
+            Alarm::parse(event).unwrap().remove(0).check_time(now)
+        };
+        assert!(at("2026-11-29T11:00:00.000+0000").is_ok());
+        assert!(at("2009-01-01T00:00:00.000+0000").is_ok());
+        let future = at("2126-11-28T12:00:00.000+0000").unwrap_err().to_string();
+        assert!(
+            future.contains("detail.state.timestamp: 2126-11-28T12:00:00Z is in the future"),
+            "{future}"
+        );
+        let past = at("1970-01-01T00:00:00.000+0000").unwrap_err().to_string();
+        assert!(past.contains("is before 2009-01-01"), "{past}");
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use aws_sdk_sagemaker::types::Tag;
 
 use crate::error::Error;
-use crate::holds::{Capacity, Plan, VariantHolds};
+use crate::holds::{self, Capacity, Plan, VariantHolds};
 
 /// What DescribeEndpoint and ListTags say about an endpoint.
 #[derive(Debug, Clone)]
@@ -170,13 +170,28 @@ impl CapacityClient {
                 })
             })
             .collect();
+        let tags = self.tags(&arn).await?;
+        Ok(Endpoint {
+            name: name.to_owned(),
+            arn,
+            status: out
+                .endpoint_status()
+                .map_or("Unknown", |s| s.as_str())
+                .to_owned(),
+            variants,
+            tags,
+        })
+    }
+
+    /// The tags of a resource (ListTags, all pages).
+    pub async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, Error> {
         let mut tags = BTreeMap::new();
         let mut token = None;
         loop {
             let page = self
                 .sagemaker
                 .list_tags()
-                .resource_arn(&arn)
+                .resource_arn(arn)
                 .set_next_token(token)
                 .max_results(100)
                 .send()
@@ -189,19 +204,28 @@ impl CapacityClient {
             }
             token = page.next_token().map(str::to_owned);
             if token.is_none() {
-                break;
+                return Ok(tags);
             }
         }
-        Ok(Endpoint {
-            name: name.to_owned(),
-            arn,
-            status: out
-                .endpoint_status()
-                .map_or("Unknown", |s| s.as_str())
-                .to_owned(),
-            variants,
-            tags,
-        })
+    }
+
+    /// What a decision needs: the variants' scalable targets, then the endpoint's tags read
+    /// again, in that order. Every raise writes its hold (AddTags) before the higher
+    /// MinCapacity (RegisterScalableTarget), so a decision that reads a target some concurrent
+    /// raise already wrote also reads that raise's hold, and refuses (cooldown) or recognises
+    /// it, instead of stepping again from the raised value. Reading the tags first would let
+    /// 50 concurrent alarms raise 50 times.
+    pub async fn targets_and_tags(
+        &self,
+        endpoint: &Endpoint,
+        variants: &[&Variant],
+    ) -> Result<(BTreeMap<String, Capacity>, Endpoint), Error> {
+        let targets = self.targets(&endpoint.name, variants).await?;
+        let fresh = Endpoint {
+            tags: self.tags(&endpoint.arn).await?,
+            ..endpoint.clone()
+        };
+        Ok((targets, fresh))
     }
 
     /// Scalable targets of the given variants in one DescribeScalableTargets call. Variants
@@ -251,14 +275,17 @@ impl CapacityClient {
         Ok(found)
     }
 
-    /// Apply a plan: AddTags, then RegisterScalableTarget, then DeleteTags (see [`Plan`]).
+    /// Apply a plan: AddTags, then RegisterScalableTarget, then DeleteTags (see [`Plan`]);
+    /// then read the tags and the target again and, when a concurrent decision left the target
+    /// above what the recorded holds justify, lower it (see [`holds::reconcile`]). Returns the
+    /// MinCapacity that check set, if it had to.
     pub async fn apply(
         &self,
         endpoint: &Endpoint,
         variant: &Variant,
         current: Capacity,
         plan: &Plan,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<u32>, Error> {
         if !plan.put_tags.is_empty() {
             self.sagemaker
                 .add_tags()
@@ -275,16 +302,7 @@ impl CapacityClient {
         }
         if plan.changes_capacity() {
             let max = plan.new_max.unwrap_or(current.max);
-            self.autoscaling
-                .register_scalable_target()
-                .service_namespace(ServiceNamespace::Sagemaker)
-                .resource_id(variant.resource_id(&endpoint.name))
-                .scalable_dimension(variant.dimension())
-                .min_capacity(to_i32(plan.new_min)?)
-                .max_capacity(to_i32(max)?)
-                .send()
-                .await
-                .map_err(|err| Error::aws("RegisterScalableTarget", err))?;
+            self.register(endpoint, variant, plan.new_min, max).await?;
         }
         if !plan.delete_tags.is_empty() {
             self.sagemaker
@@ -295,6 +313,55 @@ impl CapacityClient {
                 .await
                 .map_err(|err| Error::aws("DeleteTags", err))?;
         }
+        if !plan.writes_anything() {
+            return Ok(None);
+        }
+        // Read both again after the last write: this closes the raise/restore interleaving
+        // described at holds::reconcile (whichever decision finishes last repairs it).
+        let tags = self.tags(&endpoint.arn).await?;
+        let after = VariantHolds::from_tags(
+            &variant.name,
+            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let Some(&now) = self
+            .targets(&endpoint.name, &[variant])
+            .await?
+            .get(&variant.name)
+        else {
+            return Ok(None);
+        };
+        let Some(min) = holds::reconcile(plan.baseline, now, &after) else {
+            return Ok(None);
+        };
+        tracing::warn!(
+            endpoint = %endpoint.name,
+            variant = %variant.name,
+            old_min = now.min,
+            new_min = min,
+            "a concurrent decision changed the holds while this one applied; MinCapacity lowered \
+             to what the recorded holds justify"
+        );
+        self.register(endpoint, variant, min, now.max).await?;
+        Ok(Some(min))
+    }
+
+    async fn register(
+        &self,
+        endpoint: &Endpoint,
+        variant: &Variant,
+        min: u32,
+        max: u32,
+    ) -> Result<(), Error> {
+        self.autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(variant.resource_id(&endpoint.name))
+            .scalable_dimension(variant.dimension())
+            .min_capacity(to_i32(min)?)
+            .max_capacity(to_i32(max)?)
+            .send()
+            .await
+            .map_err(|err| Error::aws("RegisterScalableTarget", err))?;
         Ok(())
     }
 }

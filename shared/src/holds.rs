@@ -222,6 +222,8 @@ pub struct Plan {
     pub new_min: u32,
     /// Set when MaxCapacity changes too (a pre-warm asked to raise it).
     pub new_max: Option<u32>,
+    /// The MinCapacity without any hold, as this decision saw it (see [`reconcile`]).
+    pub baseline: u32,
     pub reason: String,
     pub put_tags: Vec<(String, String)>,
     pub delete_tags: Vec<String>,
@@ -234,6 +236,7 @@ impl Plan {
             old_min: current.min,
             new_min: current.min,
             new_max: None,
+            baseline: current.min,
             reason,
             put_tags: Vec::new(),
             delete_tags: Vec::new(),
@@ -247,6 +250,23 @@ impl Plan {
 
     pub fn writes_anything(&self) -> bool {
         self.changes_capacity() || !self.put_tags.is_empty() || !self.delete_tags.is_empty()
+    }
+
+    /// Record that [`reconcile`] put MinCapacity back to `min` after this plan was applied.
+    pub fn repaired(&mut self, min: u32) {
+        self.new_min = min;
+        self.action = if min == self.old_min {
+            Action::Unchanged
+        } else if min > self.old_min {
+            Action::Raised
+        } else {
+            Action::Restored
+        };
+        let _ = write!(
+            self.reason,
+            "; a concurrent decision changed the holds meanwhile: MinCapacity set to {min}, \
+             what the recorded holds justify"
+        );
     }
 }
 
@@ -378,6 +398,7 @@ pub fn put_hold(
         old_min: current.min,
         new_min,
         new_max: None,
+        baseline: holds.baseline(current),
         reason: why,
         put_tags,
         delete_tags: stale_keys(variant, holds, now, Some(reason)),
@@ -438,10 +459,38 @@ pub fn plan_release(
         old_min: current.min,
         new_min: desired,
         new_max: None,
+        baseline,
         reason: why,
         put_tags: Vec::new(),
         delete_tags,
     }
+}
+
+/// The check after a plan was applied, with the variant's tags and target read again: the
+/// MinCapacity to put back when the target is above everything the tags justify, or `None`.
+///
+/// Tags and the scalable target live in two services without conditional writes, so two
+/// decisions on one variant can interleave. The harmful interleaving is a raise that records
+/// its hold, a concurrent release that deletes that hold (having read the target before the
+/// raise wrote it), and then the raise's RegisterScalableTarget landing last: capacity raised
+/// with no hold left to ever release it. Both sides run this check after their last write, so
+/// whichever finishes last sees the final tags and target and lowers the target to max(the
+/// baseline it knew, the baseline tag, every recorded hold, expired ones included). The result
+/// is the state of one order or the other (release last: back to the baseline). The check only
+/// ever lowers: raising here could race a release in the same way. A hold left above its
+/// capacity is repaired by the next delivery of its event (a retried raise re-applies its
+/// recorded hold), so that direction is safe to leave. Production also runs scale-on-latency
+/// with reserved concurrency 1, which removes most of these races between its own
+/// invocations; prewarm and the sweep can still overlap with it, so the core does not rely on it.
+pub fn reconcile(baseline: u32, after: Capacity, holds: &VariantHolds) -> Option<u32> {
+    let justified = holds
+        .holds
+        .values()
+        .map(|h| h.min)
+        .chain(holds.baseline)
+        .fold(baseline, u32::max)
+        .min(after.max);
+    (after.min > justified).then_some(justified)
 }
 
 /// Tag keys to remove because their hold expired or could not be read (`keep` is rewritten).
@@ -735,6 +784,45 @@ mod tests {
         assert_eq!(holds.unreadable, vec![key.clone()]);
         let plan = plan_step_raise(&raise(None), cap(2, 20), &holds);
         assert!(plan.delete_tags.contains(&key));
+    }
+
+    #[test]
+    fn reconcile_lowers_a_raise_whose_hold_a_concurrent_release_deleted() {
+        let mut tags = BTreeMap::new();
+        let raise = plan_step_raise(&raise(Some("t1")), cap(2, 20), &holds_of(&tags));
+        // The raise records its hold; a release reads it with the target still at 2 ...
+        for (k, v) in &raise.put_tags {
+            tags.insert(k.clone(), v.clone());
+        }
+        let release = plan_release(
+            V,
+            Some("alarm.latency"),
+            cap(2, 20),
+            &holds_of(&tags),
+            t(NOW),
+        );
+        assert!(!release.changes_capacity());
+        apply(&mut tags, &release);
+        // ... and deletes it before the raise's target write lands.
+        let after = cap(raise.new_min, 20);
+        assert_eq!(reconcile(raise.baseline, after, &holds_of(&tags)), Some(2));
+        assert_eq!(
+            reconcile(release.baseline, after, &holds_of(&tags)),
+            Some(2)
+        );
+        let mut repaired = raise.clone();
+        repaired.repaired(2);
+        assert_eq!((repaired.action, repaired.new_min), (Action::Unchanged, 2));
+        assert!(
+            repaired.reason.contains("concurrent decision"),
+            "{}",
+            repaired.reason
+        );
+        // With the hold in place (or another one keeping it up) nothing is lowered.
+        let mut held = BTreeMap::new();
+        apply(&mut held, &raise);
+        assert_eq!(reconcile(raise.baseline, after, &holds_of(&held)), None);
+        assert_eq!(reconcile(2, cap(2, 20), &holds_of(&tags)), None);
     }
 
     #[test]

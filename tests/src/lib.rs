@@ -2,6 +2,8 @@
 //! over HTTP (`AWS_ENDPOINT_URL`), readers for what the functions wrote and published, and the
 //! cargo-lambda Runtime API emulator driving the real binaries.
 
+pub mod proxy;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -476,7 +478,8 @@ impl LocalRuntime {
             .await
     }
 
-    async fn invoke_with(&mut self, data: &[String]) -> Result<Value> {
+    /// `cargo lambda invoke` with the given data arguments (`--data-ascii`, `--data-file`).
+    pub async fn invoke_with(&mut self, data: &[String]) -> Result<Value> {
         if let Some(status) = self.function.try_wait()? {
             return Err(format!("function exited: {status}").into());
         }

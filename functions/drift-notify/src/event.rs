@@ -50,6 +50,20 @@ pub enum Input {
     Custom(Box<Finding>),
 }
 
+impl Input {
+    /// Refuse an event time that cannot be real (see [`remediation::alarm::check_time`]).
+    pub fn check_time(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        match self {
+            Input::Job(job) => remediation::alarm::check_time(job.time, "time", now),
+            Input::NotMonitoring { .. } => Ok(()),
+            Input::Alarms(alarms) => alarms.iter().try_for_each(|a| a.check_time(now)),
+            Input::Custom(finding) => {
+                remediation::alarm::check_time(finding.time, "detail.detected_at (or time)", now)
+            }
+        }
+    }
+}
+
 /// What a monitoring job's state change says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitoringJob {
@@ -174,6 +188,22 @@ pub fn parse(event: Value) -> Result<Input, Error> {
     }
 }
 
+/// Longest feature name or check type a custom event may carry.
+pub const MAX_FEATURE_TEXT: usize = 256;
+
+/// The endpoint a finding names must be a SageMaker endpoint name: it becomes a message
+/// attribute subscribers filter on and part of the deduplication id.
+fn endpoint_name(name: String, field: &str) -> Result<String, Error> {
+    if remediation::is_sagemaker_name(&name) {
+        Ok(name)
+    } else {
+        Err(Error::InvalidEvent(format!(
+            "{field}: {:?} is not a SageMaker endpoint name (letters, digits, '-', at most 63)",
+            remediation::audit::shorten(&name, 80)
+        )))
+    }
+}
+
 /// Deserialize with the failing field's path in the message.
 fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|err| {
@@ -272,6 +302,7 @@ fn parse_job(event: Value) -> Result<Input, Error> {
                 detail.processing_job_name
             ))
         })?;
+    let endpoint = endpoint_name(endpoint, &format!("detail.Environment.{ENV_ENDPOINT}"))?;
     let outputs: Vec<S3Output> = detail
         .processing_output_config
         .map(|c| c.outputs)
@@ -348,12 +379,13 @@ fn parse_custom(event: Value) -> Result<Finding, Error> {
             "source: {source:?} is reserved for AWS; custom drift events use e.g. \"{CUSTOM_SOURCE}\""
         )));
     }
-    let detail = envelope.detail;
+    let mut detail = envelope.detail;
     if detail.endpoint.trim().is_empty() {
         return Err(Error::InvalidEvent(
             "detail.endpoint: must not be empty".to_owned(),
         ));
     }
+    detail.endpoint = endpoint_name(detail.endpoint, "detail.endpoint")?;
     if detail.features.is_empty() {
         return Err(Error::InvalidEvent(
             "detail.features: empty; list at least one feature that drifted".to_owned(),
@@ -369,6 +401,14 @@ fn parse_custom(event: Value) -> Result<Finding, Error> {
             return Err(Error::InvalidEvent(format!(
                 "detail.features[{i}].check_type: must not be empty"
             )));
+        }
+        for (field, text) in [("name", &f.name), ("check_type", &f.check_type)] {
+            if text.chars().count() > MAX_FEATURE_TEXT {
+                return Err(Error::InvalidEvent(format!(
+                    "detail.features[{i}].{field}: {} characters, at most {MAX_FEATURE_TEXT}",
+                    text.chars().count()
+                )));
+            }
         }
     }
     let id = detail.finding_id.clone().or(envelope.id).ok_or_else(|| {
@@ -471,6 +511,10 @@ pub fn alarm_finding(alarm: &Alarm, region: Option<&str>) -> Result<Finding, Err
                 alarm.name
             ))
         })?;
+    let endpoint = endpoint_name(
+        endpoint,
+        &format!("alarm {}: dimension Endpoint", alarm.name),
+    )?;
     let schedule = metric.dimensions.get("MonitoringSchedule").cloned();
     let (feature, check_type) = feature_of(&namespace, &name);
     let crossing = alarm.crossing();
@@ -640,5 +684,30 @@ mod tests {
         let mut custom = sample("custom-drift-event.json");
         custom["detail"]["endpont"] = json!("typo");
         assert!(err(custom).contains("unknown field `endpont`"));
+    }
+
+    #[test]
+    fn endpoint_names_and_feature_texts_are_checked() {
+        let mut custom = sample("custom-drift-event.json");
+        custom["detail"]["endpoint"] = json!("../../prod-*");
+        let err = parse(custom).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.endpoint: \"../../prod-*\" is not a SageMaker endpoint name"),
+            "{err}"
+        );
+        let mut long = sample("custom-drift-event.json");
+        long["detail"]["features"][0]["name"] = json!("f".repeat(MAX_FEATURE_TEXT + 1));
+        let err = parse(long).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.features[0].name: 257 characters"),
+            "{err}"
+        );
+        let mut job = sample("sagemaker-processing-job-monitoring-violations.json");
+        job["detail"]["Environment"][ENV_ENDPOINT] = json!("prod/ranker");
+        let err = parse(job).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.Environment.sagemaker_endpoint_name: \"prod/ranker\""),
+            "{err}"
+        );
     }
 }

@@ -87,9 +87,15 @@ impl App {
 
     /// Handle one invocation at time `now` (the detection time when the input has none).
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
-        let input = event::parse(event).inspect_err(|err| {
-            tracing::error!(function = FUNCTION, error = %err, "rejected event");
-        })?;
+        let input = remediation::check_event_size(&event)
+            .and_then(|()| event::parse(event))
+            .and_then(|input| {
+                input.check_time(now)?;
+                Ok(input)
+            })
+            .inspect_err(|err| {
+                tracing::error!(function = FUNCTION, error = %err, "rejected event");
+            })?;
         let mut summary = Summary {
             function: FUNCTION,
             input: "monitoring-job",

@@ -172,6 +172,7 @@ pub fn plan_raise(
                 old_min: current.min,
                 new_min: current.min,
                 new_max: None,
+                baseline: current.min,
                 reason: format!("hold {reason} already at {min} until {until}"),
                 put_tags: Vec::new(),
                 delete_tags: Vec::new(),
@@ -243,9 +244,11 @@ impl App {
 
     /// Handle one invocation at time `now`.
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
-        let request = payload::parse(event, now).inspect_err(|err| {
-            tracing::error!(function = FUNCTION, error = %err, "rejected payload");
-        })?;
+        let request = remediation::check_event_size(&event)
+            .and_then(|()| payload::parse(event, now))
+            .inspect_err(|err| {
+                tracing::error!(function = FUNCTION, error = %err, "rejected payload");
+            })?;
         tracing::info!(function = FUNCTION, action = request.action(), "request");
         let mut summary = Summary {
             function: FUNCTION,
@@ -320,7 +323,8 @@ impl App {
         let endpoint = self.capacity.endpoint(endpoint).await?;
         endpoint.require_in_service()?;
         let variants = endpoint.select_variants(variant)?;
-        let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
+        // Targets first, then the tags again: see CapacityClient::targets_and_tags.
+        let (capacities, endpoint) = self.capacity.targets_and_tags(&endpoint, &variants).await?;
         let mut outcomes = Vec::with_capacity(variants.len());
         for variant in variants {
             let Some(&current) = capacities.get(&variant.name) else {
@@ -334,7 +338,7 @@ impl App {
                 continue;
             };
             let holds = endpoint.holds(&variant.name);
-            let (plan, hold_line) = match change {
+            let (mut plan, hold_line) = match change {
                 HoldChange::Raise(raise) => (
                     plan_raise(&variant.name, raise, current, &holds, now),
                     Some(format!(
@@ -355,9 +359,13 @@ impl App {
                 ),
             };
             if plan.writes_anything() && !self.config.common.dry_run {
-                self.capacity
+                if let Some(min) = self
+                    .capacity
                     .apply(&endpoint, variant, current, &plan)
-                    .await?;
+                    .await?
+                {
+                    plan.repaired(min);
+                }
             }
             let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
             if plan.writes_anything() || plan.action != Action::Unchanged {

@@ -330,6 +330,12 @@ impl Fields<'_> {
                 "event: at most 100 characters".to_owned(),
             ));
         }
+        if name.chars().any(char::is_control) {
+            return Err(Error::InvalidEvent(
+                "event: contains control characters (line breaks, tabs, NUL); give a plain name"
+                    .to_owned(),
+            ));
+        }
         Ok(name)
     }
 
@@ -469,6 +475,8 @@ mod tests {
         typo["raisemax"] = json!(true);
         let mut bad_endpoint = raise();
         bad_endpoint["endpoint"] = json!("prod/ranker");
+        let mut control = raise();
+        control["event"] = json!("promo\nSubject: fake");
         let cases = [
             (
                 json!({"action": "scale"}),
@@ -496,6 +504,7 @@ mod tests {
                 bad_endpoint,
                 "endpoint: \"prod/ranker\" is not a SageMaker endpoint name",
             ),
+            (control, "event: contains control characters"),
             (
                 json!({"action": "restore", "endpoint": "e"}),
                 "event: missing",

@@ -101,13 +101,21 @@ impl App {
             alarms: Vec::new(),
             swept: None,
         };
+        remediation::check_event_size(&event).inspect_err(|err| {
+            tracing::error!(function = FUNCTION, error = %err, "rejected event");
+        })?;
         if event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE) {
             summary.swept = Some(self.sweep(now).await?);
             return Ok(summary);
         }
-        let alarms = Alarm::parse(event).inspect_err(|err| {
-            tracing::error!(function = FUNCTION, error = %err, "rejected event");
-        })?;
+        let alarms = Alarm::parse(event)
+            .and_then(|alarms| {
+                alarms.iter().try_for_each(|a| a.check_time(now))?;
+                Ok(alarms)
+            })
+            .inspect_err(|err| {
+                tracing::error!(function = FUNCTION, error = %err, "rejected event");
+            })?;
         for alarm in alarms {
             let results = self.handle_alarm(&alarm, now).await?;
             summary.alarms.push(AlarmSummary {
@@ -225,6 +233,15 @@ impl App {
                 bad.endpoint
             )));
         }
+        if let Some(bad) = targets
+            .iter()
+            .find_map(|t| t.variant.as_deref().filter(|v| !valid_name(v)))
+        {
+            return Err(Error::InvalidEvent(format!(
+                "{VARIANT_TAG} {bad:?} is not a SageMaker variant name (letters, digits, '-', at \
+                 most 63)"
+            )));
+        }
         Ok(targets.into_iter().collect())
     }
 
@@ -262,7 +279,9 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>, Error> {
         let variants = endpoint.select_variants(variant)?;
-        let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
+        // Targets first, then the tags again: see CapacityClient::targets_and_tags.
+        let (capacities, fresh) = self.capacity.targets_and_tags(endpoint, &variants).await?;
+        let endpoint = &fresh;
         let scale = &self.config.scale;
         let trigger = alarm.and_then(Alarm::transition_id);
         let mut outcomes = Vec::with_capacity(variants.len());
@@ -321,9 +340,13 @@ impl App {
                 );
             }
             if plan.writes_anything() && !self.config.common.dry_run {
-                self.capacity
+                if let Some(min) = self
+                    .capacity
                     .apply(endpoint, variant, current, &plan)
-                    .await?;
+                    .await?
+                {
+                    plan.repaired(min);
+                }
             }
             let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
             let hold_line = (plan.action == Action::Raised).then(|| {
@@ -462,10 +485,7 @@ impl App {
     }
 }
 
-/// SageMaker endpoint names: letters, digits and hyphens, at most 63 characters.
+/// SageMaker endpoint and variant names: letters, digits and hyphens, at most 63 characters.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.starts_with('-')
+    remediation::is_sagemaker_name(name)
 }
