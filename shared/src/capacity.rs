@@ -141,6 +141,16 @@ impl CapacityClient {
 
     /// DescribeEndpoint, then ListTags on its ARN.
     pub async fn endpoint(&self, name: &str) -> Result<Endpoint, Error> {
+        let endpoint = self.describe(name).await?;
+        Ok(Endpoint {
+            tags: self.tags(&endpoint.arn).await?,
+            ..endpoint
+        })
+    }
+
+    /// DescribeEndpoint only; `tags` is left empty. For callers that read the tags next with
+    /// [`CapacityClient::targets_and_tags`], which must read them after the targets anyway.
+    pub async fn describe(&self, name: &str) -> Result<Endpoint, Error> {
         let out = self
             .sagemaker
             .describe_endpoint()
@@ -170,7 +180,6 @@ impl CapacityClient {
                 })
             })
             .collect();
-        let tags = self.tags(&arn).await?;
         Ok(Endpoint {
             name: name.to_owned(),
             arn,
@@ -179,7 +188,7 @@ impl CapacityClient {
                 .map_or("Unknown", |s| s.as_str())
                 .to_owned(),
             variants,
-            tags,
+            tags: BTreeMap::new(),
         })
     }
 

@@ -125,6 +125,32 @@ fn hold_key(f: &Fixture) -> String {
     )
 }
 
+/// The calls one ALARM raise makes, in order, without faults: one read of each kind before the
+/// decision (tags after targets, see CapacityClient::targets_and_tags), the writes, the
+/// post-write check of tags and target, and the audit message.
+#[tokio::test]
+async fn a_raise_makes_each_call_once() {
+    let f = Fixture::new().await;
+    f.latency()
+        .handle(f.event(ALARM), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(f.min().await, 4);
+    assert_eq!(
+        f.proxy.operations(),
+        [
+            "DescribeEndpoint",
+            "DescribeScalableTargets",
+            "ListTags",
+            "AddTags",
+            "RegisterScalableTarget",
+            "ListTags",
+            "DescribeScalableTargets",
+            "Publish",
+        ]
+    );
+}
+
 #[tokio::test]
 async fn throttling_that_clears_is_retried_and_succeeds() {
     let f = Fixture::new().await;

@@ -320,10 +320,10 @@ impl App {
             HoldChange::Restore(r) => r.event.as_str(),
         };
         self.allowed(endpoint, variant, Some(event)).await?;
-        let endpoint = self.capacity.endpoint(endpoint).await?;
+        let endpoint = self.capacity.describe(endpoint).await?;
         endpoint.require_in_service()?;
         let variants = endpoint.select_variants(variant)?;
-        // Targets first, then the tags again: see CapacityClient::targets_and_tags.
+        // Targets first, then the tags: see CapacityClient::targets_and_tags.
         let (capacities, endpoint) = self.capacity.targets_and_tags(&endpoint, &variants).await?;
         let mut outcomes = Vec::with_capacity(variants.len());
         for variant in variants {

@@ -152,7 +152,8 @@ impl App {
         }
         let mut results = Vec::new();
         for target in &targets {
-            let endpoint = self.capacity.endpoint(&target.endpoint).await?;
+            // The tags are read by act(), after the targets.
+            let endpoint = self.capacity.describe(&target.endpoint).await?;
             endpoint.require_in_service()?;
             results.extend(
                 self.act(Some(alarm), &endpoint, target.variant.as_deref(), now)
@@ -279,7 +280,7 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>, Error> {
         let variants = endpoint.select_variants(variant)?;
-        // Targets first, then the tags again: see CapacityClient::targets_and_tags.
+        // Targets first, then the tags: see CapacityClient::targets_and_tags.
         let (capacities, fresh) = self.capacity.targets_and_tags(endpoint, &variants).await?;
         let endpoint = &fresh;
         let scale = &self.config.scale;
