@@ -7,7 +7,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use aws_sdk_sagemaker::types::Tag;
 
 use crate::error::Error;
-use crate::holds::{self, Capacity, Plan, VariantHolds};
+use crate::holds::{self, Capacity, Plan, Recheck, VariantHolds};
 
 /// What DescribeEndpoint and ListTags say about an endpoint.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct Variant {
 impl Variant {
     /// Application Auto Scaling resource id of this variant.
     pub fn resource_id(&self, endpoint: &str) -> String {
-        format!("endpoint/{endpoint}/variant/{}", self.name)
+        resource_id(endpoint, &self.name)
     }
 
     pub fn dimension(&self) -> ScalableDimension {
@@ -148,8 +148,7 @@ impl CapacityClient {
         })
     }
 
-    /// DescribeEndpoint only; `tags` is left empty. For callers that read the tags next with
-    /// [`CapacityClient::targets_and_tags`], which must read them after the targets anyway.
+    /// DescribeEndpoint only; `tags` is left empty.
     pub async fn describe(&self, name: &str) -> Result<Endpoint, Error> {
         let out = self
             .sagemaker
@@ -218,23 +217,61 @@ impl CapacityClient {
         }
     }
 
-    /// What a decision needs: the variants' scalable targets, then the endpoint's tags read
-    /// again, in that order. Every raise writes its hold (AddTags) before the higher
-    /// MinCapacity (RegisterScalableTarget), so a decision that reads a target some concurrent
-    /// raise already wrote also reads that raise's hold, and refuses (cooldown) or recognises
-    /// it, instead of stepping again from the raised value. Reading the tags first would let
-    /// 50 concurrent alarms raise 50 times.
-    pub async fn targets_and_tags(
+    /// Everything a decision reads: DescribeEndpoint (status, variants, ARN) and the variants'
+    /// scalable targets, at the same time when the variant is named, and only then the tags.
+    ///
+    /// The tags must be read after the targets. Every raise writes its hold (AddTags) before
+    /// the higher MinCapacity (RegisterScalableTarget), so a decision that reads a target some
+    /// concurrent raise already wrote also reads that raise's hold, and refuses (cooldown) or
+    /// recognises it, instead of stepping again from the raised value. Reading the tags first
+    /// would let 50 concurrent alarms raise 50 times.
+    pub async fn snapshot(&self, name: &str, variant: Option<&str>) -> Result<Snapshot, Error> {
+        match variant {
+            Some(variant) => {
+                let named = [variant];
+                let (endpoint, found) =
+                    tokio::try_join!(self.describe(name), self.scalable_targets(name, &named))?;
+                self.finish_snapshot(endpoint, Some(variant), &found).await
+            }
+            None => self.snapshot_of(self.describe(name).await?, None).await,
+        }
+    }
+
+    /// [`CapacityClient::snapshot`] of an endpoint already described: the targets, then the
+    /// tags (read again, whatever `endpoint.tags` holds).
+    pub async fn snapshot_of(
         &self,
-        endpoint: &Endpoint,
-        variants: &[&Variant],
-    ) -> Result<(BTreeMap<String, Capacity>, Endpoint), Error> {
-        let targets = self.targets(&endpoint.name, variants).await?;
-        let fresh = Endpoint {
-            tags: self.tags(&endpoint.arn).await?,
-            ..endpoint.clone()
-        };
-        Ok((targets, fresh))
+        endpoint: Endpoint,
+        variant: Option<&str>,
+    ) -> Result<Snapshot, Error> {
+        let names: Vec<&str> = endpoint
+            .select_variants(variant)?
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        let found = self.scalable_targets(&endpoint.name, &names).await?;
+        self.finish_snapshot(endpoint, variant, &found).await
+    }
+
+    async fn finish_snapshot(
+        &self,
+        endpoint: Endpoint,
+        variant: Option<&str>,
+        found: &[ScalableTarget],
+    ) -> Result<Snapshot, Error> {
+        endpoint.require_in_service()?;
+        let variants: Vec<Variant> = endpoint
+            .select_variants(variant)?
+            .into_iter()
+            .cloned()
+            .collect();
+        let capacities = capacities(&endpoint.name, variants.iter(), found);
+        let tags = self.tags(&endpoint.arn).await?;
+        Ok(Snapshot {
+            endpoint: Endpoint { tags, ..endpoint },
+            variants,
+            capacities,
+        })
     }
 
     /// Scalable targets of the given variants in one DescribeScalableTargets call. Variants
@@ -244,7 +281,19 @@ impl CapacityClient {
         endpoint: &str,
         variants: &[&Variant],
     ) -> Result<BTreeMap<String, Capacity>, Error> {
-        let mut found = BTreeMap::new();
+        let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+        let found = self.scalable_targets(endpoint, &names).await?;
+        Ok(capacities(endpoint, variants.iter().copied(), &found))
+    }
+
+    /// DescribeScalableTargets (all pages) for the named variants of `endpoint`, whatever
+    /// their scalable dimension.
+    async fn scalable_targets(
+        &self,
+        endpoint: &str,
+        variants: &[&str],
+    ) -> Result<Vec<ScalableTarget>, Error> {
+        let mut found = Vec::new();
         if variants.is_empty() {
             return Ok(found);
         }
@@ -255,39 +304,31 @@ impl CapacityClient {
                 .describe_scalable_targets()
                 .service_namespace(ServiceNamespace::Sagemaker)
                 .set_resource_ids(Some(
-                    variants.iter().map(|v| v.resource_id(endpoint)).collect(),
+                    variants.iter().map(|v| resource_id(endpoint, v)).collect(),
                 ))
                 .set_next_token(token)
                 .send()
                 .await
                 .map_err(|err| Error::aws("DescribeScalableTargets", err))?;
-            for target in page.scalable_targets() {
-                let Some(variant) = variants.iter().find(|v| {
-                    v.resource_id(endpoint) == target.resource_id()
-                        && &v.dimension() == target.scalable_dimension()
-                }) else {
-                    continue;
-                };
-                found.insert(
-                    variant.name.clone(),
-                    Capacity {
-                        min: u32::try_from(target.min_capacity()).unwrap_or(0),
-                        max: u32::try_from(target.max_capacity()).unwrap_or(0),
-                    },
-                );
-            }
+            found.extend(page.scalable_targets().iter().map(|t| ScalableTarget {
+                resource_id: t.resource_id().to_owned(),
+                dimension: t.scalable_dimension().clone(),
+                capacity: Capacity {
+                    min: u32::try_from(t.min_capacity()).unwrap_or(0),
+                    max: u32::try_from(t.max_capacity()).unwrap_or(0),
+                },
+            }));
             token = page.next_token().map(str::to_owned);
             if token.is_none() {
-                break;
+                return Ok(found);
             }
         }
-        Ok(found)
     }
 
     /// Apply a plan: AddTags, then RegisterScalableTarget, then DeleteTags (see [`Plan`]);
-    /// then read the tags and the target again and, when a concurrent decision left the target
-    /// above what the recorded holds justify, lower it (see [`holds::reconcile`]). Returns the
-    /// MinCapacity that check set, if it had to.
+    /// then read the tags or the target again (see [`Recheck`]) and, when a concurrent decision
+    /// left the target above what the recorded holds justify, lower it (see
+    /// [`holds::reconcile`]). Returns the MinCapacity that check set, if it had to.
     pub async fn apply(
         &self,
         endpoint: &Endpoint,
@@ -322,22 +363,36 @@ impl CapacityClient {
                 .await
                 .map_err(|err| Error::aws("DeleteTags", err))?;
         }
-        if !plan.writes_anything() {
-            return Ok(None);
-        }
-        // Read both again after the last write: this closes the raise/restore interleaving
-        // described at holds::reconcile (whichever decision finishes last repairs it).
-        let tags = self.tags(&endpoint.arn).await?;
-        let after = VariantHolds::from_tags(
-            &variant.name,
-            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        let Some(&now) = self
-            .targets(&endpoint.name, &[variant])
-            .await?
-            .get(&variant.name)
-        else {
-            return Ok(None);
+        // Read again after the last write: this closes the raise/restore interleaving
+        // described at holds::reconcile (whichever decision writes last repairs it).
+        let (now, after) = match plan.recheck() {
+            Recheck::Nothing => return Ok(None),
+            Recheck::TargetFirst => {
+                let Some(now) = self.target(endpoint, variant).await? else {
+                    return Ok(None);
+                };
+                if now.min <= plan.baseline {
+                    return Ok(None);
+                }
+                (now, self.holds(endpoint, variant).await?)
+            }
+            Recheck::TagsFirst => {
+                let after = self.holds(endpoint, variant).await?;
+                if holds::justified(plan.baseline, &after) >= plan.new_min {
+                    return Ok(None);
+                }
+                let Some(now) = self.target(endpoint, variant).await? else {
+                    return Ok(None);
+                };
+                (now, after)
+            }
+            Recheck::Both => {
+                let after = self.holds(endpoint, variant).await?;
+                let Some(now) = self.target(endpoint, variant).await? else {
+                    return Ok(None);
+                };
+                (now, after)
+            }
         };
         let Some(min) = holds::reconcile(plan.baseline, now, &after) else {
             return Ok(None);
@@ -352,6 +407,27 @@ impl CapacityClient {
         );
         self.register(endpoint, variant, min, now.max).await?;
         Ok(Some(min))
+    }
+
+    /// The variant's scalable target as it is now.
+    async fn target(
+        &self,
+        endpoint: &Endpoint,
+        variant: &Variant,
+    ) -> Result<Option<Capacity>, Error> {
+        Ok(self
+            .targets(&endpoint.name, &[variant])
+            .await?
+            .remove(&variant.name))
+    }
+
+    /// The variant's baseline and holds as they are now.
+    async fn holds(&self, endpoint: &Endpoint, variant: &Variant) -> Result<VariantHolds, Error> {
+        let tags = self.tags(&endpoint.arn).await?;
+        Ok(VariantHolds::from_tags(
+            &variant.name,
+            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ))
     }
 
     async fn register(
@@ -373,6 +449,47 @@ impl CapacityClient {
             .map_err(|err| Error::aws("RegisterScalableTarget", err))?;
         Ok(())
     }
+}
+
+/// What a decision reads about an endpoint ([`CapacityClient::snapshot`]).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The endpoint, InService, with the tags read after the targets.
+    pub endpoint: Endpoint,
+    /// The variants the decision is about: the named one, or every production variant.
+    pub variants: Vec<Variant>,
+    /// Their MinCapacity and MaxCapacity; a variant without a scalable target is absent.
+    pub capacities: BTreeMap<String, Capacity>,
+}
+
+/// One row of DescribeScalableTargets.
+#[derive(Debug, Clone)]
+struct ScalableTarget {
+    resource_id: String,
+    dimension: ScalableDimension,
+    capacity: Capacity,
+}
+
+/// Application Auto Scaling resource id of an endpoint's variant.
+fn resource_id(endpoint: &str, variant: &str) -> String {
+    format!("endpoint/{endpoint}/variant/{variant}")
+}
+
+/// The capacities of `variants` among `found`: same resource id and the variant's dimension.
+fn capacities<'a>(
+    endpoint: &str,
+    variants: impl Iterator<Item = &'a Variant>,
+    found: &[ScalableTarget],
+) -> BTreeMap<String, Capacity> {
+    variants
+        .filter_map(|v| {
+            let id = v.resource_id(endpoint);
+            found
+                .iter()
+                .find(|t| t.resource_id == id && t.dimension == v.dimension())
+                .map(|t| (v.name.clone(), t.capacity))
+        })
+        .collect()
 }
 
 fn to_i32(n: u32) -> Result<i32, Error> {

@@ -252,6 +252,19 @@ impl Plan {
         self.changes_capacity() || !self.put_tags.is_empty() || !self.delete_tags.is_empty()
     }
 
+    /// How to check the result once this plan is applied (see [`Recheck`]).
+    pub fn recheck(&self) -> Recheck {
+        if !self.delete_tags.is_empty() {
+            Recheck::TargetFirst
+        } else if self.changes_capacity() {
+            Recheck::TagsFirst
+        } else if !self.put_tags.is_empty() {
+            Recheck::Both
+        } else {
+            Recheck::Nothing
+        }
+    }
+
     /// Record that [`reconcile`] put MinCapacity back to `min` after this plan was applied.
     pub fn repaired(&mut self, min: u32) {
         self.new_min = min;
@@ -483,14 +496,38 @@ pub fn plan_release(
 /// with reserved concurrency 1, which removes most of these races between its own
 /// invocations; prewarm and the sweep can still overlap with it, so the core does not rely on it.
 pub fn reconcile(baseline: u32, after: Capacity, holds: &VariantHolds) -> Option<u32> {
-    let justified = holds
+    let justified = justified(baseline, holds).min(after.max);
+    (after.min > justified).then_some(justified)
+}
+
+/// The highest MinCapacity the recorded holds (expired ones included) and baselines justify.
+pub fn justified(baseline: u32, holds: &VariantHolds) -> u32 {
+    holds
         .holds
         .values()
         .map(|h| h.min)
         .chain(holds.baseline)
         .fold(baseline, u32::max)
-        .min(after.max);
-    (after.min > justified).then_some(justified)
+}
+
+/// What the check after applying a plan reads first. It only has to catch a final state whose
+/// MinCapacity is above what the final tags justify, and the decision whose write lands last
+/// (tag additions aside, which only ever justify more) is the one that sees that state:
+/// - its last write removed tags: the target cannot change after it, so read the target, and
+///   only when it is above the baseline read the tags too;
+/// - its last write was the target: no tag can be removed after it, so read the tags, and only
+///   when they no longer justify the MinCapacity it wrote read the target too;
+/// - it only wrote tags (a hold or baseline recorded or rewritten, capacity unchanged): read both,
+///   since a rewrite can justify less than before.
+///
+/// A decision whose write does not land last leaves the check to the one whose write does. The
+/// common raise and restore thus make one read after writing instead of two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recheck {
+    Nothing,
+    TargetFirst,
+    TagsFirst,
+    Both,
 }
 
 /// Tag keys to remove because their hold expired or could not be read (`keep` is rewritten).
@@ -823,6 +860,36 @@ mod tests {
         apply(&mut held, &raise);
         assert_eq!(reconcile(raise.baseline, after, &holds_of(&held)), None);
         assert_eq!(reconcile(2, cap(2, 20), &holds_of(&tags)), None);
+    }
+
+    #[test]
+    fn the_check_after_a_plan_starts_with_what_its_last_write_can_have_left_wrong() {
+        let mut tags = BTreeMap::new();
+        let raise = plan_step_raise(&raise(Some("t1")), cap(2, 20), &holds_of(&tags));
+        // AddTags, RegisterScalableTarget: no tag can be removed after the target write.
+        assert_eq!(raise.recheck(), Recheck::TagsFirst);
+        apply(&mut tags, &raise);
+        assert!(justified(raise.baseline, &holds_of(&tags)) >= raise.new_min);
+        let release = plan_release(
+            V,
+            Some("alarm.latency"),
+            cap(4, 20),
+            &holds_of(&tags),
+            t(NOW),
+        );
+        // RegisterScalableTarget, DeleteTags: the target cannot change after the removal.
+        assert_eq!(release.recheck(), Recheck::TargetFirst);
+        assert_eq!(release.new_min, release.baseline);
+        apply(&mut tags, &release);
+        assert_eq!(justified(raise.baseline, &holds_of(&tags)), 2);
+        // A hold rewritten with capacity unchanged may justify less than before: read both.
+        let rewrite = Plan {
+            put_tags: raise.put_tags.clone(),
+            ..Plan::unchanged(cap(4, 20), Action::Raised, String::new())
+        };
+        assert_eq!(rewrite.recheck(), Recheck::Both);
+        let nothing = Plan::unchanged(cap(4, 20), Action::Unchanged, String::new());
+        assert_eq!(nothing.recheck(), Recheck::Nothing);
     }
 
     #[test]

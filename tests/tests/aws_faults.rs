@@ -125,30 +125,55 @@ fn hold_key(f: &Fixture) -> String {
     )
 }
 
-/// The calls one ALARM raise makes, in order, without faults: one read of each kind before the
-/// decision (tags after targets, see CapacityClient::targets_and_tags), the writes, the
-/// post-write check of tags and target, and the audit message.
+/// The calls a raise and its restore make, without faults: DescribeEndpoint and
+/// DescribeScalableTargets side by side (the variant is named in the alarm), the tags after the
+/// targets (see CapacityClient::snapshot), the writes, one read to check the result (see
+/// holds::Recheck) and the audit message.
 #[tokio::test]
-async fn a_raise_makes_each_call_once() {
+async fn a_raise_and_a_restore_make_each_call_once() {
     let f = Fixture::new().await;
-    f.latency()
-        .handle(f.event(ALARM), Utc::now())
-        .await
-        .unwrap();
+    let app = f.latency();
+    app.handle(f.event(ALARM), Utc::now()).await.unwrap();
     assert_eq!(f.min().await, 4);
+    let raise = f.proxy.operations();
+    app.handle(f.event(OK), Utc::now()).await.unwrap();
+    assert_eq!(f.min().await, 2);
+    let restore = f.proxy.operations()[raise.len()..].to_vec();
     assert_eq!(
-        f.proxy.operations(),
-        [
-            "DescribeEndpoint",
-            "DescribeScalableTargets",
-            "ListTags",
-            "AddTags",
-            "RegisterScalableTarget",
-            "ListTags",
-            "DescribeScalableTargets",
-            "Publish",
-        ]
+        (sorted_pair(&raise[..2]), &raise[2..]),
+        (
+            ["DescribeEndpoint", "DescribeScalableTargets"],
+            &[
+                "ListTags",
+                "AddTags",
+                "RegisterScalableTarget",
+                "ListTags",
+                "Publish",
+            ]
+            .map(String::from)[..]
+        )
     );
+    assert_eq!(
+        (sorted_pair(&restore[..2]), &restore[2..]),
+        (
+            ["DescribeEndpoint", "DescribeScalableTargets"],
+            &[
+                "ListTags",
+                "RegisterScalableTarget",
+                "DeleteTags",
+                "DescribeScalableTargets",
+                "Publish",
+            ]
+            .map(String::from)[..]
+        )
+    );
+}
+
+/// The two reads that run side by side, in a fixed order.
+fn sorted_pair(ops: &[String]) -> [&str; 2] {
+    let mut pair = [ops[0].as_str(), ops[1].as_str()];
+    pair.sort_unstable();
+    pair
 }
 
 #[tokio::test]

@@ -250,3 +250,55 @@ async fn a_restore_between_the_raises_hold_and_its_capacity_write_leaves_no_orph
     let reason = &raised.alarms[0].results[0].reason;
     assert!(reason.contains("concurrent decision"), "{reason}");
 }
+
+/// The other side of that interleaving, forced with the proxy: the restore lowers the target,
+/// a new raise of the same alarm reads its hold (not yet deleted) and raises again, and only
+/// then does the restore's DeleteTags land. The raise's own check still saw its hold, so it is
+/// the restore's check, which reads the target after its removal, that lowers the target.
+#[tokio::test]
+async fn a_raise_between_a_restores_capacity_write_and_its_tag_removal_leaves_no_orphan_raise() {
+    let f = fixture().await;
+    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
+    let via_proxy = remediation::sdk::loader(&remediation::sdk::Settings::default())
+        .endpoint_url(proxy.url())
+        .load()
+        .await;
+    let vars = [("SCALE_COOLDOWN_SECONDS", "0")];
+    let raiser = app(&f, &f.moto.sdk, &vars);
+    let restorer = app(&f, &via_proxy, &vars);
+    raiser.handle(alarm_at(&f, 0), Utc::now()).await.unwrap();
+    assert_eq!(state(&f).await.0, 4);
+    proxy.inject("DeleteTags", Fault::Delay(Duration::from_secs(4)), Some(1));
+    let ok = sample_event(OK, &f.endpoint);
+    let restore = tokio::spawn(async move { restorer.handle(ok, Utc::now()).await });
+    // Wait until the restore has lowered the target (its tag removal is held back).
+    let mut lowered = false;
+    for _ in 0..200 {
+        if state(&f).await.0 == 2 {
+            lowered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(lowered, "the restore never lowered the target");
+    let raised = raiser.handle(alarm_at(&f, 30), Utc::now()).await.unwrap();
+    assert_eq!(
+        raised.alarms[0].results[0].action.as_str(),
+        "raised",
+        "{raised:?}"
+    );
+    assert!(
+        !restore.is_finished(),
+        "the restore's tag removal was meant to be still in flight"
+    );
+    let restored = restore.await.unwrap().unwrap();
+    let (min, tags) = state(&f).await;
+    assert_eq!(
+        (min, tags),
+        (2, BTreeMap::new()),
+        "the restore's removal went last, so the variant is back at its baseline with nothing \
+         held"
+    );
+    let reason = &restored.alarms[0].results[0].reason;
+    assert!(reason.contains("concurrent decision"), "{reason}");
+}

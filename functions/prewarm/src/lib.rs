@@ -21,7 +21,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Notifier, Outcome};
-use remediation::capacity::{CapacityClient, Endpoint};
+use remediation::capacity::{CapacityClient, Endpoint, Snapshot};
 use remediation::config::{CommonConfig, Lookup};
 use remediation::holds::{self, Action, Capacity, Hold, Plan, VariantHolds};
 use remediation::Error;
@@ -320,13 +320,13 @@ impl App {
             HoldChange::Restore(r) => r.event.as_str(),
         };
         self.allowed(endpoint, variant, Some(event)).await?;
-        let endpoint = self.capacity.describe(endpoint).await?;
-        endpoint.require_in_service()?;
-        let variants = endpoint.select_variants(variant)?;
-        // Targets first, then the tags: see CapacityClient::targets_and_tags.
-        let (capacities, endpoint) = self.capacity.targets_and_tags(&endpoint, &variants).await?;
+        let Snapshot {
+            endpoint,
+            variants,
+            capacities,
+        } = self.capacity.snapshot(endpoint, variant).await?;
         let mut outcomes = Vec::with_capacity(variants.len());
-        for variant in variants {
+        for variant in &variants {
             let Some(&current) = capacities.get(&variant.name) else {
                 let outcome = Outcome::refused(
                     &endpoint.name,

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use remediation::alarm::{Alarm, AlarmState};
 use remediation::audit::{Notifier, Outcome};
-use remediation::capacity::{CapacityClient, Endpoint};
+use remediation::capacity::{CapacityClient, Snapshot};
 use remediation::config::{CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::demand::{self, Demand, DemandMetrics};
 use remediation::holds::{self, Action, StepRaise};
@@ -152,13 +152,11 @@ impl App {
         }
         let mut results = Vec::new();
         for target in &targets {
-            // The tags are read by act(), after the targets.
-            let endpoint = self.capacity.describe(&target.endpoint).await?;
-            endpoint.require_in_service()?;
-            results.extend(
-                self.act(Some(alarm), &endpoint, target.variant.as_deref(), now)
-                    .await?,
-            );
+            let snapshot = self
+                .capacity
+                .snapshot(&target.endpoint, target.variant.as_deref())
+                .await?;
+            results.extend(self.act(Some(alarm), snapshot, now).await?);
         }
         Ok(results)
     }
@@ -180,7 +178,8 @@ impl App {
                 tracing::warn!(function = FUNCTION, endpoint = %name, error = %err, "sweep skipped");
                 continue;
             }
-            let outcomes = self.act(None, &endpoint, None, now).await?;
+            let snapshot = self.capacity.snapshot_of(endpoint, None).await?;
+            let outcomes = self.act(None, snapshot, now).await?;
             results.extend(
                 outcomes
                     .into_iter()
@@ -275,14 +274,14 @@ impl App {
     async fn act(
         &self,
         alarm: Option<&Alarm>,
-        endpoint: &Endpoint,
-        variant: Option<&str>,
+        snapshot: Snapshot,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>, Error> {
-        let variants = endpoint.select_variants(variant)?;
-        // Targets first, then the tags: see CapacityClient::targets_and_tags.
-        let (capacities, fresh) = self.capacity.targets_and_tags(endpoint, &variants).await?;
-        let endpoint = &fresh;
+        let Snapshot {
+            endpoint,
+            variants,
+            capacities,
+        } = &snapshot;
         let scale = &self.config.scale;
         let trigger = alarm.and_then(Alarm::transition_id);
         let mut outcomes = Vec::with_capacity(variants.len());
