@@ -1,4 +1,5 @@
-//! One `SdkConfig` per Lambda instance, with retries and timeouts stated rather than implied.
+//! One `SdkConfig` per Lambda instance, with retries and timeouts stated rather than implied,
+//! and one HTTPS client that every SDK client shares.
 //!
 //! `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) keep working: the
 //! default loader reads them, which is how the tests and the demo reach a local moto server.
@@ -8,6 +9,9 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
 
 /// Attempts per AWS call, the first one included (standard retry mode, with backoff).
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -46,6 +50,19 @@ impl Default for Settings {
 /// The default loader with `settings` applied; callers may add to it (an endpoint URL).
 pub fn loader(settings: &Settings) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(
+            Builder::new().build_with_connector_fn(|settings, components| {
+                // The SDK's default HTTPS connector (hyper 1.x, rustls with the platform's CA
+                // certificates, proxy settings from HTTPS_PROXY/NO_PROXY), with ring as the crypto
+                // provider instead of aws-lc-rs: the same TLS suites in a smaller binary.
+                let mut connector =
+                    ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+                connector.set_connector_settings(settings.cloned());
+                connector.set_sleep_impl(components.and_then(|c| c.sleep_impl()));
+                connector.set_proxy_config(Some(ProxyConfig::from_env()));
+                connector.build()
+            }),
+        )
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(settings.max_attempts)
