@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 RELEASE = TARGET / os.environ.get("BENCH_PROFILE", "release")
 OUT = TARGET / "bench"
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 MOTO = os.environ["AWS_ENDPOINT_URL"]
 ENDPOINT = "prod-ranker"
 VARIANT = "AllTraffic"
@@ -433,37 +433,43 @@ def main():
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
 
-    results = {}
     plan = [(n, n, f, w, False) for n, f, w in CASES + [PEER]]
     plan.insert(1, (SYSTEM_CERTS, "scale-on-latency", CASES[0][1], CASES[0][2], True))
-    for label, name, file, what, system_certs in plan:
-        event = json.loads((ROOT / "events" / file).read_text())
-        # One counted run through the proxy (also a warm-up of the page cache), then timed runs.
+    events = {label: json.loads((ROOT / "events" / file).read_text()) for label, _, file, _, _ in plan}
+    # One counted run per row through the proxy (also a warm-up of the page cache and of moto).
+    calls = {}
+    for label, name, _, _, system_certs in plan:
         proxy.calls.clear()
-        _, _, response = run_once(name, event, api, clients, proxy_url, system_certs)
+        _, _, response = run_once(name, events[label], api, clients, proxy_url, system_certs)
         check_effect(name, clients, response)
-        calls = list(proxy.calls)
-        walls, rss = [], []
-        for _ in range(RUNS):
-            wall, kib, response = run_once(name, event, api, clients, MOTO, system_certs)
+        calls[label] = list(proxy.calls)
+    # Then the timed runs, round by round (one run of every row per round), so that every row,
+    # the Python peer included, is measured under the same conditions of the machine and moto.
+    walls = {label: [] for label, *_ in plan}
+    rss = {label: [] for label, *_ in plan}
+    for _ in range(RUNS):
+        for label, name, _, _, system_certs in plan:
+            wall, kib, response = run_once(name, events[label], api, clients, MOTO, system_certs)
             check_effect(name, clients, response)
-            walls.append(wall)
-            rss.append(kib)
+            walls[label].append(wall)
+            rss[label].append(kib)
+    results = {}
+    for label, name, file, what, _ in plan:
         results[label] = dict(
             name=name,
             what=what,
             file=file,
-            wall=statistics.median(walls),
-            wall_min=min(walls),
-            wall_max=max(walls),
-            rss=statistics.median(rss) / 1024,
-            calls=calls,
+            wall=statistics.median(walls[label]),
+            wall_min=min(walls[label]),
+            wall_max=max(walls[label]),
+            rss=statistics.median(rss[label]) / 1024,
+            calls=calls[label],
         )
-        print(f"  measured {label}: {RUNS} runs", file=sys.stderr)
+    print(f"  measured {len(plan)} rows: {RUNS} rounds", file=sys.stderr)
 
     lines = []
     out = lines.append
-    out(f"Cold start + one invocation against moto (median of {RUNS} runs; wall from process spawn to")
+    out(f"Cold start + one invocation against moto (median of {RUNS} runs, one per row per round; wall from process spawn to")
     out("the response at the Runtime API; peak RSS = VmHWM at the response). Trust store: one CA")
     out(f"bundle as on provided.al2023; {SYSTEM_CERTS}: the same with this machine's /etc/ssl/certs")
     out("")
