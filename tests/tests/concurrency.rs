@@ -47,6 +47,16 @@ async fn state(f: &EndpointFixture) -> (i32, BTreeMap<String, String>) {
     )
 }
 
+/// A fault-injecting proxy in front of moto, and an SDK configuration that goes through it.
+async fn through_proxy() -> (FaultProxy, aws_config::SdkConfig) {
+    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
+    let sdk = remediation::sdk::loader(&remediation::sdk::Settings::default())
+        .endpoint_url(proxy.url())
+        .load()
+        .await;
+    (proxy, sdk)
+}
+
 fn holds(tags: &BTreeMap<String, String>) -> Vec<&String> {
     tags.keys().filter(|k| k.contains(":hold:")).collect()
 }
@@ -161,11 +171,7 @@ async fn a_raise_and_a_restore_racing_end_as_one_order_or_the_other() {
 #[tokio::test]
 async fn a_raise_reading_between_anothers_writes_does_not_step_twice() {
     let f = fixture().await;
-    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
-    let via_proxy = remediation::sdk::loader(&remediation::sdk::Settings::default())
-        .endpoint_url(proxy.url())
-        .load()
-        .await;
+    let (proxy, via_proxy) = through_proxy().await;
     let slow = app(&f, &via_proxy, &[]);
     let quick = app(&f, &f.moto.sdk, &[]);
     // The slow raise's first read of the target waits until the quick raise has finished.
@@ -207,11 +213,7 @@ async fn a_raise_reading_between_anothers_writes_does_not_step_twice() {
 #[tokio::test]
 async fn a_restore_between_the_raises_hold_and_its_capacity_write_leaves_no_orphan_raise() {
     let f = fixture().await;
-    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
-    let via_proxy = remediation::sdk::loader(&remediation::sdk::Settings::default())
-        .endpoint_url(proxy.url())
-        .load()
-        .await;
+    let (proxy, via_proxy) = through_proxy().await;
     let raiser = app(&f, &via_proxy, &[]);
     let restorer = app(&f, &f.moto.sdk, &[]);
     proxy.inject(
@@ -258,11 +260,7 @@ async fn a_restore_between_the_raises_hold_and_its_capacity_write_leaves_no_orph
 #[tokio::test]
 async fn a_raise_between_a_restores_capacity_write_and_its_tag_removal_leaves_no_orphan_raise() {
     let f = fixture().await;
-    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
-    let via_proxy = remediation::sdk::loader(&remediation::sdk::Settings::default())
-        .endpoint_url(proxy.url())
-        .load()
-        .await;
+    let (proxy, via_proxy) = through_proxy().await;
     let vars = [("SCALE_COOLDOWN_SECONDS", "0")];
     let raiser = app(&f, &f.moto.sdk, &vars);
     let restorer = app(&f, &via_proxy, &vars);
