@@ -386,10 +386,28 @@ pub fn function_binary(name: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> Result<u16> {
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+/// Wait (up to 20 s) until `server`, just spawned, accepts connections on loopback `port`.
+pub async fn wait_for_port(port: u16, server: &mut Child, what: &str) -> Result<()> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(status) = server.try_wait()? {
+            return Err(format!("{what} exited early: {status}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{what} did not open its port").into())
 }
 
 /// cargo-lambda's Runtime API emulator (`cargo lambda watch --only-lambda-apis`) with a function
@@ -423,23 +441,7 @@ impl LocalRuntime {
             .map_err(|e| {
                 format!("cargo lambda is not installed ({e}): run `make test` or scripts/tools.sh")
             })?;
-        let mut ready = false;
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                ready = true;
-                break;
-            }
-            if let Some(status) = emulator.try_wait()? {
-                return Err(format!("cargo lambda watch exited early: {status}").into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if !ready {
-            return Err("cargo lambda watch did not open its port".into());
-        }
+        wait_for_port(port, &mut emulator, "cargo lambda watch").await?;
         let mut command = Command::new(binary);
         command
             .env(

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use aws_sdk_sns::error::DisplayErrorContext;
-use integration_tests::{unique, workspace, Result};
+use integration_tests::{free_port, unique, wait_for_port, workspace, Result};
 use remediation::sdk::Settings;
 use tokio::process::{Child, Command};
 
@@ -116,9 +116,7 @@ async fn pki(dir: &Path, name: &str) -> Result<Pki> {
 
 /// moto over TLS with `pki`'s server certificate, on a free port; stopped when dropped.
 async fn tls_moto(pki: &Pki) -> Result<(Child, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port()?;
     let moto = workspace().join(".venv/bin/moto_server");
     let mut child = Command::new(&moto)
         .args(["-H", "127.0.0.1", "-p", &port.to_string(), "-c"])
@@ -131,19 +129,8 @@ async fn tls_moto(pki: &Pki) -> Result<(Child, String)> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("{} ({e}): run `make test`", moto.display()))?;
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok((child, format!("https://127.0.0.1:{port}")));
-        }
-        if let Some(status) = child.try_wait()? {
-            return Err(format!("moto_server over TLS exited early: {status}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("moto_server over TLS did not open its port".into())
+    wait_for_port(port, &mut child, "moto_server over TLS").await?;
+    Ok((child, format!("https://127.0.0.1:{port}")))
 }
 
 async fn sns(url: &str) -> aws_sdk_sns::Client {
