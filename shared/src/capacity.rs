@@ -92,10 +92,7 @@ impl Endpoint {
 
     /// The baseline and holds this project recorded for `variant`.
     pub fn holds(&self, variant: &str) -> VariantHolds {
-        VariantHolds::from_tags(
-            variant,
-            self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        )
+        holds_in(&self.tags, variant)
     }
 }
 
@@ -423,11 +420,7 @@ impl CapacityClient {
 
     /// The variant's baseline and holds as they are now.
     async fn holds(&self, endpoint: &Endpoint, variant: &Variant) -> Result<VariantHolds, Error> {
-        let tags = self.tags(&endpoint.arn).await?;
-        Ok(VariantHolds::from_tags(
-            &variant.name,
-            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        ))
+        Ok(holds_in(&self.tags(&endpoint.arn).await?, &variant.name))
     }
 
     async fn register(
@@ -468,6 +461,11 @@ struct ScalableTarget {
     resource_id: String,
     dimension: ScalableDimension,
     capacity: Capacity,
+}
+
+/// The baseline and holds recorded for `variant` among an endpoint's tags.
+fn holds_in(tags: &BTreeMap<String, String>, variant: &str) -> VariantHolds {
+    VariantHolds::from_tags(variant, tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Application Auto Scaling resource id of an endpoint's variant.
