@@ -11,7 +11,9 @@ use drift_notify::finding::parse_violations;
 use prewarm::calendar;
 use prewarm::payload::{self, Request};
 use remediation::alarm::{Alarm, AlarmState};
-use remediation::holds::{self, Capacity, Hold, StepRaise, VariantHolds};
+use remediation::decide::{self, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
+use remediation::holds::{self, Capacity, Hold, VariantHolds};
+use remediation::record::Record;
 use remediation::Error;
 use serde_json::Value;
 
@@ -137,13 +139,33 @@ pub fn decide(function: Function, text: &str, now: DateTime<Utc>) -> Result<usiz
     }
 }
 
+/// The decision the remediation path makes for one variant in the state [`variant_state`] gives.
+fn plan(variant: &str, change: &Change<'_>, now: DateTime<Utc>) -> Plan {
+    let (current, holds) = variant_state(variant, now);
+    decide::decide(
+        change,
+        &View {
+            variant,
+            current,
+            holds: &holds,
+            record: &Record::default(),
+            now,
+        },
+    )
+}
+
+const POLICY: ScalePolicy = ScalePolicy {
+    step: 2,
+    ceiling: None,
+    cooldown: std::time::Duration::from_secs(300),
+    hold_for: std::time::Duration::from_secs(10_800),
+};
+
 fn scale_on_latency(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
     if event.get("detail-type").and_then(Value::as_str)
         == Some(scale_on_latency::SCHEDULED_DETAIL_TYPE)
     {
-        let (current, holds) = variant_state("AllTraffic", now);
-        let plan = holds::plan_release("AllTraffic", None, current, &holds, now);
-        return Ok(plan.reason.len());
+        return Ok(plan("AllTraffic", &Change::Sweep, now).reason.len());
     }
     let mut size = 0;
     for alarm in Alarm::parse(event)? {
@@ -153,30 +175,19 @@ fn scale_on_latency(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
             .find_map(|m| m.dimensions.get(scale_on_latency::VARIANT_TAG))
             .map_or("AllTraffic", String::as_str)
             .to_owned();
-        let (current, holds) = variant_state(&variant, now);
-        let reason = holds::alarm_reason(&variant, &alarm.name);
+        if alarm.state == AlarmState::InsufficientData {
+            continue;
+        }
         let trigger = alarm.transition_id();
-        let plan = match alarm.state {
-            AlarmState::Alarm => holds::plan_step_raise(
-                &StepRaise {
-                    variant: &variant,
-                    reason: &reason,
-                    step: 2,
-                    ceiling: None,
-                    cooldown: std::time::Duration::from_secs(300),
-                    hold_for: std::time::Duration::from_secs(10_800),
-                    trigger: trigger.as_deref(),
-                    now,
-                    demand: None,
-                },
-                current,
-                &holds,
-            ),
-            AlarmState::Ok => {
-                holds::plan_release(&variant, Some(reason.as_str()), current, &holds, now)
-            }
-            AlarmState::InsufficientData => continue,
-        };
+        let change = Change::Alarm(AlarmChange {
+            name: &alarm.name,
+            firing: alarm.state == AlarmState::Alarm,
+            at: alarm.time,
+            trigger: trigger.as_deref(),
+            policy: &POLICY,
+            demand: None,
+        });
+        let plan = plan(&variant, &change, now);
         size += plan.reason.len() + plan.put_tags.len() + plan.delete_tags.len();
     }
     Ok(size)
@@ -184,15 +195,27 @@ fn scale_on_latency(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
 
 fn prewarm(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
     let variant = "AllTraffic";
-    let (current, holds) = variant_state(variant, now);
+    let (current, _) = variant_state(variant, now);
     Ok(match payload::parse(event, now)? {
         Request::Raise(raise) => {
-            let plan = prewarm::plan_raise(variant, &raise, current, &holds, now);
+            let change = Change::Hold(EventHold {
+                event: &raise.event,
+                min: raise.min_capacity,
+                until: raise.until,
+                raise_max: raise.raise_max,
+                trigger: raise.scheduled_time.as_deref(),
+            });
+            let plan = plan(variant, &change, now);
             plan.reason.len() + plan.put_tags.len()
         }
         Request::Restore(restore) => {
-            let reason = holds::event_reason(variant, &restore.event);
-            let plan = holds::plan_release(variant, Some(reason.as_str()), current, &holds, now);
+            let plan = plan(
+                variant,
+                &Change::Release {
+                    event: &restore.event,
+                },
+                now,
+            );
             plan.reason.len() + plan.delete_tags.len()
         }
         Request::Verify(verify) => {

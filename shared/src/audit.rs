@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::Serialize;
 
+use crate::decide::{Action, Plan};
 use crate::error::Error;
 use crate::fnv1a;
-use crate::holds::{Action, Plan};
 
 /// SNS subjects: ASCII, no line breaks, at most 100 characters.
 pub const MAX_SUBJECT: usize = 100;

@@ -1,13 +1,19 @@
 //! The AWS side of the capacity core: read an endpoint, its tags and its variants' scalable
-//! targets; apply a [`Plan`]. Decisions live in [`crate::holds`]; this module only moves data.
+//! targets, write them, and keep each variant's lease (DynamoDB). Decisions live in
+//! [`crate::decide`]; this module only moves data ([`Store`]).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_sagemaker::error::ProvideErrorMetadata;
 use aws_sdk_sagemaker::types::Tag;
+use chrono::{DateTime, Utc};
 
 use crate::error::Error;
-use crate::holds::{self, Capacity, Plan, Recheck, VariantHolds};
+use crate::holds::{Capacity, VariantHolds};
+use crate::record::Record;
+use crate::store::{Store, Tags};
 
 /// What DescribeEndpoint and ListTags say about an endpoint.
 #[derive(Debug, Clone)]
@@ -90,50 +96,59 @@ impl Endpoint {
             .any(|k| k.starts_with(crate::holds::TAG_PREFIX))
     }
 
+    /// Whether this project has recorded any baseline or hold for `variant`.
+    pub fn has_holds_for(&self, variant: &str) -> bool {
+        let prefix = format!("{}{variant}:", crate::holds::TAG_PREFIX);
+        self.tags.keys().any(|k| k.starts_with(&prefix))
+    }
+
     /// The baseline and holds this project recorded for `variant`.
     pub fn holds(&self, variant: &str) -> VariantHolds {
         holds_in(&self.tags, variant)
     }
 }
 
-/// The clients the capacity core needs.
+/// The clients the capacity core needs, and the lease table.
 #[derive(Debug, Clone)]
 pub struct CapacityClient {
-    pub sagemaker: aws_sdk_sagemaker::Client,
+    sagemaker: aws_sdk_sagemaker::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    lock_table: String,
 }
 
 impl CapacityClient {
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
+    pub fn new(config: &aws_config::SdkConfig, lock_table: &str) -> Self {
         CapacityClient {
             sagemaker: aws_sdk_sagemaker::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            lock_table: lock_table.to_owned(),
         }
+    }
+
+    /// The same, talking to SageMaker through `sagemaker` (a client with other settings, or
+    /// one that replays recorded responses in tests).
+    pub fn with_sagemaker(self, sagemaker: aws_sdk_sagemaker::Client) -> Self {
+        CapacityClient { sagemaker, ..self }
     }
 
     /// Names of every endpoint in the account and region (ListEndpoints, all pages).
     pub async fn endpoint_names(&self) -> Result<Vec<String>, Error> {
-        let mut names = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sagemaker
-                .list_endpoints()
-                .set_next_token(token)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(|err| Error::aws("ListEndpoints", err))?;
-            names.extend(
-                page.endpoints()
-                    .iter()
-                    .filter_map(|e| e.endpoint_name().map(str::to_owned)),
-            );
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(names);
-            }
-        }
+        let pages: Vec<_> = self
+            .sagemaker
+            .list_endpoints()
+            .max_results(100)
+            .into_paginator()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|err| Error::aws("ListEndpoints", err))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.endpoints())
+            .filter_map(|e| e.endpoint_name().map(str::to_owned))
+            .collect())
     }
 
     /// DescribeEndpoint, then ListTags on its ARN.
@@ -153,11 +168,18 @@ impl CapacityClient {
             .endpoint_name(name)
             .send()
             .await
-            .map_err(|err| match Error::aws("DescribeEndpoint", err) {
-                Error::Aws { message, .. } if message.contains("Could not find endpoint") => {
+            .map_err(|err| {
+                // SageMaker reports a missing endpoint as a ValidationException; the message is
+                // the only thing that tells it apart from other validation errors.
+                let missing = err
+                    .as_service_error()
+                    .and_then(ProvideErrorMetadata::message)
+                    .is_some_and(|m| m.contains("Could not find endpoint"));
+                if missing {
                     Error::NotFound(format!("endpoint {name} does not exist"))
+                } else {
+                    Error::aws("DescribeEndpoint", err)
                 }
-                other => other,
             })?;
         let arn = out
             .endpoint_arn()
@@ -190,85 +212,21 @@ impl CapacityClient {
 
     /// The tags of a resource (ListTags, all pages).
     pub async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, Error> {
-        let mut tags = BTreeMap::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sagemaker
-                .list_tags()
-                .resource_arn(arn)
-                .set_next_token(token)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(|err| Error::aws("ListTags", err))?;
-            for tag in page.tags() {
-                if let (Some(key), Some(value)) = (tag.key(), tag.value()) {
-                    tags.insert(key.to_owned(), value.to_owned());
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(tags);
-            }
-        }
-    }
-
-    /// Everything a decision reads: DescribeEndpoint (status, variants, ARN) and the variants'
-    /// scalable targets, at the same time when the variant is named, and only then the tags.
-    ///
-    /// The tags must be read after the targets. Every raise writes its hold (AddTags) before
-    /// the higher MinCapacity (RegisterScalableTarget), so a decision that reads a target some
-    /// concurrent raise already wrote also reads that raise's hold, and refuses (cooldown) or
-    /// recognises it, instead of stepping again from the raised value. Reading the tags first
-    /// would let 50 concurrent alarms raise 50 times.
-    pub async fn snapshot(&self, name: &str, variant: Option<&str>) -> Result<Snapshot, Error> {
-        match variant {
-            Some(variant) => {
-                let named = [variant];
-                let (endpoint, found) =
-                    tokio::try_join!(self.describe(name), self.scalable_targets(name, &named))?;
-                self.finish_snapshot(endpoint, Some(variant), &found).await
-            }
-            None => self.snapshot_of(self.describe(name).await?, None).await,
-        }
-    }
-
-    /// [`CapacityClient::snapshot`] of an endpoint already described: the targets, then the
-    /// tags (read again, whatever `endpoint.tags` holds).
-    pub async fn snapshot_of(
-        &self,
-        endpoint: Endpoint,
-        variant: Option<&str>,
-    ) -> Result<Snapshot, Error> {
-        let names: Vec<&str> = endpoint
-            .select_variants(variant)?
+        let pages: Vec<_> = self
+            .sagemaker
+            .list_tags()
+            .resource_arn(arn)
+            .max_results(100)
+            .into_paginator()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|err| Error::aws("ListTags", err))?;
+        Ok(pages
             .iter()
-            .map(|v| v.name.as_str())
-            .collect();
-        let found = self.scalable_targets(&endpoint.name, &names).await?;
-        self.finish_snapshot(endpoint, variant, &found).await
-    }
-
-    async fn finish_snapshot(
-        &self,
-        endpoint: Endpoint,
-        variant: Option<&str>,
-        found: &[ScalableTarget],
-    ) -> Result<Snapshot, Error> {
-        endpoint.require_in_service()?;
-        let variants: Vec<Variant> = endpoint
-            .select_variants(variant)?
-            .into_iter()
-            .cloned()
-            .collect();
-        let capacities = capacities(&endpoint.name, variants.iter(), found);
-        let tags = self.tags(&endpoint.arn).await?;
-        Ok(Snapshot {
-            endpoint: Endpoint { tags, ..endpoint },
-            variants,
-            capacities,
-        })
+            .flat_map(|page| page.tags())
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect())
     }
 
     /// Scalable targets of the given variants in one DescribeScalableTargets call. Variants
@@ -278,181 +236,195 @@ impl CapacityClient {
         endpoint: &str,
         variants: &[&Variant],
     ) -> Result<BTreeMap<String, Capacity>, Error> {
-        let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-        let found = self.scalable_targets(endpoint, &names).await?;
-        Ok(capacities(endpoint, variants.iter().copied(), &found))
-    }
-
-    /// DescribeScalableTargets (all pages) for the named variants of `endpoint`, whatever
-    /// their scalable dimension.
-    async fn scalable_targets(
-        &self,
-        endpoint: &str,
-        variants: &[&str],
-    ) -> Result<Vec<ScalableTarget>, Error> {
-        let mut found = Vec::new();
         if variants.is_empty() {
-            return Ok(found);
+            return Ok(BTreeMap::new());
         }
-        let mut token = None;
-        loop {
-            let page = self
-                .autoscaling
-                .describe_scalable_targets()
-                .service_namespace(ServiceNamespace::Sagemaker)
-                .set_resource_ids(Some(
-                    variants.iter().map(|v| resource_id(endpoint, v)).collect(),
-                ))
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|err| Error::aws("DescribeScalableTargets", err))?;
-            found.extend(page.scalable_targets().iter().map(|t| ScalableTarget {
+        let pages: Vec<_> = self
+            .autoscaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .set_resource_ids(Some(
+                variants.iter().map(|v| v.resource_id(endpoint)).collect(),
+            ))
+            .into_paginator()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|err| Error::aws("DescribeScalableTargets", err))?;
+        let found: Vec<ScalableTarget> = pages
+            .iter()
+            .flat_map(|page| page.scalable_targets())
+            .map(|t| ScalableTarget {
                 resource_id: t.resource_id().to_owned(),
                 dimension: t.scalable_dimension().clone(),
                 capacity: Capacity {
                     min: u32::try_from(t.min_capacity()).unwrap_or(0),
                     max: u32::try_from(t.max_capacity()).unwrap_or(0),
                 },
-            }));
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(found);
-            }
-        }
+            })
+            .collect();
+        Ok(capacities(endpoint, variants.iter().copied(), &found))
     }
+}
 
-    /// Apply a plan: AddTags, then RegisterScalableTarget, then DeleteTags (see [`Plan`]);
-    /// then read the tags or the target again (see [`Recheck`]) and, when a concurrent decision
-    /// left the target above what the recorded holds justify, lower it (see
-    /// [`holds::reconcile`]). Returns the MinCapacity that check set, if it had to.
-    pub async fn apply(
+impl Store for CapacityClient {
+    async fn read(
         &self,
         endpoint: &Endpoint,
         variant: &Variant,
-        current: Capacity,
-        plan: &Plan,
-    ) -> Result<Option<u32>, Error> {
-        if !plan.put_tags.is_empty() {
-            self.sagemaker
-                .add_tags()
-                .resource_arn(&endpoint.arn)
-                .set_tags(Some(
-                    plan.put_tags
-                        .iter()
-                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .map_err(|err| Error::aws("AddTags", err))?;
-        }
-        if plan.changes_capacity() {
-            let max = plan.new_max.unwrap_or(current.max);
-            self.register(endpoint, variant, plan.new_min, max).await?;
-        }
-        if !plan.delete_tags.is_empty() {
-            self.sagemaker
-                .delete_tags()
-                .resource_arn(&endpoint.arn)
-                .set_tag_keys(Some(plan.delete_tags.clone()))
-                .send()
-                .await
-                .map_err(|err| Error::aws("DeleteTags", err))?;
-        }
-        // Read again after the last write: this closes the raise/restore interleaving
-        // described at holds::reconcile (whichever decision writes last repairs it).
-        let (now, after) = match plan.recheck() {
-            Recheck::Nothing => return Ok(None),
-            Recheck::TargetFirst => {
-                let Some(now) = self.target(endpoint, variant).await? else {
-                    return Ok(None);
-                };
-                if now.min <= plan.baseline {
-                    return Ok(None);
-                }
-                (now, self.holds(endpoint, variant).await?)
-            }
-            Recheck::TagsFirst => {
-                let after = self.holds(endpoint, variant).await?;
-                if holds::justified(plan.baseline, &after) >= plan.new_min {
-                    return Ok(None);
-                }
-                let Some(now) = self.target(endpoint, variant).await? else {
-                    return Ok(None);
-                };
-                (now, after)
-            }
-            Recheck::Both => {
-                let after = self.holds(endpoint, variant).await?;
-                let Some(now) = self.target(endpoint, variant).await? else {
-                    return Ok(None);
-                };
-                (now, after)
-            }
-        };
-        let Some(min) = holds::reconcile(plan.baseline, now, &after) else {
-            return Ok(None);
-        };
-        tracing::warn!(
-            endpoint = %endpoint.name,
-            variant = %variant.name,
-            old_min = now.min,
-            new_min = min,
-            "a concurrent decision changed the holds while this one applied; MinCapacity lowered \
-             to what the recorded holds justify"
-        );
-        self.register(endpoint, variant, min, now.max).await?;
-        Ok(Some(min))
+    ) -> Result<(Option<Capacity>, Tags), Error> {
+        let variants = [variant];
+        let (mut targets, tags) = tokio::try_join!(
+            self.targets(&endpoint.name, &variants),
+            self.tags(&endpoint.arn)
+        )?;
+        Ok((targets.remove(&variant.name), tags))
     }
 
-    /// The variant's scalable target as it is now.
-    async fn target(
-        &self,
-        endpoint: &Endpoint,
-        variant: &Variant,
-    ) -> Result<Option<Capacity>, Error> {
-        Ok(self
-            .targets(&endpoint.name, &[variant])
-            .await?
-            .remove(&variant.name))
+    async fn add_tags(&self, endpoint: &Endpoint, tags: &[(String, String)]) -> Result<(), Error> {
+        self.sagemaker
+            .add_tags()
+            .resource_arn(&endpoint.arn)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|err| Error::aws("AddTags", err))?;
+        Ok(())
     }
 
-    /// The variant's baseline and holds as they are now.
-    async fn holds(&self, endpoint: &Endpoint, variant: &Variant) -> Result<VariantHolds, Error> {
-        Ok(holds_in(&self.tags(&endpoint.arn).await?, &variant.name))
+    async fn delete_tags(&self, endpoint: &Endpoint, keys: &[String]) -> Result<(), Error> {
+        self.sagemaker
+            .delete_tags()
+            .resource_arn(&endpoint.arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|err| Error::aws("DeleteTags", err))?;
+        Ok(())
     }
 
     async fn register(
         &self,
         endpoint: &Endpoint,
         variant: &Variant,
-        min: u32,
-        max: u32,
+        capacity: Capacity,
     ) -> Result<(), Error> {
         self.autoscaling
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Sagemaker)
             .resource_id(variant.resource_id(&endpoint.name))
             .scalable_dimension(variant.dimension())
-            .min_capacity(to_i32(min)?)
-            .max_capacity(to_i32(max)?)
+            .min_capacity(to_i32(capacity.min)?)
+            .max_capacity(to_i32(capacity.max)?)
             .send()
             .await
             .map_err(|err| Error::aws("RegisterScalableTarget", err))?;
         Ok(())
     }
+
+    async fn acquire(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<Record>, Error> {
+        let out = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.lock_table)
+            .key(LEASE_KEY, AttributeValue::S(key.to_owned()))
+            .update_expression("SET lease_owner = :me, lease_until = :until")
+            .condition_expression("attribute_not_exists(lease_until) OR lease_until < :now")
+            .expression_attribute_values(":me", AttributeValue::S(owner.to_owned()))
+            .expression_attribute_values(":until", number(until.timestamp()))
+            .expression_attribute_values(":now", number(now.timestamp()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(Some(record_of(out.attributes()))),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(Error::aws("UpdateItem", err)),
+        }
+    }
+
+    async fn release(
+        &self,
+        key: &str,
+        owner: &str,
+        record: Option<&Record>,
+    ) -> Result<bool, Error> {
+        let mut request = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.lock_table)
+            .key(LEASE_KEY, AttributeValue::S(key.to_owned()))
+            .condition_expression("lease_owner = :me")
+            .expression_attribute_values(":me", AttributeValue::S(owner.to_owned()));
+        request = match record {
+            Some(record) => request
+                .update_expression("SET #record = :record REMOVE lease_owner, lease_until")
+                .expression_attribute_names("#record", "record")
+                .expression_attribute_values(":record", AttributeValue::S(record.to_json())),
+            None => request.update_expression("REMOVE lease_owner, lease_until"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(Error::aws("UpdateItem", err)),
+        }
+    }
+
+    async fn record(&self, key: &str) -> Result<Record, Error> {
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.lock_table)
+            .key(LEASE_KEY, AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| Error::aws("GetItem", err))?;
+        Ok(record_of(out.item()))
+    }
+
+    async fn backoff(&self, attempt: u32) {
+        // 50 ms doubling to 800 ms, with jitter from the clock: about 8 s over every attempt.
+        let base = 50u64 << attempt.min(4);
+        let jitter = u64::from(Utc::now().timestamp_subsec_millis()) % base;
+        tokio::time::sleep(std::time::Duration::from_millis(base / 2 + jitter)).await;
+    }
 }
 
-/// What a decision reads about an endpoint ([`CapacityClient::snapshot`]).
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    /// The endpoint, InService, with the tags read after the targets.
-    pub endpoint: Endpoint,
-    /// The variants the decision is about: the named one, or every production variant.
-    pub variants: Vec<Variant>,
-    /// Their MinCapacity and MaxCapacity; a variant without a scalable target is absent.
-    pub capacities: BTreeMap<String, Capacity>,
+/// The lease table's partition key.
+pub const LEASE_KEY: &str = "target";
+
+fn number(n: i64) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+fn record_of(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> Record {
+    item.and_then(|item| item.get("record"))
+        .and_then(|value| value.as_s().ok())
+        .map(|text| Record::from_json(text))
+        .unwrap_or_default()
 }
 
 /// One row of DescribeScalableTargets.

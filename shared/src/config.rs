@@ -23,6 +23,7 @@ pub const SCALE_STEP: &str = "SCALE_STEP";
 pub const SCALE_CEILING: &str = "SCALE_CEILING";
 pub const SCALE_COOLDOWN_SECONDS: &str = "SCALE_COOLDOWN_SECONDS";
 pub const SCALE_HOLD_SECONDS: &str = "SCALE_HOLD_SECONDS";
+pub const LOCK_TABLE: &str = "LOCK_TABLE";
 pub const SCALE_MODE: &str = "SCALE_MODE";
 pub const SCALE_CONCURRENCY_PER_INSTANCE: &str = "SCALE_CONCURRENCY_PER_INSTANCE";
 pub const SCALE_HEADROOM: &str = "SCALE_HEADROOM";
@@ -54,6 +55,29 @@ impl CommonConfig {
             dry_run: parse_bool(env, DRY_RUN)?.unwrap_or(false),
         })
     }
+}
+
+/// The DynamoDB table of per-variant leases (scale-on-latency and prewarm): a name of 3-255
+/// letters, digits, `_`, `-` and `.`.
+pub fn lock_table(env: Lookup<'_>) -> Result<String, Error> {
+    let name = non_blank(env, LOCK_TABLE).ok_or_else(|| {
+        Error::InvalidConfig(format!(
+            "{LOCK_TABLE} is not set: name the DynamoDB table of per-variant leases (the stack \
+             creates it; its partition key is `target`, a string)"
+        ))
+    })?;
+    let valid = (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if !valid {
+        return Err(invalid(
+            LOCK_TABLE,
+            &name,
+            "a DynamoDB table name (3-255 letters, digits, '_', '-', '.')",
+        ));
+    }
+    Ok(name)
 }
 
 /// Settings of scale-on-latency.

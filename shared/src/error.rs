@@ -30,6 +30,10 @@ pub enum Error {
     #[error("endpoint {endpoint} is {status}, not InService; no change made, retry later")]
     EndpointNotReady { endpoint: String, status: String },
 
+    /// Another decision holds the variant's lease (or this one's expired): try again later.
+    #[error("busy: {0}")]
+    Busy(String),
+
     /// An AWS call failed.
     #[error("{operation} failed: {message}")]
     Aws {
@@ -42,7 +46,7 @@ pub enum Error {
 impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::EndpointNotReady { .. } => true,
+            Error::EndpointNotReady { .. } | Error::Busy(_) => true,
             Error::Aws { retryable, .. } => *retryable,
             _ => false,
         }
@@ -56,6 +60,7 @@ impl Error {
             Error::Refused(_) => "NonRetryable.Refused",
             Error::NotFound(_) => "NonRetryable.NotFound",
             Error::EndpointNotReady { .. } => "Retryable.EndpointNotReady",
+            Error::Busy(_) => "Retryable.Busy",
             Error::Aws {
                 retryable: true, ..
             } => "Retryable.AwsError",

@@ -1,14 +1,19 @@
 //! What the remediation functions share: the alarm model, configuration, the capacity core
-//! (pure decisions in [`holds`], AWS calls in [`capacity`]), audit messages and SDK setup.
+//! (pure: [`holds`], [`record`], [`decide`]; the path: [`remediate`] over [`store::Store`];
+//! AWS: [`capacity`]), audit messages and SDK setup. ARCHITECTURE.md draws the layers.
 
 pub mod alarm;
 pub mod audit;
 pub mod capacity;
 pub mod config;
+pub mod decide;
 pub mod demand;
 pub mod error;
 pub mod holds;
+pub mod record;
+pub mod remediate;
 pub mod sdk;
+pub mod store;
 
 pub use error::Error;
 

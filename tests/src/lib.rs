@@ -46,6 +46,10 @@ pub async fn moto_config() -> aws_config::SdkConfig {
     remediation::sdk::load().await
 }
 
+/// The DynamoDB table of per-variant leases every test and the demo use (`LOCK_TABLE`); made
+/// on first use by [`Moto::connect`].
+pub const LOCK_TABLE: &str = "remediation-leases";
+
 /// Clients for the services the tests set up and inspect.
 #[derive(Clone)]
 pub struct Moto {
@@ -55,6 +59,7 @@ pub struct Moto {
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
 }
 
 /// One message read back from the audit topic.
@@ -78,13 +83,53 @@ pub struct Inbox {
 impl Moto {
     pub async fn connect() -> Moto {
         let sdk = moto_config().await;
-        Moto {
+        let moto = Moto {
             sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk),
             sns: aws_sdk_sns::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sdk,
+        };
+        moto.lock_table().await.expect("the lease table");
+        moto
+    }
+
+    /// Create the lease table ([`LOCK_TABLE`]) as the stack does, unless it exists.
+    pub async fn lock_table(&self) -> Result<()> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let created = self
+            .dynamodb
+            .create_table()
+            .table_name(LOCK_TABLE)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(remediation::capacity::LEASE_KEY)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(remediation::capacity::LEASE_KEY)
+                    .key_type(KeyType::Hash)
+                    .build()?,
+            )
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -355,6 +400,7 @@ impl EndpointFixture {
         let mut env = HashMap::from([
             ("ALLOWED_ENDPOINTS".to_owned(), allowed.to_owned()),
             ("NOTIFY_TOPIC_ARN".to_owned(), self.inbox.topic_arn.clone()),
+            ("LOCK_TABLE".to_owned(), LOCK_TABLE.to_owned()),
         ]);
         env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         env

@@ -19,7 +19,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use chrono::{Duration, Utc};
 use integration_tests::{
-    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Published,
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Published, LOCK_TABLE,
 };
 use remediation::Error;
 use serde_json::{json, Value};
@@ -882,6 +882,7 @@ async fn the_binary_survives_truncated_bytes_and_huge_payloads() {
     let env: Vec<(&str, String)> = vec![
         ("ALLOWED_ENDPOINTS", "bad-*".to_owned()),
         ("NOTIFY_TOPIC_ARN", f.f.inbox.topic_arn.clone()),
+        ("LOCK_TABLE", LOCK_TABLE.to_owned()),
     ];
     let mut runtime = LocalRuntime::start(&function_binary("scale-on-latency"), &env)
         .await

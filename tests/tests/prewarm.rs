@@ -11,7 +11,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use integration_tests::{
-    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto,
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
 use prewarm::{App, Config, Summary};
 use serde_json::{json, Value};
@@ -323,6 +323,7 @@ async fn restore_keeps_a_live_latency_hold_and_not_an_expired_one() {
     let mut latency_env = HashMap::from([
         ("ALLOWED_ENDPOINTS".to_owned(), f.endpoint.clone()),
         ("SCALE_HOLD_SECONDS".to_owned(), "3600".to_owned()),
+        ("LOCK_TABLE".to_owned(), LOCK_TABLE.to_owned()),
     ]);
     latency_env.insert("SCALE_COOLDOWN_SECONDS".to_owned(), "0".to_owned());
     let latency = scale_on_latency::App::new(
@@ -935,6 +936,7 @@ async fn binary_under_the_lambda_runtime_emulator() {
         &[
             ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
             ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+            ("LOCK_TABLE", LOCK_TABLE.to_owned()),
         ],
     )
     .await

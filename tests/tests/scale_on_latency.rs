@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use integration_tests::{
-    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto,
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
 use remediation::Error;
 use scale_on_latency::{App, Config, Summary};
@@ -644,7 +644,7 @@ async fn endpoint_not_in_service_is_a_retryable_error_without_writes() {
             .build(),
     );
     let mut app = f.app(&[]);
-    app.capacity.sagemaker = sagemaker;
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
     let before = f.state().await;
     let err = app
         .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
@@ -667,6 +667,7 @@ async fn binary_under_the_lambda_runtime_emulator() {
         &[
             ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
             ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+            ("LOCK_TABLE", LOCK_TABLE.to_owned()),
         ],
     )
     .await

@@ -1,4 +1,7 @@
 //! Lambda entry point: read configuration, build the clients once, serve events.
+// The handler's future (every AWS call of a decision, nested) is deeper than the default
+// limit when the compiler lays it out.
+#![recursion_limit = "256"]
 
 use drift_notify::{App, Config};
 use lambda_runtime::{service_fn, LambdaEvent};

@@ -21,15 +21,17 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Notifier, Outcome};
-use remediation::capacity::{CapacityClient, Endpoint, Snapshot};
-use remediation::config::{CommonConfig, Lookup};
-use remediation::holds::{self, Action, Capacity, Hold, Plan, VariantHolds};
+use remediation::capacity::{CapacityClient, Endpoint};
+use remediation::config::{self, CommonConfig, Lookup};
+use remediation::decide::{Change, EventHold};
+use remediation::holds;
+use remediation::remediate::{Remediator, Report};
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
 
 use calendar::{ScheduledAction, Timing, ACTION_PREFIX};
-use payload::{rfc3339, CalendarSource, Raise, Request, Restore, SyncCalendar, Verify};
+use payload::{CalendarSource, Raise, Request, Restore, SyncCalendar, Verify};
 
 /// The binary's name, used in logs and audit messages.
 pub const FUNCTION: &str = "prewarm";
@@ -38,12 +40,14 @@ pub const FUNCTION: &str = "prewarm";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
+    pub lock_table: String,
 }
 
 impl Config {
     pub fn from_lookup(env: Lookup<'_>) -> Result<Self, Error> {
         Ok(Config {
             common: CommonConfig::from_lookup(env)?,
+            lock_table: config::lock_table(env)?,
         })
     }
 }
@@ -52,9 +56,8 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
-    pub capacity: CapacityClient,
+    pub path: Remediator<CapacityClient>,
     pub s3: aws_sdk_s3::Client,
-    pub notifier: Notifier,
 }
 
 /// What the handler returns.
@@ -119,80 +122,6 @@ impl CalendarReport {
     }
 }
 
-/// The hold a raise records: `min_capacity`, capped at MaxCapacity unless `raise_max` (then
-/// MaxCapacity goes up too). A repeated raise for the same hold, already applied, is a no-op.
-pub fn plan_raise(
-    variant: &str,
-    req: &Raise,
-    current: Capacity,
-    holds: &VariantHolds,
-    now: DateTime<Utc>,
-) -> Plan {
-    let reason = holds::event_reason(variant, &req.event);
-    let wanted = req.min_capacity;
-    let until = rfc3339(req.until);
-    let (min, new_max, why) = if wanted <= current.max {
-        (
-            wanted,
-            None,
-            format!(
-                "pre-warm for {}: MinCapacity {wanted} until {until}",
-                req.event
-            ),
-        )
-    } else if req.raise_max {
-        (
-            wanted,
-            Some(wanted),
-            format!(
-                "pre-warm for {}: MinCapacity {wanted} until {until}; MaxCapacity raised from {} \
-                 to {wanted} (raise_max)",
-                req.event, current.max
-            ),
-        )
-    } else {
-        (
-            current.max,
-            None,
-            format!(
-                "pre-warm for {}: min_capacity {wanted} capped at MaxCapacity={} until {until}; \
-                 set raise_max to raise MaxCapacity too",
-                req.event, current.max
-            ),
-        )
-    };
-    if let Some(existing) = holds.holds.get(&reason) {
-        if existing.min == min
-            && existing.until == req.until
-            && current.min >= min
-            && new_max.is_none_or(|m| current.max >= m)
-        {
-            return Plan {
-                action: Action::Unchanged,
-                old_min: current.min,
-                new_min: current.min,
-                new_max: None,
-                baseline: current.min,
-                reason: format!("hold {reason} already at {min} until {until}"),
-                put_tags: Vec::new(),
-                delete_tags: Vec::new(),
-            };
-        }
-    }
-    let hold = Hold {
-        min,
-        until: req.until,
-        since: now,
-        trigger: req.scheduled_time.clone(),
-    };
-    let mut plan = holds::put_hold(variant, &reason, hold, current, holds, why);
-    if let Some(max) = new_max {
-        plan.new_max = Some(max);
-        plan.action = Action::Raised;
-    }
-    plan
-}
-
 /// Whether a variant is ready: the endpoint InService and enough instances running.
 pub fn readiness(
     status: &str,
@@ -224,7 +153,12 @@ enum HoldChange<'a> {
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
         App {
-            capacity: CapacityClient::new(sdk),
+            path: Remediator {
+                store: CapacityClient::new(sdk, &config.lock_table),
+                notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
+                function: FUNCTION,
+                common: config.common.clone(),
+            },
             // Checksums only where an operation requires them: S3-compatible stores (and
             // the local emulator) do not all return them.
             s3: aws_sdk_s3::Client::from_conf(
@@ -237,7 +171,6 @@ impl App {
                     )
                     .build(),
             ),
-            notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
             config,
         }
     }
@@ -300,14 +233,13 @@ impl App {
         variant: Option<&str>,
         event: Option<&str>,
     ) -> Result<(), Error> {
-        if let Err(err) = self.config.common.allowlist.check(endpoint) {
-            let outcome = Outcome::refused(endpoint, variant, err.to_string());
-            self.report(&outcome, event, None).await?;
-            return Err(err);
-        }
-        Ok(())
+        self.path
+            .allowed(endpoint, variant, &event_report(event))
+            .await
     }
 
+    /// A raise or a restore, decided and applied for each variant on its own by the one
+    /// remediation path.
     async fn change_holds(
         &self,
         endpoint: &str,
@@ -320,70 +252,49 @@ impl App {
             HoldChange::Restore(r) => r.event.as_str(),
         };
         self.allowed(endpoint, variant, Some(event)).await?;
-        let Snapshot {
-            endpoint,
-            variants,
-            capacities,
-        } = self.capacity.snapshot(endpoint, variant).await?;
-        let mut outcomes = Vec::with_capacity(variants.len());
-        for variant in &variants {
-            let Some(&current) = capacities.get(&variant.name) else {
-                let outcome = Outcome::refused(
-                    &endpoint.name,
-                    Some(&variant.name),
-                    no_target(&endpoint, &variant.name),
-                );
-                self.report(&outcome, Some(event), None).await?;
-                outcomes.push(outcome);
-                continue;
-            };
-            let holds = endpoint.holds(&variant.name);
-            let (mut plan, hold_line) = match change {
-                HoldChange::Raise(raise) => (
-                    plan_raise(&variant.name, raise, current, &holds, now),
-                    Some(format!(
-                        "{} until {} (restore sooner with the restore action)",
-                        holds::event_reason(&variant.name, &raise.event),
-                        rfc3339(raise.until)
-                    )),
-                ),
-                HoldChange::Restore(restore) => (
-                    holds::plan_release(
-                        &variant.name,
-                        Some(&holds::event_reason(&variant.name, &restore.event)),
-                        current,
-                        &holds,
-                        now,
-                    ),
-                    None,
-                ),
-            };
-            if plan.writes_anything() && !self.config.common.dry_run {
-                if let Some(min) = self
-                    .capacity
-                    .apply(&endpoint, variant, current, &plan)
-                    .await?
-                {
-                    plan.repaired(min);
+        let endpoint = self.path.store.describe(endpoint).await?;
+        endpoint.require_in_service()?;
+        let mut report = event_report(Some(event));
+        let change = match change {
+            HoldChange::Raise(raise) => {
+                report.hold_note = Some("restore sooner with the restore action".to_owned());
+                Change::Hold(EventHold {
+                    event: &raise.event,
+                    min: raise.min_capacity,
+                    until: raise.until,
+                    raise_max: raise.raise_max,
+                    trigger: raise.scheduled_time.as_deref(),
+                })
+            }
+            HoldChange::Restore(restore) => Change::Release {
+                event: &restore.event,
+            },
+        };
+        let mut outcomes = Vec::new();
+        let mut failure = None;
+        for variant in endpoint.select_variants(variant)? {
+            match self
+                .path
+                .remediate(&endpoint, variant, &change, &report, now)
+                .await
+            {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(err) => {
+                    tracing::error!(function = FUNCTION, endpoint = %endpoint.name,
+                        variant = %variant.name, error = %err, "variant failed; the others go on");
+                    failure.get_or_insert(err);
                 }
             }
-            let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
-            if plan.writes_anything() || plan.action != Action::Unchanged {
-                self.report(&outcome, Some(event), hold_line).await?;
-            } else {
-                outcome.log(FUNCTION, self.config.common.dry_run);
-            }
-            outcomes.push(outcome);
         }
-        Ok(outcomes)
+        failure.map_or(Ok(outcomes), Err)
     }
 
     async fn verify(&self, req: &Verify, now: DateTime<Utc>) -> Result<Readiness, Error> {
         self.allowed(&req.endpoint, req.variant.as_deref(), req.event.as_deref())
             .await?;
-        let endpoint = self.capacity.endpoint(&req.endpoint).await?;
+        let endpoint = self.path.store.endpoint(&req.endpoint).await?;
         let variants = endpoint.select_variants(req.variant.as_deref())?;
-        let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
+        let capacities = self.path.store.targets(&endpoint.name, &variants).await?;
         let mut results = Vec::with_capacity(variants.len());
         for variant in variants {
             let min_capacity = capacities.get(&variant.name).map(|c| c.min);
@@ -422,7 +333,8 @@ impl App {
         };
         tracing::info!(function = FUNCTION, endpoint = %readiness.endpoint,
             verdict = readiness.verdict, status = %readiness.status, "verify");
-        self.notifier
+        self.path
+            .notifier
             .publish(&readiness_notice(&readiness, self.config.common.dry_run))
             .await?;
         Ok(readiness)
@@ -521,7 +433,8 @@ impl App {
             };
             if !endpoints.contains_key(&entry.endpoint) {
                 let endpoint = self
-                    .capacity
+                    .path
+                    .store
                     .endpoint(&entry.endpoint)
                     .await
                     .map_err(in_entry)?;
@@ -531,7 +444,7 @@ impl App {
             let variants = endpoint
                 .select_variants(entry.variant.as_deref())
                 .map_err(in_entry)?;
-            let capacities = self.capacity.targets(&endpoint.name, &variants).await?;
+            let capacities = self.path.store.targets(&endpoint.name, &variants).await?;
             for variant in variants {
                 let Some(&current) = capacities.get(&variant.name) else {
                     return Err(Error::NotFound(format!(
@@ -590,7 +503,8 @@ impl App {
             "calendar synced"
         );
         if report.changed() {
-            self.notifier
+            self.path
+                .notifier
                 .publish(&calendar_notice(&report, self.config.common.dry_run))
                 .await?;
         }
@@ -603,7 +517,8 @@ impl App {
         let mut token = None;
         loop {
             let page = self
-                .capacity
+                .path
+                .store
                 .autoscaling
                 .describe_scheduled_actions()
                 .service_namespace(ServiceNamespace::Sagemaker)
@@ -639,7 +554,8 @@ impl App {
 
     async fn put_scheduled_action(&self, action: &ScheduledAction) -> Result<(), Error> {
         let capacity = |n: Option<u32>| n.and_then(|n| i32::try_from(n).ok());
-        self.capacity
+        self.path
+            .store
             .autoscaling
             .put_scheduled_action()
             .service_namespace(ServiceNamespace::Sagemaker)
@@ -661,7 +577,8 @@ impl App {
     }
 
     async fn delete_scheduled_action(&self, action: &ScheduledAction) -> Result<(), Error> {
-        self.capacity
+        self.path
+            .store
             .autoscaling
             .delete_scheduled_action()
             .service_namespace(ServiceNamespace::Sagemaker)
@@ -673,25 +590,15 @@ impl App {
             .map_err(|err| Error::aws("DeleteScheduledAction", err))?;
         Ok(())
     }
+}
 
-    /// Log an outcome and publish it.
-    async fn report(
-        &self,
-        outcome: &Outcome,
-        event: Option<&str>,
-        hold: Option<String>,
-    ) -> Result<(), Error> {
-        let dry_run = self.config.common.dry_run;
-        outcome.log(FUNCTION, dry_run);
-        let mut context = Vec::new();
-        if let Some(event) = event {
-            context.push(("Event", event.to_owned()));
-        }
-        if let Some(hold) = hold {
-            context.push(("Hold", hold));
-        }
-        let notice = outcome.notice(FUNCTION, dry_run, &context, None);
-        self.notifier.publish(&notice).await
+/// The audit context of a pre-warm decision.
+fn event_report(event: Option<&str>) -> Report {
+    Report {
+        context: event
+            .map(|e| vec![("Event", e.to_owned())])
+            .unwrap_or_default(),
+        ..Report::default()
     }
 }
 
@@ -816,109 +723,6 @@ pub fn calendar_notice(r: &CalendarReport, dry_run: bool) -> Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn raise(min: u32, raise_max: bool) -> Raise {
-        Raise {
-            endpoint: "prod-ranker".into(),
-            variant: Some("AllTraffic".into()),
-            event: "promo".into(),
-            min_capacity: min,
-            until: t("2026-12-01T19:15:00Z"),
-            raise_max,
-            scheduled_time: None,
-        }
-    }
-
-    const NOW: &str = "2026-12-01T17:00:00Z";
-
-    #[test]
-    fn raise_records_the_event_hold() {
-        let plan = plan_raise(
-            "AllTraffic",
-            &raise(10, false),
-            Capacity { min: 2, max: 20 },
-            &VariantHolds::default(),
-            t(NOW),
-        );
-        assert_eq!(
-            (plan.action, plan.old_min, plan.new_min),
-            (Action::Raised, 2, 10)
-        );
-        assert_eq!(plan.new_max, None);
-        assert_eq!(
-            plan.put_tags[0],
-            ("remediation:AllTraffic:baseline".into(), "2".into())
-        );
-        assert_eq!(
-            plan.put_tags[1].0,
-            "remediation:AllTraffic:hold:event.promo"
-        );
-        assert!(plan.put_tags[1]
-            .1
-            .starts_with("min=10 until=2026-12-01T19:15:00Z"));
-    }
-
-    #[test]
-    fn raise_above_max_is_capped_unless_raise_max() {
-        let cap = Capacity { min: 2, max: 8 };
-        let capped = plan_raise(
-            "v",
-            &raise(10, false),
-            cap,
-            &VariantHolds::default(),
-            t(NOW),
-        );
-        assert_eq!((capped.new_min, capped.new_max), (8, None));
-        assert!(
-            capped.reason.contains("capped at MaxCapacity=8"),
-            "{}",
-            capped.reason
-        );
-        let raised = plan_raise("v", &raise(10, true), cap, &VariantHolds::default(), t(NOW));
-        assert_eq!((raised.new_min, raised.new_max), (10, Some(10)));
-        assert!(
-            raised.reason.contains("MaxCapacity raised from 8 to 10"),
-            "{}",
-            raised.reason
-        );
-    }
-
-    #[test]
-    fn a_repeated_raise_writes_nothing() {
-        let first = plan_raise(
-            "v",
-            &raise(10, false),
-            Capacity { min: 2, max: 20 },
-            &VariantHolds::default(),
-            t(NOW),
-        );
-        let holds = VariantHolds::from_tags(
-            "v",
-            first.put_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        let again = plan_raise(
-            "v",
-            &raise(10, false),
-            Capacity { min: 10, max: 20 },
-            &holds,
-            t(NOW),
-        );
-        assert_eq!(again.action, Action::Unchanged);
-        assert!(!again.writes_anything());
-        // The hold is recorded but the capacity write was lost: it is completed.
-        let repair = plan_raise(
-            "v",
-            &raise(10, false),
-            Capacity { min: 2, max: 20 },
-            &holds,
-            t(NOW),
-        );
-        assert_eq!((repair.action, repair.new_min), (Action::Raised, 10));
-    }
 
     #[test]
     fn readiness_needs_in_service_and_enough_instances() {

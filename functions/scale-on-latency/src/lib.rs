@@ -14,10 +14,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use remediation::alarm::{Alarm, AlarmState};
 use remediation::audit::{Notifier, Outcome};
-use remediation::capacity::{CapacityClient, Snapshot};
-use remediation::config::{CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
+use remediation::capacity::{CapacityClient, Endpoint, Variant};
+use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
+use remediation::decide::{Action, AlarmChange, Change, ScalePolicy};
 use remediation::demand::{self, Demand, DemandMetrics};
-use remediation::holds::{self, Action, StepRaise};
+use remediation::remediate::{Remediator, Report};
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
@@ -34,6 +35,7 @@ pub const VARIANT_TAG: &str = "VariantName";
 pub struct Config {
     pub common: CommonConfig,
     pub scale: ScaleConfig,
+    pub lock_table: String,
 }
 
 impl Config {
@@ -41,7 +43,17 @@ impl Config {
         Ok(Config {
             common: CommonConfig::from_lookup(env)?,
             scale: ScaleConfig::from_lookup(env)?,
+            lock_table: config::lock_table(env)?,
         })
+    }
+
+    fn policy(&self) -> ScalePolicy {
+        ScalePolicy {
+            step: self.scale.step,
+            ceiling: self.scale.ceiling,
+            cooldown: self.scale.cooldown,
+            hold_for: self.scale.hold,
+        }
     }
 }
 
@@ -49,9 +61,8 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct App {
     pub config: Config,
-    pub capacity: CapacityClient,
+    pub path: Remediator<CapacityClient>,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub notifier: Notifier,
 }
 
 /// The detail-type of the events an EventBridge schedule rule sends.
@@ -86,9 +97,13 @@ struct Target {
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
         App {
-            capacity: CapacityClient::new(sdk),
+            path: Remediator {
+                store: CapacityClient::new(sdk, &config.lock_table),
+                notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
+                function: FUNCTION,
+                common: config.common.clone(),
+            },
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
-            notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
             config,
         }
     }
@@ -143,34 +158,56 @@ impl App {
         let targets = self.targets(alarm).await?;
         // Every guardrail that needs no AWS read is checked for every target before any write.
         for target in &targets {
-            if let Err(err) = self.config.common.allowlist.check(&target.endpoint) {
-                let outcome =
-                    Outcome::refused(&target.endpoint, target.variant.as_deref(), err.to_string());
-                self.report(&outcome, Some(alarm), None).await?;
-                return Err(err);
+            let report = alarm_report(alarm, &target.endpoint, target.variant.as_deref());
+            self.path
+                .allowed(&target.endpoint, target.variant.as_deref(), &report)
+                .await?;
+        }
+        let mut results = Each::default();
+        for target in &targets {
+            let endpoint = match self.path.store.describe(&target.endpoint).await {
+                Ok(endpoint) => endpoint,
+                Err(err) => {
+                    results.failed(&target.endpoint, err);
+                    continue;
+                }
+            };
+            let variants = match endpoint
+                .require_in_service()
+                .and_then(|()| endpoint.select_variants(target.variant.as_deref()))
+            {
+                Ok(variants) => variants,
+                Err(err) => {
+                    results.failed(&target.endpoint, err);
+                    continue;
+                }
+            };
+            for variant in variants {
+                let outcome = self.act(Some(alarm), &endpoint, variant, now).await;
+                results.push(&endpoint.name, variant, outcome);
             }
         }
-        let mut results = Vec::new();
-        for target in &targets {
-            let snapshot = self
-                .capacity
-                .snapshot(&target.endpoint, target.variant.as_deref())
-                .await?;
-            results.extend(self.act(Some(alarm), snapshot, now).await?);
-        }
-        Ok(results)
+        results.finish()
     }
 
     /// Release expired holds on every allowed endpoint that has any. An endpoint that is not
-    /// InService is skipped (and logged) until the next sweep.
+    /// InService is skipped (and logged) until the next sweep; one endpoint's failure never
+    /// stops the others.
     async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, Error> {
         let allowlist = &self.config.common.allowlist;
-        let mut results = Vec::new();
-        for name in self.capacity.endpoint_names().await? {
+        let mut results = Each::default();
+        for name in self.path.store.endpoint_names().await? {
             if !allowlist.allows(&name) {
                 continue;
             }
-            let endpoint = self.capacity.endpoint(&name).await?;
+            let endpoint = match self.path.store.endpoint(&name).await {
+                Ok(endpoint) => endpoint,
+                Err(Error::NotFound(_)) => continue,
+                Err(err) => {
+                    results.failed(&name, err);
+                    continue;
+                }
+            };
             if !endpoint.has_holds() {
                 continue;
             }
@@ -178,16 +215,22 @@ impl App {
                 tracing::warn!(function = FUNCTION, endpoint = %name, error = %err, "sweep skipped");
                 continue;
             }
-            let snapshot = self.capacity.snapshot_of(endpoint, None).await?;
-            let outcomes = self.act(None, snapshot, now).await?;
-            results.extend(
-                outcomes
-                    .into_iter()
-                    .filter(|o| o.action != Action::Unchanged),
-            );
+            for variant in endpoint
+                .variants
+                .iter()
+                .filter(|v| endpoint.has_holds_for(&v.name))
+            {
+                let outcome = self.act(None, &endpoint, variant, now).await;
+                results.push(&endpoint.name, variant, outcome);
+            }
         }
-        tracing::info!(function = FUNCTION, released = results.len(), "sweep done");
-        Ok(results)
+        results.outcomes.retain(|o| o.action != Action::Unchanged);
+        tracing::info!(
+            function = FUNCTION,
+            released = results.outcomes.len(),
+            "sweep done"
+        );
+        results.finish()
     }
 
     /// The endpoints and variants an alarm is about: its `EndpointName`/`VariantName`
@@ -269,99 +312,70 @@ impl App {
             .collect())
     }
 
-    /// Decide and apply for one endpoint's variants: ALARM raises, OK releases the alarm's
-    /// hold, no alarm (the sweep) releases expired holds only.
+    /// Decide and apply for one variant: ALARM raises, OK releases the alarm's hold, no alarm
+    /// (the sweep) releases expired holds only.
     async fn act(
         &self,
         alarm: Option<&Alarm>,
-        snapshot: Snapshot,
+        endpoint: &Endpoint,
+        variant: &Variant,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Outcome>, Error> {
-        let Snapshot {
-            endpoint,
-            variants,
-            capacities,
-        } = &snapshot;
-        let scale = &self.config.scale;
-        let trigger = alarm.and_then(Alarm::transition_id);
-        let mut outcomes = Vec::with_capacity(variants.len());
-        for variant in variants {
-            let Some(&current) = capacities.get(&variant.name) else {
-                let outcome = Outcome::refused(
-                    &endpoint.name,
-                    Some(&variant.name),
-                    format!(
-                        "no scalable target: register {} ({:?}) with Application Auto Scaling first",
-                        variant.resource_id(&endpoint.name),
-                        variant.dimension().as_str()
-                    ),
-                );
-                self.report(&outcome, alarm, None).await?;
-                outcomes.push(outcome);
-                continue;
+    ) -> Result<Outcome, Error> {
+        let Some(alarm) = alarm else {
+            let report = Report {
+                context: vec![(
+                    "Trigger",
+                    "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
+                )],
+                ..Report::default()
             };
-            let holds = endpoint.holds(&variant.name);
-            let reason = alarm.map(|a| holds::alarm_reason(&variant.name, &a.name));
-            let raising = alarm.map(|a| a.state) == Some(AlarmState::Alarm);
-            let (sizing, fallback) = match scale.demand {
-                Some(config) if raising => {
-                    let metrics = self
-                        .demand_metrics(&endpoint.name, &variant.name, now)
-                        .await?;
-                    match demand::size(&metrics, &config) {
+            return self
+                .path
+                .remediate(endpoint, variant, &Change::Sweep, &report, now)
+                .await;
+        };
+        let firing = alarm.state == AlarmState::Alarm;
+        let (sizing, fallback) = match self.config.scale.demand {
+            Some(config) if firing => {
+                match self
+                    .demand_metrics(&endpoint.name, &variant.name, now)
+                    .await
+                {
+                    Ok(metrics) => match demand::size(&metrics, &config) {
                         Demand::Sized(sizing) => (Some(sizing), None),
                         Demand::Unavailable(why) => (None, Some(why)),
-                    }
-                }
-                _ => (None, None),
-            };
-            let mut plan = match (alarm.map(|a| a.state), reason.as_deref()) {
-                (Some(AlarmState::Alarm), Some(reason)) => holds::plan_step_raise(
-                    &StepRaise {
-                        variant: &variant.name,
-                        reason,
-                        step: scale.step,
-                        ceiling: scale.ceiling,
-                        cooldown: scale.cooldown,
-                        hold_for: scale.hold,
-                        trigger: trigger.as_deref(),
-                        now,
-                        demand: sizing.as_ref(),
                     },
-                    current,
-                    &holds,
-                ),
-                (_, reason) => holds::plan_release(&variant.name, reason, current, &holds, now),
-            };
-            if let Some(why) = fallback {
-                plan.reason = format!(
-                    "demand sizing unavailable ({why}), fell back to step: {}",
-                    plan.reason
-                );
-            }
-            if plan.writes_anything() && !self.config.common.dry_run {
-                if let Some(min) = self
-                    .capacity
-                    .apply(endpoint, variant, current, &plan)
-                    .await?
-                {
-                    plan.repaired(min);
+                    Err(err) => (None, Some(format!("metrics could not be read: {err}"))),
                 }
             }
-            let outcome = Outcome::from_plan(&endpoint.name, &variant.name, &plan);
-            let hold_line = (plan.action == Action::Raised).then(|| {
-                let until = now
-                    + chrono::Duration::from_std(scale.hold).unwrap_or(chrono::Duration::zero());
-                format!(
-                    "until the alarm returns to OK, at the latest {} ({SCALE_HOLD_SECONDS}={})",
-                    until.to_rfc3339_opts(SecondsFormat::Secs, true),
-                    scale.hold.as_secs()
-                )
-            });
-            self.report(&outcome, alarm, hold_line).await?;
-            outcomes.push(outcome);
+            _ => (None, None),
+        };
+        let trigger = alarm.transition_id();
+        let policy = self.config.policy();
+        let change = Change::Alarm(AlarmChange {
+            name: &alarm.name,
+            firing,
+            at: alarm.time,
+            trigger: trigger.as_deref(),
+            policy: &policy,
+            demand: sizing.as_ref(),
+        });
+        let mut report = alarm_report(alarm, &endpoint.name, Some(&variant.name));
+        report.hold_note = Some(format!(
+            "or sooner when the alarm returns to OK; {SCALE_HOLD_SECONDS}={}",
+            self.config.scale.hold.as_secs()
+        ));
+        let mut outcome = self
+            .path
+            .remediate(endpoint, variant, &change, &report, now)
+            .await?;
+        if let Some(why) = fallback {
+            outcome.reason = format!(
+                "{}; demand sizing unavailable ({why}), fell back to the step",
+                outcome.reason
+            );
         }
-        Ok(outcomes)
+        Ok(outcome)
     }
 
     /// One GetMetricData call: the variant's `Invocations` (Sum), `ModelLatency` (Average,
@@ -431,57 +445,67 @@ impl App {
         }
         Ok(metrics)
     }
+}
 
-    /// Log every outcome; publish actions and refusals (a duplicate or a no-op is only logged).
-    async fn report(
-        &self,
-        outcome: &Outcome,
-        alarm: Option<&Alarm>,
-        hold: Option<String>,
-    ) -> Result<(), Error> {
-        let dry_run = self.config.common.dry_run;
-        outcome.log(FUNCTION, dry_run);
-        if outcome.action == Action::Unchanged {
-            return Ok(());
+/// The audit context of an alarm's decisions: which alarm, in which state, and the FIFO
+/// deduplication id of its transition on this target.
+fn alarm_report(alarm: &Alarm, endpoint: &str, variant: Option<&str>) -> Report {
+    let mut context = vec![(
+        "Alarm",
+        format!(
+            "{} is {}{} ({:?}, delivered via {:?})",
+            alarm.name,
+            alarm.state,
+            alarm
+                .time
+                .map(|t| format!(" since {}", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+                .unwrap_or_default(),
+            alarm.kind,
+            alarm.source
+        ),
+    )];
+    if let Some(reason) = &alarm.reason {
+        context.push(("Alarm reason", reason.chars().take(400).collect()));
+    }
+    let dedup_id = alarm
+        .transition_id()
+        .map(|id| format!("{}:{endpoint}:{}:{id}", alarm.name, variant.unwrap_or("*")));
+    Report {
+        context,
+        dedup_id,
+        hold_note: None,
+    }
+}
+
+/// The outcomes of several targets, each decided on its own: a failure is logged and kept,
+/// and the others go on.
+#[derive(Default)]
+struct Each {
+    outcomes: Vec<Outcome>,
+    errors: Vec<(String, Error)>,
+}
+
+impl Each {
+    fn push(&mut self, endpoint: &str, variant: &Variant, outcome: Result<Outcome, Error>) {
+        match outcome {
+            Ok(outcome) => self.outcomes.push(outcome),
+            Err(err) => self.failed(&format!("{endpoint}/{}", variant.name), err),
         }
-        let Some(alarm) = alarm else {
-            let context = [(
-                "Trigger",
-                "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
-            )];
-            let notice = outcome.notice(FUNCTION, dry_run, &context, None);
-            return self.notifier.publish(&notice).await;
-        };
-        let mut context = vec![(
-            "Alarm",
-            format!(
-                "{} is {}{} ({:?}, delivered via {:?})",
-                alarm.name,
-                alarm.state,
-                alarm
-                    .time
-                    .map(|t| format!(" since {}", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
-                    .unwrap_or_default(),
-                alarm.kind,
-                alarm.source
-            ),
-        )];
-        if let Some(reason) = &alarm.reason {
-            context.push(("Alarm reason", reason.chars().take(400).collect()));
+    }
+
+    fn failed(&mut self, target: &str, err: Error) {
+        tracing::error!(function = FUNCTION, target, error = %err, error_type = err.error_type(),
+            "target failed; the others go on");
+        self.errors.push((target.to_owned(), err));
+    }
+
+    /// The outcomes, or, when a target failed, the first failure, so that Lambda retries the
+    /// event: the retry finds what succeeded done (a duplicate) and redoes only what failed.
+    fn finish(self) -> Result<Vec<Outcome>, Error> {
+        match self.errors.into_iter().next() {
+            None => Ok(self.outcomes),
+            Some((_, err)) => Err(err),
         }
-        if let Some(hold) = hold {
-            context.push(("Hold", hold));
-        }
-        let dedup = alarm.transition_id().map(|id| {
-            format!(
-                "{}:{}:{}:{id}",
-                alarm.name,
-                outcome.endpoint,
-                outcome.variant.as_deref().unwrap_or("*")
-            )
-        });
-        let notice = outcome.notice(FUNCTION, dry_run, &context, dedup);
-        self.notifier.publish(&notice).await
     }
 }
 

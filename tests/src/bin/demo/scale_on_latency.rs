@@ -11,6 +11,7 @@ pub async fn run(moto: &Moto) -> Result<()> {
         &[
             ("ALLOWED_ENDPOINTS", "prod-*".to_owned()),
             ("NOTIFY_TOPIC_ARN", AUDIT_TOPIC.to_owned()),
+            ("LOCK_TABLE", integration_tests::LOCK_TABLE.to_owned()),
         ],
     )
     .await?;

@@ -1,0 +1,633 @@
+//! The capacity decision, pure: no AWS, no clock, no I/O. One function, [`decide`], for every
+//! change any function makes to a variant; ARCHITECTURE.md states its semantics.
+//!
+//! Effective MinCapacity = max(baseline, live holds), capped at MaxCapacity. A raise never
+//! lowers. A MinCapacity that another writer set since this project's last write becomes the
+//! baseline. Each alarm's latest transition is remembered, so stale and duplicate deliveries
+//! change nothing, and an alarm that fires keeps a hold even when its raise is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::demand::Sizing;
+use crate::holds::{
+    alarm_reason, baseline_key, event_reason, hold_key, rfc3339, Capacity, Hold, VariantHolds,
+};
+use crate::record::{Record, Transition};
+
+/// What a decision did, or would do, to one variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Raised,
+    Restored,
+    Unchanged,
+    Refused,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Raised => "raised",
+            Action::Restored => "restored",
+            Action::Unchanged => "unchanged",
+            Action::Refused => "refused",
+        }
+    }
+}
+
+/// What a decision sees of one variant, read under its lease.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub variant: &'a str,
+    pub current: Capacity,
+    pub holds: &'a VariantHolds,
+    pub record: &'a Record,
+    pub now: DateTime<Utc>,
+}
+
+/// scale-on-latency's limits on a raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScalePolicy {
+    pub step: u32,
+    pub ceiling: Option<u32>,
+    pub cooldown: Duration,
+    pub hold_for: Duration,
+}
+
+/// A latency alarm's transition to ALARM (`firing`) or OK.
+#[derive(Debug, Clone, Copy)]
+pub struct AlarmChange<'a> {
+    pub name: &'a str,
+    pub firing: bool,
+    /// When the alarm entered the state (the event's state timestamp).
+    pub at: Option<DateTime<Utc>>,
+    /// The transition's identity, kept on the hold.
+    pub trigger: Option<&'a str>,
+    pub policy: &'a ScalePolicy,
+    /// Instances the current load needs (`SCALE_MODE=demand`): the raise goes at least there.
+    pub demand: Option<&'a Sizing>,
+}
+
+/// A pre-warm: hold MinCapacity at `min` for the named event until `until`.
+#[derive(Debug, Clone, Copy)]
+pub struct EventHold<'a> {
+    pub event: &'a str,
+    pub min: u32,
+    pub until: DateTime<Utc>,
+    /// Raise MaxCapacity to `min` when it is lower, instead of capping the hold.
+    pub raise_max: bool,
+    pub trigger: Option<&'a str>,
+}
+
+/// Every change a function can ask for.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    Alarm(AlarmChange<'a>),
+    Hold(EventHold<'a>),
+    /// Drop the named event's hold (a pre-warm restore).
+    Release {
+        event: &'a str,
+    },
+    /// Drop expired and unreadable holds, and bring capacity to what the holds justify.
+    Sweep,
+}
+
+/// The writes a decision needs, in the order the remediation path makes them: tags first (a
+/// hold is recorded before capacity depends on it), then the scalable target, then tag
+/// removals (a hold is forgotten only once capacity no longer depends on it), then the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub action: Action,
+    pub old_min: u32,
+    pub new_min: u32,
+    /// MaxCapacity as read; the target is written with it unless `new_max` changes it.
+    pub old_max: u32,
+    /// Set when MaxCapacity changes too (a pre-warm with `raise_max`).
+    pub new_max: Option<u32>,
+    pub reason: String,
+    pub put_tags: Vec<(String, String)>,
+    pub delete_tags: Vec<String>,
+    /// The variant's record after this decision.
+    pub record: Record,
+    /// The expiry of the hold this decision recorded, for messages.
+    pub hold_until: Option<DateTime<Utc>>,
+}
+
+impl Plan {
+    /// Whether the scalable target must be written.
+    pub fn changes_capacity(&self) -> bool {
+        self.new_min != self.old_min || self.new_max.is_some()
+    }
+
+    pub fn writes_anything(&self) -> bool {
+        self.changes_capacity() || !self.put_tags.is_empty() || !self.delete_tags.is_empty()
+    }
+
+    /// The one rule for audit: actions, refusals and repairs are published; a no-op (a
+    /// duplicate, a stale delivery, nothing to restore) is only logged.
+    pub fn is_news(&self) -> bool {
+        self.action != Action::Unchanged || self.writes_anything()
+    }
+}
+
+/// Decide what `change` does to the variant seen in `view`.
+pub fn decide(change: &Change<'_>, view: &View<'_>) -> Plan {
+    let mut draft = Draft::new(view);
+    let verdict = match change {
+        Change::Alarm(alarm) => draft.alarm(alarm),
+        Change::Hold(hold) => draft.event_hold(hold),
+        Change::Release { event } => draft.release(event),
+        Change::Sweep => draft.sweep(),
+    };
+    match verdict {
+        // Nothing to do for the change itself, but the variant is not where its holds say
+        // (another writer lowered it under a live hold): every decision brings it back.
+        Verdict::Skip(_, reason) if draft.off_target() => draft.settle(Apply {
+            action: None,
+            why: reason,
+            raising: false,
+            new_max: None,
+        }),
+        Verdict::Skip(action, reason) => draft.skip(action, reason),
+        Verdict::Apply(apply) => draft.settle(apply),
+    }
+}
+
+enum Verdict {
+    /// Nothing to write: a duplicate, a stale delivery, nothing to restore.
+    Skip(Action, String),
+    Apply(Apply),
+}
+
+struct Apply {
+    /// Forced action (a refusal); otherwise from the capacity change.
+    action: Option<Action>,
+    why: String,
+    /// A raise never lowers MinCapacity.
+    raising: bool,
+    new_max: Option<u32>,
+}
+
+impl Apply {
+    fn new(why: String, raising: bool) -> Verdict {
+        Verdict::Apply(Apply {
+            action: None,
+            why,
+            raising,
+            new_max: None,
+        })
+    }
+}
+
+/// A decision in the making: the holds and record as they will be.
+struct Draft<'a> {
+    view: &'a View<'a>,
+    holds: BTreeMap<String, Hold>,
+    record: Record,
+    baseline: u32,
+    /// Set when the baseline tag exists but cannot be read: nothing may be lowered.
+    damaged_baseline: Option<String>,
+    put: BTreeMap<String, String>,
+    delete: BTreeSet<String>,
+    notes: Vec<String>,
+    hold_until: Option<DateTime<Utc>>,
+}
+
+impl<'a> Draft<'a> {
+    fn new(view: &'a View<'a>) -> Self {
+        let (variant, now, current) = (view.variant, view.now, view.current);
+        let mut record = view.record.clone();
+        record.prune(now);
+        let mut draft = Draft {
+            view,
+            holds: view.holds.holds.clone(),
+            record,
+            // A baseline tag means something only beside holds; alone it is a leftover.
+            baseline: match view.holds.holds.is_empty() {
+                true => current.min,
+                false => view.holds.baseline.unwrap_or(current.min),
+            },
+            damaged_baseline: None,
+            put: BTreeMap::new(),
+            delete: BTreeSet::new(),
+            notes: Vec::new(),
+            hold_until: None,
+        };
+        for key in &view.holds.unreadable {
+            if *key == baseline_key(variant) {
+                draft.damaged_baseline = Some(key.clone());
+            } else {
+                draft.delete.insert(key.clone());
+                draft
+                    .notes
+                    .push(format!("removed the unreadable tag {key}"));
+            }
+        }
+        let expired: Vec<String> = view.holds.expired(now).cloned().collect();
+        for reason in expired {
+            draft.holds.remove(&reason);
+            draft.delete.insert(hold_key(variant, &reason));
+        }
+        draft.observe_other_writers();
+        draft
+    }
+
+    /// A MinCapacity that differs from what this project last set, and from what the holds
+    /// justify, was set by someone else: it becomes the baseline, so it is never lowered.
+    fn observe_other_writers(&mut self) {
+        let current = self.view.current.min;
+        let Some(written) = self.record.written else {
+            return;
+        };
+        if written == current || current == self.effective() {
+            return;
+        }
+        self.notes.push(format!(
+            "MinCapacity {current} was set outside this project since it last set {written}: \
+             taken as the baseline (was {})",
+            self.baseline
+        ));
+        self.baseline = current;
+        self.damaged_baseline = None;
+        self.record.written = Some(current);
+    }
+
+    fn live(&self) -> impl Iterator<Item = (&String, &Hold)> {
+        let now = self.view.now;
+        self.holds.iter().filter(move |(_, h)| h.is_live(now))
+    }
+
+    /// max(baseline, live holds), capped at `max`, and the hold that sets it (if one does).
+    fn effective_with(&self, max: u32) -> (u32, Option<String>) {
+        let (min, top) =
+            self.live()
+                .map(|(r, h)| (h.min, Some(r)))
+                .fold(
+                    (self.baseline, None),
+                    |best, c| if c.0 > best.0 { c } else { best },
+                );
+        (min.min(max), top.cloned())
+    }
+
+    /// max(baseline, live holds), capped at the current MaxCapacity.
+    fn effective(&self) -> u32 {
+        self.effective_with(self.view.current.max).0
+    }
+
+    fn put_hold(&mut self, reason: &str, hold: Hold) {
+        let key = hold_key(self.view.variant, reason);
+        self.delete.remove(&key);
+        self.hold_until = Some(hold.until);
+        self.put.insert(key, hold.encode());
+        self.holds.insert(reason.to_owned(), hold);
+    }
+
+    fn drop_hold(&mut self, reason: &str) -> bool {
+        let key = hold_key(self.view.variant, reason);
+        let had = self.holds.remove(reason).is_some() || self.view.holds.holds.contains_key(reason);
+        if had {
+            self.put.remove(&key);
+            self.delete.insert(key);
+        }
+        had
+    }
+
+    fn alarm(&mut self, alarm: &AlarmChange<'_>) -> Verdict {
+        let view = self.view;
+        let reason = alarm_reason(view.variant, alarm.name);
+        let state = if alarm.firing { "ALARM" } else { "OK" };
+        if let (Some(at), Some(seen)) = (alarm.at, self.record.alarms.get(alarm.name)) {
+            let seen_state = if seen.firing { "ALARM" } else { "OK" };
+            if seen.at > at {
+                return Verdict::Skip(
+                    Action::Unchanged,
+                    format!(
+                        "stale delivery: {state} since {} is older than {seen_state} since {}, \
+                         the latest transition seen of alarm {}",
+                        rfc3339(at),
+                        rfc3339(seen.at),
+                        alarm.name
+                    ),
+                );
+            }
+            if seen.at == at && seen.firing == alarm.firing {
+                return self.duplicate(alarm, &reason);
+            }
+        }
+        let at = alarm.at.unwrap_or(view.now);
+        self.record.alarms.insert(
+            alarm.name.to_owned(),
+            Transition {
+                firing: alarm.firing,
+                at,
+            },
+        );
+        if alarm.firing {
+            self.raise_for_alarm(alarm, &reason)
+        } else if self.drop_hold(&reason) {
+            Apply::new(
+                format!("alarm {} is OK: hold {reason} released", alarm.name),
+                false,
+            )
+        } else {
+            Apply::new(
+                format!("alarm {} is OK: no hold {reason}", alarm.name),
+                false,
+            )
+        }
+    }
+
+    fn duplicate(&self, alarm: &AlarmChange<'_>, reason: &str) -> Verdict {
+        let trigger = alarm.trigger.unwrap_or(alarm.name);
+        let current = self.view.current;
+        match self.holds.get(reason).filter(|h| h.is_live(self.view.now)) {
+            Some(hold) if alarm.firing && current.min < hold.min.min(current.max) => {
+                Verdict::Apply(Apply {
+                    action: Some(Action::Raised),
+                    why: format!(
+                        "re-applied MinCapacity {} from the hold of {trigger}, which an earlier \
+                         attempt recorded but did not finish",
+                        hold.min
+                    ),
+                    raising: true,
+                    new_max: None,
+                })
+            }
+            Some(hold) if alarm.firing => Verdict::Skip(
+                Action::Unchanged,
+                format!(
+                    "duplicate delivery of {trigger}: already raised to {}",
+                    hold.min
+                ),
+            ),
+            _ => Verdict::Skip(
+                Action::Unchanged,
+                format!("duplicate delivery of {trigger}: already handled"),
+            ),
+        }
+    }
+
+    fn raise_for_alarm(&mut self, alarm: &AlarmChange<'_>, reason: &str) -> Verdict {
+        let (now, current, policy) = (self.view.now, self.view.current, alarm.policy);
+        let hold_for =
+            chrono::Duration::from_std(policy.hold_for).unwrap_or(chrono::Duration::hours(3));
+        let hold = |min| Hold {
+            min,
+            until: now + hold_for,
+            since: now,
+            trigger: alarm.trigger.map(str::to_owned),
+        };
+        // Whatever happens next, a firing alarm holds at least what the variant has now.
+        let kept = self
+            .holds
+            .get(reason)
+            .filter(|h| h.is_live(now))
+            .map_or(current.min, |h| h.min.min(current.max).max(current.min));
+        let cooldown =
+            chrono::Duration::from_std(policy.cooldown).unwrap_or(chrono::Duration::zero());
+        if let Some(last) = self.record.last_raise.filter(|&t| t + cooldown > now) {
+            self.put_hold(reason, hold(kept));
+            return refused(format!(
+                "cooldown: raised at {}, next raise allowed after {} (SCALE_COOLDOWN_SECONDS={}); \
+                 the alarm's hold keeps MinCapacity at {kept} while it fires",
+                rfc3339(last),
+                rfc3339(last + cooldown),
+                policy.cooldown.as_secs()
+            ));
+        }
+        let cap = policy.ceiling.map_or(current.max, |c| c.min(current.max));
+        let stepped = current.min.saturating_add(policy.step);
+        let wanted = alarm.demand.map_or(stepped, |d| d.instances.max(stepped));
+        let target = wanted.min(cap);
+        if target <= current.min {
+            self.put_hold(reason, hold(kept));
+            let limit = match policy.ceiling {
+                Some(c) if c < current.max => format!("SCALE_CEILING={c}"),
+                _ => format!("MaxCapacity={}", current.max),
+            };
+            return refused(format!(
+                "at ceiling: MinCapacity {} cannot rise past {limit}",
+                current.min
+            ));
+        }
+        self.put_hold(reason, hold(target));
+        self.record.last_raise = Some(now);
+        Apply::new(step_reason(alarm, current.min, target, wanted, cap), true)
+    }
+
+    fn event_hold(&mut self, req: &EventHold<'_>) -> Verdict {
+        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
+        let reason = event_reason(variant, req.event);
+        let until = rfc3339(req.until);
+        let (min, new_max, why) = if req.min <= current.max {
+            (
+                req.min,
+                None,
+                format!(
+                    "pre-warm for {}: MinCapacity {} until {until}",
+                    req.event, req.min
+                ),
+            )
+        } else if req.raise_max {
+            (
+                req.min,
+                Some(req.min),
+                format!(
+                    "pre-warm for {}: MinCapacity {} until {until}; MaxCapacity raised from {} \
+                     to {} (raise_max)",
+                    req.event, req.min, current.max, req.min
+                ),
+            )
+        } else {
+            (
+                current.max,
+                None,
+                format!(
+                    "pre-warm for {}: min_capacity {} capped at MaxCapacity={} until {until}; \
+                     set raise_max to raise MaxCapacity too",
+                    req.event, req.min, current.max
+                ),
+            )
+        };
+        let same = self
+            .holds
+            .get(&reason)
+            .is_some_and(|h| h.min == min && h.until == req.until);
+        if same
+            && current.min >= min
+            && new_max.is_none_or(|m| current.max >= m)
+            && self.delete.is_empty()
+        {
+            return Verdict::Skip(
+                Action::Unchanged,
+                format!("hold {reason} already at {min} until {until}"),
+            );
+        }
+        if !same {
+            self.put_hold(
+                &reason,
+                Hold {
+                    min,
+                    until: req.until,
+                    since: now,
+                    trigger: req.trigger.map(str::to_owned),
+                },
+            );
+        }
+        self.hold_until = Some(req.until);
+        Verdict::Apply(Apply {
+            action: None,
+            why,
+            raising: true,
+            new_max,
+        })
+    }
+
+    fn release(&mut self, event: &str) -> Verdict {
+        let reason = event_reason(self.view.variant, event);
+        if !self.drop_hold(&reason) && self.delete.is_empty() && self.notes.is_empty() {
+            return Verdict::Skip(
+                Action::Unchanged,
+                format!("no hold {reason}: nothing to restore"),
+            );
+        }
+        Apply::new(String::new(), false)
+    }
+
+    fn sweep(&mut self) -> Verdict {
+        let current = self.view.current.min;
+        let leftover = self.view.holds.holds.is_empty() && self.view.holds.baseline.is_some();
+        if self.delete.is_empty()
+            && self.notes.is_empty()
+            && !leftover
+            && self.effective() == current
+        {
+            return Verdict::Skip(Action::Unchanged, "no expired hold".to_owned());
+        }
+        Apply::new(String::new(), false)
+    }
+
+    /// Whether capacity differs from what the holds justify (a damaged baseline aside).
+    fn off_target(&self) -> bool {
+        self.damaged_baseline.is_none() && self.effective() != self.view.current.min
+    }
+
+    fn skip(self, action: Action, reason: String) -> Plan {
+        let current = self.view.current;
+        Plan {
+            action,
+            old_min: current.min,
+            new_min: current.min,
+            old_max: current.max,
+            new_max: None,
+            reason,
+            put_tags: Vec::new(),
+            delete_tags: Vec::new(),
+            record: self.view.record.clone(),
+            hold_until: None,
+        }
+    }
+
+    /// Bring the drafted holds to one MinCapacity and the tag writes that record them.
+    fn settle(mut self, apply: Apply) -> Plan {
+        let (variant, current) = (self.view.variant, self.view.current);
+        let max = apply.new_max.unwrap_or(current.max);
+        let (mut desired, top) = self.effective_with(max);
+        if apply.raising && current.min > desired {
+            // A raise never lowers: what the variant has above its holds was set by someone
+            // else, so it is the baseline from now on.
+            self.baseline = current.min;
+            desired = current.min;
+        }
+        let mut action = apply.action;
+        if let Some(key) = &self.damaged_baseline {
+            // Without a baseline nothing may be lowered; a raise still goes ahead.
+            if !apply.raising {
+                desired = desired.max(current.min);
+                action = Some(Action::Refused);
+            }
+            self.notes.push(format!(
+                "the baseline tag {key} cannot be read, so nothing is lowered: set it to the \
+                 variant's normal MinCapacity"
+            ));
+        }
+        let any_live = self.live().next().is_some();
+        let base_key = baseline_key(variant);
+        if !any_live {
+            if self.view.holds.baseline.is_some() {
+                self.delete.insert(base_key);
+            }
+        } else if self.view.holds.baseline != Some(self.baseline) && self.damaged_baseline.is_none()
+        {
+            self.put.insert(base_key, self.baseline.to_string());
+        }
+        self.record.written = Some(desired);
+        let settled = match &top {
+            Some(r) if desired > self.baseline.min(max) => {
+                format!("hold {r} keeps MinCapacity at {desired}")
+            }
+            _ => format!("back to baseline {}", self.baseline.min(max)),
+        };
+        let mut reason = match (apply.why.is_empty(), apply.raising) {
+            (true, _) => settled,
+            (false, true) => apply.why,
+            (false, false) => format!("{}; {settled}", apply.why),
+        };
+        for note in &self.notes {
+            reason.push_str("; ");
+            reason.push_str(note);
+        }
+        let action = action.unwrap_or(match desired.cmp(&current.min) {
+            std::cmp::Ordering::Greater => Action::Raised,
+            std::cmp::Ordering::Less => Action::Restored,
+            std::cmp::Ordering::Equal if apply.new_max.is_some() => Action::Raised,
+            std::cmp::Ordering::Equal => Action::Unchanged,
+        });
+        Plan {
+            action,
+            old_min: current.min,
+            new_min: desired,
+            old_max: current.max,
+            new_max: apply.new_max,
+            reason,
+            put_tags: self.put.into_iter().collect(),
+            delete_tags: self.delete.into_iter().collect(),
+            record: self.record,
+            hold_until: self.hold_until,
+        }
+    }
+}
+
+fn refused(why: String) -> Verdict {
+    Verdict::Apply(Apply {
+        action: Some(Action::Refused),
+        why,
+        raising: true,
+        new_max: None,
+    })
+}
+
+fn step_reason(alarm: &AlarmChange<'_>, from: u32, target: u32, wanted: u32, cap: u32) -> String {
+    let capped = if target < wanted {
+        format!(" (capped at {cap})")
+    } else {
+        String::new()
+    };
+    let stepped = from.saturating_add(alarm.policy.step);
+    let step = format!("MinCapacity {from} + step {}", alarm.policy.step);
+    match alarm.demand {
+        Some(d) if d.instances > stepped => format!("demand: {}{capped}", d.explanation),
+        Some(d) => format!(
+            "demand: {}; at least one step: {step}{capped}",
+            d.explanation
+        ),
+        None => format!("{step}{capped}"),
+    }
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;
