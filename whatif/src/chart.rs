@@ -35,6 +35,8 @@ pub fn draw(
     })
 }
 
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
 fn draw_inner(
     path: &Path,
     title: &str,
@@ -42,33 +44,42 @@ fn draw_inner(
     runs: &[Run],
     window: Range<usize>,
 ) -> Result<(), String> {
-    let e = |err: DrawingAreaErrorKind<_>| err.to_string();
     let bucket = window.len().div_ceil(MAX_POINTS).max(1);
-    let hours = window.len() as f64 / 60.0;
-    let x = |m: usize| (m - window.start) as f64 / 60.0;
     let buckets: Vec<Range<usize>> = window
         .clone()
         .step_by(bucket)
         .map(|s| s..(s + bucket).min(window.end))
         .collect();
     let root = SVGBackend::new(path, (1200, 760)).into_drawing_area();
-    root.fill(&WHITE).map_err(e)?;
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (top, bottom) = root.split_vertically(300);
+    traffic_panel(&top, title, trace, &window, &buckets)?;
+    instances_panel(&bottom, runs, &window, &buckets)?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn traffic_panel(
+    area: &Area<'_>,
+    title: &str,
+    trace: &Trace,
+    window: &Range<usize>,
+    buckets: &[Range<usize>],
+) -> Result<(), String> {
+    let e = |err: DrawingAreaErrorKind<_>| err.to_string();
+    let hours = window.len() as f64 / 60.0;
     let traffic: Vec<(f64, f64)> = buckets
         .iter()
         .map(|b| {
-            (
-                x(b.start),
-                trace.invocations[b.clone()]
-                    .iter()
-                    .copied()
-                    .max()
-                    .unwrap_or(0) as f64,
-            )
+            let peak = trace.invocations[b.clone()]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0);
+            ((b.start - window.start) as f64 / 60.0, peak as f64)
         })
         .collect();
     let peak = traffic.iter().map(|p| p.1).fold(1.0, f64::max);
-    let mut chart = ChartBuilder::on(&top)
+    let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(30)
@@ -87,12 +98,23 @@ fn draw_inner(
     chart
         .draw_series(LineSeries::new(traffic, &BLACK))
         .map_err(e)?;
+    Ok(())
+}
+
+fn instances_panel(
+    area: &Area<'_>,
+    runs: &[Run],
+    window: &Range<usize>,
+    buckets: &[Range<usize>],
+) -> Result<(), String> {
+    let e = |err: DrawingAreaErrorKind<_>| err.to_string();
+    let hours = window.len() as f64 / 60.0;
     let most = runs
         .iter()
         .flat_map(|r| r.rows[window.clone()].iter().map(|row| row.provisioned))
         .max()
         .unwrap_or(1);
-    let mut chart = ChartBuilder::on(&bottom)
+    let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(70)
@@ -105,13 +127,15 @@ fn draw_inner(
         .map_err(e)?;
     for (i, run) in runs.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
+        // Bucket maximum; lines offset slightly so equal policies stay visible.
         let points: Vec<(f64, f64, bool)> = buckets
             .iter()
             .map(|b| {
                 let rows = &run.rows[b.clone()];
                 let top = rows.iter().map(|r| r.provisioned).max().unwrap_or(0);
+                let x = (b.start - window.start) as f64 / 60.0;
                 (
-                    x(b.start),
+                    x,
                     f64::from(top) + 0.08 * i as f64,
                     rows.iter().any(|r| r.violation),
                 )
@@ -138,6 +162,5 @@ fn draw_inner(
         .border_style(BLACK)
         .draw()
         .map_err(e)?;
-    root.present().map_err(e)?;
     Ok(())
 }

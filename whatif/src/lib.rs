@@ -187,20 +187,8 @@ pub fn run(args: &cli::RunArgs) -> Result<String, Error> {
         minutes_csv: args.out.join(format!("{name}.minutes.csv")),
         chart: args.out.join(format!("{name}.svg")),
     };
-    let table = report::table(&summaries);
-    let mut printed = format!(
-        "{name}: {file}, {} minutes from {}, {} requests\n",
-        trace.len(),
-        trace.start.format("%Y-%m-%dT%H:%MZ"),
-        trace.total_requests()
-    );
-    for line in report::model_lines(&model) {
-        printed.push_str(&format!("  model: {line}\n"));
-    }
-    for line in calendar.actions.iter().chain(&calendar.notes) {
-        printed.push_str(&format!("  calendar: {line}\n"));
-    }
-    printed.push_str(&table);
+    let mut printed = report::header(&name, &trace, &model, &calendar.actions, &calendar.notes);
+    printed.push_str(&report::table(&summaries));
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     chart::draw(
         &outputs.chart,

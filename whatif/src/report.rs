@@ -74,6 +74,29 @@ pub fn model_lines(model: &Model) -> Vec<String> {
     ]
 }
 
+/// What the report prints before the table: the trace, the model, the calendar.
+pub fn header(
+    name: &str,
+    trace: &Trace,
+    model: &Model,
+    actions: &[String],
+    notes: &[String],
+) -> String {
+    let mut out = format!(
+        "{name}: {} minutes from {}, {} requests\n",
+        trace.len(),
+        trace.start.format("%Y-%m-%dT%H:%MZ"),
+        trace.total_requests()
+    );
+    for line in model_lines(model) {
+        let _ = writeln!(out, "  model: {line}");
+    }
+    for line in actions.iter().chain(notes) {
+        let _ = writeln!(out, "  calendar: {line}");
+    }
+    out
+}
+
 /// The side-by-side table; extra cost is against the first policy.
 pub fn table(summaries: &[Summary]) -> String {
     let header = [
@@ -89,23 +112,7 @@ pub fn table(summaries: &[Summary]) -> String {
         "scaling actions",
     ];
     let base = summaries.first().map_or(0.0, |s| s.cost);
-    let rows: Vec<Vec<String>> = summaries
-        .iter()
-        .map(|s| {
-            vec![
-                s.policy.clone(),
-                s.violation_minutes.to_string(),
-                s.late_requests.to_string(),
-                format!("{:.3}", s.late_percent),
-                s.worst_p99_ms.map_or("-".to_owned(), |p| format!("{p:.0}")),
-                format!("{:.1}", s.instance_hours),
-                format!("{:.2}", s.cost),
-                format!("{:+.2}", s.cost - base),
-                s.peak_instances.to_string(),
-                s.scaling_actions.to_string(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = summaries.iter().map(|s| cells(s, base)).collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -147,6 +154,21 @@ pub fn table(summaries: &[Summary]) -> String {
         line(row.iter().map(String::as_str).collect(), &mut out);
     }
     out
+}
+
+fn cells(s: &Summary, base_cost: f64) -> Vec<String> {
+    vec![
+        s.policy.clone(),
+        s.violation_minutes.to_string(),
+        s.late_requests.to_string(),
+        format!("{:.3}", s.late_percent),
+        s.worst_p99_ms.map_or("-".to_owned(), |p| format!("{p:.0}")),
+        format!("{:.1}", s.instance_hours),
+        format!("{:.2}", s.cost),
+        format!("{:+.2}", s.cost - base_cost),
+        s.peak_instances.to_string(),
+        s.scaling_actions.to_string(),
+    ]
 }
 
 /// Per minute: the trace, then for each policy MinCapacity, desired, in service, provisioned,

@@ -107,7 +107,7 @@ fn field(spec: &str, v: u32, names: Option<&[&str]>) -> Result<bool, String> {
             },
         };
         let base = if range == "*" { 0 } else { lo };
-        if v >= lo && v <= hi && (v - base) % step == 0 {
+        if v >= lo && v <= hi && (v - base).is_multiple_of(step) {
             return Ok(true);
         }
     }

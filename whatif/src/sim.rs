@@ -199,7 +199,7 @@ impl Sim<'_> {
 
     fn sweep(&mut self, minute: usize) {
         let every = self.model.sweep_minutes.max(1) as usize;
-        if (minute + 1) % every != 0 {
+        if !(minute + 1).is_multiple_of(every) {
             return;
         }
         let now = self.trace.time(minute + 1);

@@ -92,62 +92,10 @@ pub fn parse(text: &str, file: &str) -> Result<Trace, Error> {
         if row.is_empty() || row.starts_with('#') || (line == 1 && row.starts_with("time")) {
             continue;
         }
-        let fields: Vec<&str> = row.split(',').map(str::trim).collect();
-        if fields.len() < 2 || fields.len() > 3 {
-            return Err(err(
-                line,
-                "row",
-                format!(
-                    "expected time,invocations[,model_latency_ms], got {} fields in {row:?}",
-                    fields.len()
-                ),
-            ));
-        }
-        let time = parse_time(fields[0]).map_err(|m| err(line, "time", m))?;
-        let count = parse_count(fields[1]).map_err(|m| err(line, "invocations", m))?;
-        let latency = match fields.get(2) {
-            None | Some(&"") => None,
-            Some(text) => Some(parse_latency(text).map_err(|m| err(line, "model_latency_ms", m))?),
-        };
+        let (time, count, latency) =
+            parse_row(row).map_err(|(field, message)| err(line, field, message))?;
         let first = *start.get_or_insert(time);
-        if let Some((prev_line, prev)) = last {
-            if time == prev {
-                return Err(err(
-                    line,
-                    "time",
-                    format!("{} repeats the time of line {prev_line}", fields[0]),
-                ));
-            }
-            if time < prev {
-                return Err(err(
-                    line,
-                    "time",
-                    format!(
-                        "{} is before line {prev_line}'s time; rows must be sorted by time",
-                        fields[0]
-                    ),
-                ));
-            }
-        }
-        let offset = time - first;
-        if offset.num_seconds() % 60 != 0 {
-            return Err(err(
-                line,
-                "time",
-                format!(
-                    "{} is not a whole number of minutes after the first row's time",
-                    fields[0]
-                ),
-            ));
-        }
-        let minute = offset.num_minutes() as usize;
-        if minute >= MAX_MINUTES {
-            return Err(err(
-                line,
-                "time",
-                format!("the trace may span at most {MAX_MINUTES} minutes (a year)"),
-            ));
-        }
+        let minute = place(time, first, last).map_err(|message| err(line, "time", message))?;
         invocations.resize(minute, 0);
         latency_ms.resize(minute, None);
         invocations.push(count);
@@ -166,6 +114,62 @@ pub fn parse(text: &str, file: &str) -> Result<Trace, Error> {
         invocations,
         latency_ms,
     })
+}
+
+type Row = (DateTime<Utc>, u64, Option<f64>);
+
+/// One row's fields, or the field that is wrong and why.
+fn parse_row(row: &str) -> Result<Row, (&'static str, String)> {
+    let fields: Vec<&str> = row.split(',').map(str::trim).collect();
+    if fields.len() < 2 || fields.len() > 3 {
+        return Err((
+            "row",
+            format!(
+                "expected time,invocations[,model_latency_ms], got {} fields in {row:?}",
+                fields.len()
+            ),
+        ));
+    }
+    let time = parse_time(fields[0]).map_err(|m| ("time", m))?;
+    let count = parse_count(fields[1]).map_err(|m| ("invocations", m))?;
+    let latency = match fields.get(2) {
+        None | Some(&"") => None,
+        Some(text) => Some(parse_latency(text).map_err(|m| ("model_latency_ms", m))?),
+    };
+    Ok((time, count, latency))
+}
+
+/// The minute index of `time`: after the previous row's time, on a whole minute from the
+/// first row, within [`MAX_MINUTES`].
+fn place(
+    time: DateTime<Utc>,
+    first: DateTime<Utc>,
+    last: Option<(usize, DateTime<Utc>)>,
+) -> Result<usize, String> {
+    let shown = time.format("%Y-%m-%dT%H:%M:%SZ");
+    if let Some((prev_line, prev)) = last {
+        if time == prev {
+            return Err(format!("{shown} repeats the time of line {prev_line}"));
+        }
+        if time < prev {
+            return Err(format!(
+                "{shown} is before line {prev_line}'s time; rows must be sorted by time"
+            ));
+        }
+    }
+    let offset = time - first;
+    if offset.num_seconds() % 60 != 0 {
+        return Err(format!(
+            "{shown} is not a whole number of minutes after the first row's time"
+        ));
+    }
+    let minute = offset.num_minutes() as usize;
+    if minute >= MAX_MINUTES {
+        return Err(format!(
+            "the trace may span at most {MAX_MINUTES} minutes (a year)"
+        ));
+    }
+    Ok(minute)
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
