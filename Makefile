@@ -2,7 +2,7 @@
 # (pinned Python venvs under .venv: moto, cargo-lambda, cfn-lint, zig; checkov in its own) and
 # start their own moto server on a free loopback port, stopping it whatever happens.
 
-.PHONY: test demo tools build lint bench template-check package fuzz
+.PHONY: test demo tools build lint bench template-check package fuzz whatif
 
 tools:
 	scripts/tools.sh
@@ -36,6 +36,7 @@ bench: tools
 	cargo build --release -p scale-on-latency -p prewarm -p drift-notify
 	rm -rf "$${CARGO_TARGET_DIR:-target}/criterion"
 	cargo bench -p bench --bench hot_path -- --warm-up-time 1 --measurement-time 2
+	cargo bench -p bench --bench whatif -- --warm-up-time 1 --measurement-time 5
 	scripts/with-moto.sh .venv/bin/python bench/run.py
 
 # The deployable stack: cfn-lint on template.yaml and on its SAM expansion (the rules,
@@ -52,3 +53,15 @@ template-check: tools
 # One bootstrap.zip per function for Lambda (arm64, provided.al2023), and their sizes.
 package: tools
 	scripts/package.sh
+
+# What-if: generate the three sample traces (deterministic) into target/whatif/traces, then
+# replay each against target tracking alone, +prewarm (the calendar next to it in
+# events/traces/), +latency and +demand; prints the tables and writes JSON, per-minute CSV and an
+# SVG chart per trace into target/whatif (see docs/whatif.md). Needs only cargo.
+WHATIF = cargo run --quiet -p whatif --
+WHATIF_OUT ?= $${CARGO_TARGET_DIR:-target}/whatif
+whatif:
+	$(WHATIF) generate --out $(WHATIF_OUT)/traces
+	$(WHATIF) run --trace $(WHATIF_OUT)/traces/gaming-promotion.csv --calendar events/traces/gaming-promotion-calendar.json --out $(WHATIF_OUT) --chart-from 2026-12-04T22:00:00Z --chart-to 2026-12-05T03:00:00Z
+	$(WHATIF) run --trace $(WHATIF_OUT)/traces/diurnal-week.csv --calendar events/traces/diurnal-week-calendar.json --out $(WHATIF_OUT)
+	$(WHATIF) run --trace $(WHATIF_OUT)/traces/flash-crowd.csv --calendar events/traces/flash-crowd-calendar.json --out $(WHATIF_OUT) --chart-from 2026-11-10T13:00:00Z --chart-to 2026-11-10T18:00:00Z

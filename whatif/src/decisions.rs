@@ -1,0 +1,253 @@
+//! The only module that calls the functions' decision code: scale-on-latency's capacity core
+//! (`remediation::holds`), demand sizing (`remediation::demand`) and prewarm's calendar
+//! (`prewarm::calendar`). The simulation sees a narrow interface of its own (MinCapacity in,
+//! MinCapacity out; a calendar in, scheduled MinCapacity changes out), so when the core's
+//! signatures change, only this file changes.
+//!
+//! Holds are kept exactly as the functions keep them: as the endpoint's tags, in a map that
+//! each decision reads with `VariantHolds::from_tags` and each plan writes to.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use remediation::demand::{self, Demand, DemandConfig, DemandMetrics};
+use remediation::holds::{self, Capacity, Plan, StepRaise, VariantHolds};
+use serde_json::Value;
+
+/// The variant every simulated decision is about.
+pub const VARIANT: &str = "AllTraffic";
+
+/// scale-on-latency's settings, as its environment variables would give them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyRules {
+    /// `SCALE_STEP`
+    pub step: u32,
+    /// `SCALE_CEILING`
+    pub ceiling: Option<u32>,
+    /// `SCALE_COOLDOWN_SECONDS`
+    pub cooldown: Duration,
+    /// `SCALE_HOLD_SECONDS`
+    pub hold: Duration,
+    /// `SCALE_MODE=demand` with its sizing settings; `None`: a fixed step.
+    pub demand: Option<DemandRule>,
+}
+
+/// `SCALE_CONCURRENCY_PER_INSTANCE`, `SCALE_HEADROOM`, `SCALE_TARGET_INVOCATIONS_PER_INSTANCE`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemandRule {
+    pub concurrency_per_instance: Option<f64>,
+    pub headroom: f64,
+    pub target_invocations_per_instance: Option<f64>,
+}
+
+/// One minute of the variant's CloudWatch metrics, as demand sizing reads them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinuteMetrics {
+    /// `Invocations` (Sum)
+    pub invocations: f64,
+    /// `ModelLatency` (Average), in milliseconds; `None` in a minute without requests.
+    pub latency_ms: Option<f64>,
+    /// `InvocationsPerInstance` (Sum)
+    pub per_instance: f64,
+}
+
+/// What one decision did to MinCapacity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub new_min: u32,
+    /// `raised`, `restored`, `unchanged` or `refused`, as the audit message says.
+    pub action: &'static str,
+    pub reason: String,
+}
+
+/// The latency holds of one variant and the alarm that sets them.
+#[derive(Debug, Clone)]
+pub struct LatencyHolds {
+    rules: LatencyRules,
+    reason: String,
+    tags: BTreeMap<String, String>,
+}
+
+impl LatencyHolds {
+    pub fn new(alarm_name: &str, rules: LatencyRules) -> Self {
+        LatencyHolds {
+            reason: holds::alarm_reason(VARIANT, alarm_name),
+            rules,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    /// An ALARM transition at `now` (`trigger` identifies it, as `Alarm::transition_id` does);
+    /// `recent` are the last minutes of metrics, oldest first (used in demand mode).
+    pub fn alarm(
+        &mut self,
+        now: DateTime<Utc>,
+        (min, max): (u32, u32),
+        trigger: &str,
+        recent: &[MinuteMetrics],
+    ) -> Decision {
+        let (sizing, fallback) = match &self.rules.demand {
+            Some(rule) => match demand::size(&window(recent), &config(rule)) {
+                Demand::Sized(sizing) => (Some(sizing), None),
+                Demand::Unavailable(why) => (None, Some(why)),
+            },
+            None => (None, None),
+        };
+        let request = StepRaise {
+            variant: VARIANT,
+            reason: &self.reason,
+            step: self.rules.step,
+            ceiling: self.rules.ceiling,
+            cooldown: self.rules.cooldown,
+            hold_for: self.rules.hold,
+            trigger: Some(trigger),
+            now,
+            demand: sizing.as_ref(),
+        };
+        let mut plan = holds::plan_step_raise(&request, Capacity { min, max }, &self.holds());
+        if let Some(why) = fallback {
+            plan.reason = format!(
+                "demand sizing unavailable ({why}), fell back to step: {}",
+                plan.reason
+            );
+        }
+        self.apply(plan)
+    }
+
+    /// An OK transition: the alarm's hold is released.
+    pub fn ok(&mut self, now: DateTime<Utc>, (min, max): (u32, u32)) -> Decision {
+        let plan = holds::plan_release(
+            VARIANT,
+            Some(&self.reason),
+            Capacity { min, max },
+            &self.holds(),
+            now,
+        );
+        self.apply(plan)
+    }
+
+    /// The scheduled sweep: expired holds are released.
+    pub fn sweep(&mut self, now: DateTime<Utc>, (min, max): (u32, u32)) -> Decision {
+        let plan = holds::plan_release(VARIANT, None, Capacity { min, max }, &self.holds(), now);
+        self.apply(plan)
+    }
+
+    /// Whether any hold is recorded (the sweep only looks at endpoints that have one).
+    pub fn has_holds(&self) -> bool {
+        !self.tags.is_empty()
+    }
+
+    fn holds(&self) -> VariantHolds {
+        VariantHolds::from_tags(
+            VARIANT,
+            self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    }
+
+    /// Apply a plan's writes in the order the capacity client does: tags, target, removals.
+    fn apply(&mut self, plan: Plan) -> Decision {
+        for (key, value) in &plan.put_tags {
+            self.tags.insert(key.clone(), value.clone());
+        }
+        for key in &plan.delete_tags {
+            self.tags.remove(key);
+        }
+        Decision {
+            new_min: plan.new_min,
+            action: plan.action.as_str(),
+            reason: plan.reason,
+        }
+    }
+}
+
+fn config(rule: &DemandRule) -> DemandConfig {
+    DemandConfig {
+        concurrency_per_instance: rule.concurrency_per_instance,
+        headroom: rule.headroom,
+        target_invocations_per_instance: rule.target_invocations_per_instance,
+    }
+}
+
+/// The last `WINDOW_MINUTES` minutes as GetMetricData returns them: a minute without requests
+/// has no `ModelLatency` datapoint.
+fn window(recent: &[MinuteMetrics]) -> DemandMetrics {
+    let from = recent.len().saturating_sub(demand::WINDOW_MINUTES as usize);
+    let recent = &recent[from..];
+    DemandMetrics {
+        invocations: recent.iter().map(|m| m.invocations).collect(),
+        model_latency_us: recent
+            .iter()
+            .filter_map(|m| m.latency_ms.map(|l| l * 1000.0))
+            .collect(),
+        invocations_per_instance: recent.iter().map(|m| m.per_instance).collect(),
+    }
+}
+
+/// The number of minutes of metrics demand sizing reads.
+pub fn demand_window_minutes() -> usize {
+    demand::WINDOW_MINUTES as usize
+}
+
+/// One scheduled action prewarm's `sync-calendar` would put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledChange {
+    pub name: String,
+    /// `at(...)` or `cron(...)`, as Application Auto Scaling receives it.
+    pub schedule: String,
+    /// IANA zone of the schedule.
+    pub timezone: String,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
+/// The scheduled actions prewarm's `sync-calendar` would create for `calendar` (its JSON, a
+/// list or `{"calendar": [...]}`), synced at `now` for a variant with MinCapacity `min` and
+/// MaxCapacity `max`, plus the notes prewarm would report. Errors are prewarm's own messages,
+/// which name the entry and field.
+pub fn calendar_actions(
+    calendar: &Value,
+    now: DateTime<Utc>,
+    (min, max): (u32, u32),
+) -> Result<(Vec<ScheduledChange>, Vec<String>), String> {
+    let entries = prewarm::calendar::parse(calendar).map_err(|e| e.to_string())?;
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let timing = prewarm::calendar::timing(entry, now)
+            .map_err(|e| format!("calendar[{i}] ({}): {e}", entry.name))?;
+        let prewarm::calendar::Timing::Scheduled {
+            raise,
+            restore,
+            note,
+        } = timing
+        else {
+            notes.push(format!(
+                "{}: over before the trace starts, no action",
+                entry.name
+            ));
+            continue;
+        };
+        notes.extend(note.map(|n| format!("{}: {n}", entry.name)));
+        let variant = entry.variant.as_deref().unwrap_or(VARIANT);
+        let resource = format!("endpoint/{}/variant/{variant}", entry.endpoint);
+        let (actions, note) = prewarm::calendar::actions(
+            entry,
+            (&resource, "sagemaker:variant:DesiredInstanceCount"),
+            &raise,
+            &restore,
+            Capacity { min, max },
+            None,
+            min,
+        );
+        notes.extend(note.map(|n| format!("{}: {n}", entry.name)));
+        changes.extend(actions.into_iter().map(|a| ScheduledChange {
+            name: a.name,
+            schedule: a.schedule,
+            timezone: a.timezone.unwrap_or_else(|| "Etc/UTC".to_owned()),
+            min: a.min_capacity,
+            max: a.max_capacity,
+        }));
+    }
+    Ok((changes, notes))
+}

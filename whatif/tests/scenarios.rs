@@ -1,0 +1,48 @@
+//! The gaming promotion, as the issue states it: target tracking alone violates the SLO at the
+//! start of the event; pre-warm with a 15-minute lead and MinCapacity 10 does not, and costs
+//! extra instance-hours. The model is not tuned for this: defaults only.
+
+use std::path::Path;
+
+use whatif::model::{Model, Policy, DEFAULT_POLICIES};
+use whatif::report::summarize;
+
+#[test]
+fn the_gaming_promotion_with_and_without_prewarm() {
+    let trace = whatif::generate::gaming_promotion();
+    let model = Model::defaults(trace.low_load_latency_ms())
+        .finish()
+        .unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events/traces/gaming-promotion-calendar.json");
+    let calendar = whatif::load_calendar(&path, &trace, &model).unwrap();
+    let timed: Vec<_> = calendar
+        .timed
+        .iter()
+        .map(|t| (trace.time(t.minute).to_rfc3339(), t.min))
+        .collect();
+    assert_eq!(
+        timed,
+        vec![
+            ("2026-12-04T22:45:00+00:00".to_owned(), Some(10)),
+            ("2026-12-05T01:00:00+00:00".to_owned(), Some(2)),
+        ]
+    );
+    let policies: Vec<Policy> = DEFAULT_POLICIES
+        .split(',')
+        .map(|p| Policy::parse(p).unwrap())
+        .collect();
+    let runs = whatif::replay(&trace, &model, &policies, &calendar);
+    let s: Vec<_> = runs.iter().map(|r| summarize(&trace, &model, r)).collect();
+    let event = trace.len() - 4 * 60;
+    let alone = &s[0];
+    assert!(alone.violation_minutes > 0, "{alone:?}");
+    let first = runs[0].rows.iter().position(|r| r.violation).unwrap();
+    assert!(
+        (event..event + 15).contains(&first),
+        "first violation at minute {first}, event at {event}"
+    );
+    let prewarm = &s[1];
+    assert_eq!(prewarm.violation_minutes, 0, "{:?}", prewarm.events);
+    assert!(prewarm.instance_hours > alone.instance_hours);
+}
