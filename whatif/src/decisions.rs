@@ -1,18 +1,21 @@
-//! The only module that calls the functions' decision code: scale-on-latency's capacity core
-//! (`remediation::holds`), demand sizing (`remediation::demand`) and prewarm's calendar
+//! The only module that calls the functions' decision code: the capacity core's one decision
+//! (`remediation::decide`), demand sizing (`remediation::demand`) and prewarm's calendar
 //! (`prewarm::calendar`). The simulation sees a narrow interface of its own (MinCapacity in,
 //! MinCapacity out; a calendar in, scheduled MinCapacity changes out), so when the core's
 //! signatures change, only this file changes.
 //!
 //! Holds are kept exactly as the functions keep them: as the endpoint's tags, in a map that
-//! each decision reads with `VariantHolds::from_tags` and each plan writes to.
+//! each decision reads with `VariantHolds::from_tags` and each plan writes to, beside the
+//! variant's record (what the lease item stores).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use remediation::demand::{self, Demand, DemandConfig, DemandMetrics};
-use remediation::holds::{self, Capacity, Plan, StepRaise, VariantHolds};
+use remediation::decide::{decide, AlarmChange, Change, Plan, ScalePolicy, View};
+use remediation::holds::{Capacity, VariantHolds};
+use remediation::record::Record;
 use serde_json::Value;
 
 /// The variant every simulated decision is about.
@@ -65,16 +68,18 @@ pub struct Decision {
 #[derive(Debug, Clone)]
 pub struct LatencyHolds {
     rules: LatencyRules,
-    reason: String,
+    alarm: String,
     tags: BTreeMap<String, String>,
+    record: Record,
 }
 
 impl LatencyHolds {
     pub fn new(alarm_name: &str, rules: LatencyRules) -> Self {
         LatencyHolds {
-            reason: holds::alarm_reason(VARIANT, alarm_name),
+            alarm: alarm_name.to_owned(),
             rules,
             tags: BTreeMap::new(),
+            record: Record::default(),
         }
     }
 
@@ -94,21 +99,19 @@ impl LatencyHolds {
             },
             None => (None, None),
         };
-        let request = StepRaise {
-            variant: VARIANT,
-            reason: &self.reason,
-            step: self.rules.step,
-            ceiling: self.rules.ceiling,
-            cooldown: self.rules.cooldown,
-            hold_for: self.rules.hold,
+        let policy = self.policy();
+        let change = Change::Alarm(AlarmChange {
+            name: &self.alarm,
+            firing: true,
+            at: Some(now),
             trigger: Some(trigger),
-            now,
+            policy: &policy,
             demand: sizing.as_ref(),
-        };
-        let mut plan = holds::plan_step_raise(&request, Capacity { min, max }, &self.holds());
+        });
+        let mut plan = self.decide(&change, now, (min, max));
         if let Some(why) = fallback {
             plan.reason = format!(
-                "demand sizing unavailable ({why}), fell back to step: {}",
+                "{}; demand sizing unavailable ({why}), fell back to the step",
                 plan.reason
             );
         }
@@ -117,20 +120,45 @@ impl LatencyHolds {
 
     /// An OK transition: the alarm's hold is released.
     pub fn ok(&mut self, now: DateTime<Utc>, (min, max): (u32, u32)) -> Decision {
-        let plan = holds::plan_release(
-            VARIANT,
-            Some(&self.reason),
-            Capacity { min, max },
-            &self.holds(),
-            now,
-        );
+        let policy = self.policy();
+        let change = Change::Alarm(AlarmChange {
+            name: &self.alarm,
+            firing: false,
+            at: Some(now),
+            trigger: None,
+            policy: &policy,
+            demand: None,
+        });
+        let plan = self.decide(&change, now, (min, max));
         self.apply(plan)
     }
 
     /// The scheduled sweep: expired holds are released.
     pub fn sweep(&mut self, now: DateTime<Utc>, (min, max): (u32, u32)) -> Decision {
-        let plan = holds::plan_release(VARIANT, None, Capacity { min, max }, &self.holds(), now);
+        let plan = self.decide(&Change::Sweep, now, (min, max));
         self.apply(plan)
+    }
+
+    fn policy(&self) -> ScalePolicy {
+        ScalePolicy {
+            step: self.rules.step,
+            ceiling: self.rules.ceiling,
+            cooldown: self.rules.cooldown,
+            hold_for: self.rules.hold,
+        }
+    }
+
+    fn decide(&self, change: &Change<'_>, now: DateTime<Utc>, (min, max): (u32, u32)) -> Plan {
+        decide(
+            change,
+            &View {
+                variant: VARIANT,
+                current: Capacity { min, max },
+                holds: &self.holds(),
+                record: &self.record,
+                now,
+            },
+        )
     }
 
     /// Whether any hold is recorded (the sweep only looks at endpoints that have one).
@@ -153,6 +181,7 @@ impl LatencyHolds {
         for key in &plan.delete_tags {
             self.tags.remove(key);
         }
+        self.record = plan.record.clone();
         Decision {
             new_min: plan.new_min,
             action: plan.action.as_str(),
