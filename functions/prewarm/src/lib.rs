@@ -163,7 +163,7 @@ pub fn plan_raise(
     };
     if let Some(existing) = holds.holds.get(&reason) {
         if existing.min == min
-            && existing.until == req.until
+            && req.repeats(existing, now)
             && current.min >= min
             && new_max.is_none_or(|m| current.max >= m)
         {
@@ -828,6 +828,7 @@ mod tests {
             event: "promo".into(),
             min_capacity: min,
             until: t("2026-12-01T19:15:00Z"),
+            hold_for: None,
             raise_max,
             scheduled_time: None,
         }
