@@ -75,7 +75,8 @@ fn configuration_table_names_every_variable_with_the_code_defaults_and_ranges() 
     let text = readme();
     let rows = table(&text, "## Configuration");
     let documented: BTreeSet<String> = rows.iter().map(|r| code(&r[0])).collect();
-    let read = variables_in("shared/src/config.rs");
+    let mut read = variables_in("shared/src/config.rs");
+    read.extend(variables_in("functions/prewarm/src/files.rs"));
     assert_eq!(documented, read, "README's Configuration table vs the code");
 
     let scale = ScaleConfig::from_lookup(&|_| None).unwrap();

@@ -200,6 +200,13 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                                     )))
                                 }
                             },
+                            None if text.contains("://") => {
+                                return Err(Error::InvalidEvent(format!(
+                                    "calendar: {} is not read: only s3://<bucket>/<key> \
+                                     locations are",
+                                    shown(text.split("://").next().unwrap_or_default()) + "://..."
+                                )))
+                            }
                             None => CalendarSource::File(PathBuf::from(text)),
                         }
                     }
@@ -246,6 +253,24 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
+/// Text from the event as an error message repeats it: as it is when it is a plain name, else
+/// quoted with control characters escaped; at most [`SHOWN`] characters either way.
+pub fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(SHOWN).collect();
+    let more = if cut.len() < text.len() { "..." } else { "" };
+    if cut
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        format!("{cut}{more}")
+    } else {
+        format!("{cut:?}{more}")
+    }
+}
+
+/// The most characters of event text an error message repeats.
+pub const SHOWN: usize = 64;
+
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -268,7 +293,8 @@ impl Fields<'_> {
             .find(|k| !known.contains(&k.as_str()) && !INFO_FIELDS.contains(&k.as_str()))
         {
             Some(unknown) => Err(Error::InvalidEvent(format!(
-                "{unknown}: unknown field; expected {}",
+                "{}: unknown field; expected {}",
+                shown(unknown),
                 known.join(", ")
             ))),
             None => Ok(()),
@@ -730,6 +756,23 @@ mod tests {
             },
             later
         ));
+    }
+
+    #[test]
+    fn event_text_in_messages_is_escaped_and_short() {
+        let mut hostile = raise();
+        hostile[format!("x\n{{\"level\":\"ERROR\"}}\u{1b}[2J{}", "y".repeat(10_000))] = json!(1);
+        let e = err(hostile);
+        assert!(e.starts_with("invalid event: \"x\\n{\\\"level"), "{e}");
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(e.len() < 300, "{} bytes", e.len());
+        assert_eq!(shown("raise_max"), "raise_max");
+        assert_eq!(shown(&"a".repeat(70)), format!("{}...", "a".repeat(64)));
+        for url in ["file:///etc/passwd", "https://example.com/cal.json"] {
+            let e = err(json!({"action": "sync-calendar", "calendar": url}));
+            assert!(e.contains("only s3://<bucket>/<key> locations are"), "{e}");
+            assert!(!e.contains("passwd") && !e.contains("example"), "{e}");
+        }
     }
 
     #[test]
