@@ -467,6 +467,23 @@ pub struct LocalRuntime {
 impl LocalRuntime {
     /// Start the emulator and `binary` with `env` (plus what the emulator requires).
     pub async fn start(binary: &Path, env: &[(&str, String)]) -> Result<LocalRuntime> {
+        LocalRuntime::start_with_stdout(binary, env, Stdio::null()).await
+    }
+
+    /// [`LocalRuntime::start`] with the function's log lines (its stdout) written to `log`.
+    pub async fn start_logged(
+        binary: &Path,
+        env: &[(&str, String)],
+        log: &Path,
+    ) -> Result<LocalRuntime> {
+        LocalRuntime::start_with_stdout(binary, env, std::fs::File::create(log)?.into()).await
+    }
+
+    async fn start_with_stdout(
+        binary: &Path,
+        env: &[(&str, String)],
+        stdout: Stdio,
+    ) -> Result<LocalRuntime> {
         let port = free_port()?;
         let mut emulator = Command::new("cargo")
             .args([
@@ -499,7 +516,7 @@ impl LocalRuntime {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_LOG_LEVEL", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         for (k, v) in env {

@@ -82,6 +82,17 @@ impl FaultProxy {
         FaultProxy::start(&upstream).await
     }
 
+    /// [`FaultProxy::in_front_of_moto`], and an SDK configuration (default settings) whose
+    /// calls go through it.
+    pub async fn with_sdk() -> std::io::Result<(FaultProxy, aws_config::SdkConfig)> {
+        let proxy = FaultProxy::in_front_of_moto().await?;
+        let sdk = remediation::sdk::loader(&remediation::sdk::Settings::default())
+            .endpoint_url(proxy.url())
+            .load()
+            .await;
+        Ok((proxy, sdk))
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

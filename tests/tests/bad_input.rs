@@ -455,8 +455,10 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
         .to_string();
     let raise = json!({"action": "raise", "endpoint": endpoint, "variant": VARIANT,
                        "event": "promo", "min_capacity": 10, "until": until});
+    // A month ahead, so the entry is never over: only the field under test is wrong.
+    let day = (Utc::now() + Duration::days(30)).format("%Y-%m-%d");
     let entry = json!({"name": "promo", "endpoint": endpoint, "variant": VARIANT,
-                       "start": "2026-12-04T18:00", "end": "2026-12-04T20:00",
+                       "start": format!("{day}T18:00"), "end": format!("{day}T20:00"),
                        "timezone": "America/New_York", "lead_minutes": 15, "min_capacity": 10});
     let calendar = |field: &str, value: Value| json!({"action": "sync-calendar", "calendar": [set(entry.clone(), field, value)]});
     let with = |field: &str, value: Value| set(raise.clone(), field, value);

@@ -49,12 +49,7 @@ async fn state(f: &EndpointFixture) -> (i32, BTreeMap<String, String>) {
 
 /// A fault-injecting proxy in front of moto, and an SDK configuration that goes through it.
 async fn through_proxy() -> (FaultProxy, aws_config::SdkConfig) {
-    let proxy = FaultProxy::in_front_of_moto().await.unwrap();
-    let sdk = remediation::sdk::loader(&remediation::sdk::Settings::default())
-        .endpoint_url(proxy.url())
-        .load()
-        .await;
-    (proxy, sdk)
+    FaultProxy::with_sdk().await.unwrap()
 }
 
 fn holds(tags: &BTreeMap<String, String>) -> Vec<&String> {

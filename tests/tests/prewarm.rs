@@ -17,11 +17,19 @@ use prewarm::{App, Config, Summary};
 use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";
-/// 2026-12-04 17:45 in New York: fifteen minutes before the promotion starts.
-const NOW: &str = "2026-12-04T22:45:00Z";
+/// 2030-11-29 17:45 in New York: fifteen minutes before the sample calendar's promotion starts.
+const NOW: &str = "2030-11-29T22:45:00Z";
+/// A time before the 2027 events of the daylight-saving and raise_max calendars below.
+const BEFORE_2027: &str = "2026-12-04T22:45:00Z";
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn before_2027() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(BEFORE_2027)
         .unwrap()
         .with_timezone(&Utc)
 }
@@ -184,7 +192,7 @@ async fn worked_example_raise_verify_restore() {
     assert_eq!(tags["remediation:AllTraffic:baseline"], "2");
     assert!(
         tags["remediation:AllTraffic:hold:event.promo"]
-            .starts_with("min=10 until=2026-12-05T01:00:00Z since=2026-12-04T22:45:00Z"),
+            .starts_with("min=10 until=2030-11-30T01:00:00Z since=2030-11-29T22:45:00Z"),
         "{tags:?}"
     );
 
@@ -414,6 +422,10 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
     let raise = f.event("prewarm-raise.json");
     let with = |field: &str, value: Value| {
         let mut e = raise.clone();
+        if field == "until" {
+            // The sample gives `for`; `until` replaces it (one of the two).
+            e.as_object_mut().unwrap().remove("for");
+        }
         e[field] = value;
         e
     };
@@ -426,8 +438,8 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
         let mut e = entry(
             &f.endpoint,
             "promo",
-            "2026-12-04T18:00",
-            "2026-12-04T20:00",
+            "2030-11-29T18:00",
+            "2030-11-29T20:00",
             "America/New_York",
             15,
         );
@@ -442,7 +454,23 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
         (without("action"), "action: missing"),
         (without("endpoint"), "endpoint: missing"),
         (without("min_capacity"), "min_capacity: missing"),
-        (without("until"), "until: missing"),
+        (without("for"), "until: missing"),
+        (
+            {
+                let mut both = raise.clone();
+                both["until"] = json!("2030-11-30T01:00:00Z");
+                both
+            },
+            "until, for: give one of them, not both",
+        ),
+        (
+            with("for", json!("91d")),
+            "for: \"91d\" is more than 90 days",
+        ),
+        (
+            with("for", json!("2 hours")),
+            "for: \"2 hours\" is not a duration",
+        ),
         (
             with("min_capacity", json!(0)),
             "min_capacity: must be at least 1, got 0",
@@ -452,8 +480,8 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
             "min_capacity: must be at least 1, got -4",
         ),
         (
-            with("until", json!("2026-12-04T22:00:00Z")),
-            "until: 2026-12-04T22:00:00Z is in the past",
+            with("until", json!("2030-11-29T22:00:00Z")),
+            "until: 2030-11-29T22:00:00Z is in the past",
         ),
         (
             with("until", json!("<aws.scheduler.scheduled-time>")),
@@ -589,14 +617,14 @@ async fn calendar_sync_creates_scheduled_actions_and_is_idempotent() {
         ),
         row(
             "prewarm-promo-end",
-            "at(2026-12-04T20:00:00)",
+            "at(2030-11-29T20:00:00)",
             "America/New_York",
             2,
             None,
         ),
         row(
             "prewarm-promo-start",
-            "at(2026-12-04T17:45:00)",
+            "at(2030-11-29T17:45:00)",
             "America/New_York",
             10,
             None,
@@ -733,7 +761,10 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
         ),
         fall_back,
     ]);
-    f.app(&[]).handle(sync(calendar), now()).await.unwrap();
+    f.app(&[])
+        .handle(sync(calendar), before_2027())
+        .await
+        .unwrap();
     assert_eq!(
         f.schedules().await,
         vec![
@@ -794,7 +825,7 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
                 "America/New_York",
                 0
             )])),
-            now(),
+            before_2027(),
         )
         .await
         .unwrap_err();
@@ -829,7 +860,7 @@ async fn raise_max_in_the_calendar_and_the_cap() {
     );
     let summary = f
         .app(&[])
-        .handle(sync(json!([raised, capped])), now())
+        .handle(sync(json!([raised, capped])), before_2027())
         .await
         .unwrap();
     let notes = summary.calendar.unwrap().notes;
@@ -926,8 +957,7 @@ async fn calendar_from_a_file_and_from_s3() {
 }
 
 /// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with
-/// `cargo lambda invoke`, as `make demo` runs it. The binary reads the real clock, so the
-/// raise's `until` is moved to two hours from now.
+/// `cargo lambda invoke`, as `make demo` runs it. The binary reads the real clock.
 #[tokio::test]
 async fn binary_under_the_lambda_runtime_emulator() {
     let f = Fixture::new().await;
@@ -941,9 +971,11 @@ async fn binary_under_the_lambda_runtime_emulator() {
     )
     .await
     .unwrap();
-    let mut raise = f.event("prewarm-raise.json");
-    raise["until"] = json!(rfc3339(Utc::now() + Duration::hours(2)));
-    let raised = runtime.invoke(&raise).await.unwrap();
+    // The sample's `for` is relative, so the binary reading the real clock takes it as it is.
+    let raised = runtime
+        .invoke(&f.event("prewarm-raise.json"))
+        .await
+        .unwrap();
     assert_eq!(raised["results"][0]["action"], "raised", "{raised}");
     assert_eq!(raised["results"][0]["new_min"], 10, "{raised}");
     assert_eq!(f.capacity().await.0, 10);

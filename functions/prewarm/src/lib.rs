@@ -12,6 +12,7 @@
 //! write, applies and reports.
 
 pub mod calendar;
+pub mod files;
 pub mod payload;
 
 use std::collections::BTreeMap;
@@ -41,6 +42,8 @@ pub const FUNCTION: &str = "prewarm";
 pub struct Config {
     pub common: CommonConfig,
     pub lock_table: String,
+    /// Where a calendar given as a path may be read from (`CALENDAR_DIR`, in Lambda or not).
+    pub files: files::LocalFiles,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
         Ok(Config {
             common: CommonConfig::from_lookup(env)?,
             lock_table: config::lock_table(env)?,
+            files: files::LocalFiles::from_lookup(env, files::LocalFiles::in_lambda())?,
         })
     }
 }
@@ -179,6 +183,7 @@ impl App {
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
         let request = remediation::check_event_size(&event)
             .and_then(|()| payload::parse(event, now))
+            .and_then(|request| self.config.files.admit(request))
             .inspect_err(|err| {
                 tracing::error!(function = FUNCTION, error = %err, "rejected payload");
             })?;

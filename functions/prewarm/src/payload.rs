@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use remediation::holds::Hold;
 use remediation::Error;
 use serde_json::{Map, Value};
 
@@ -57,7 +58,10 @@ pub struct Raise {
     pub variant: Option<String>,
     pub event: String,
     pub min_capacity: u32,
+    /// The hold's expiry: `until` as given, or the time of parsing plus `for`.
     pub until: DateTime<Utc>,
+    /// `for` as given (`until` was computed from it); `None` when the payload gave `until`.
+    pub hold_for: Option<Duration>,
     /// Raise MaxCapacity too when `min_capacity` is above it (otherwise the raise is capped).
     pub raise_max: bool,
     /// Scheduler's `<aws.scheduler.scheduled-time>`, when resolved: recognises a retried delivery.
@@ -134,29 +138,17 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                 "event",
                 "min_capacity",
                 "until",
+                "for",
                 "raise_max",
             ])?;
-            let until = fields.time("until")?;
-            if until <= now {
-                return Err(Error::InvalidEvent(format!(
-                    "until: {} is in the past (now {}); a raise must end in the future",
-                    rfc3339(until),
-                    rfc3339(now)
-                )));
-            }
-            if until > now + chrono::Duration::days(MAX_HOLD_DAYS) {
-                return Err(Error::InvalidEvent(format!(
-                    "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
-                     (raise again later to extend)",
-                    rfc3339(until)
-                )));
-            }
+            let (until, hold_for) = fields.expiry(now)?;
             Request::Raise(Raise {
                 endpoint: fields.endpoint()?,
                 variant: fields.variant()?,
                 event: fields.event_name()?,
                 min_capacity: fields.capacity("min_capacity")?,
                 until,
+                hold_for,
                 raise_max: fields.bool("raise_max")?.unwrap_or(false),
                 scheduled_time: fields.info("scheduled_time"),
             })
@@ -208,6 +200,13 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                                     )))
                                 }
                             },
+                            None if text.contains("://") => {
+                                return Err(Error::InvalidEvent(format!(
+                                    "calendar: {} is not read: only s3://<bucket>/<key> \
+                                     locations are",
+                                    shown(text.split("://").next().unwrap_or_default()) + "://..."
+                                )))
+                            }
                             None => CalendarSource::File(PathBuf::from(text)),
                         }
                     }
@@ -227,6 +226,19 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
     Ok(request)
 }
 
+impl Raise {
+    /// Whether `existing`, the event's recorded hold, already is what this raise asks for, so
+    /// that a repeated or retried delivery writes nothing. With `until`: the same expiry. With
+    /// `for`: a live hold that was recorded for at least that long (the repeat of a relative
+    /// raise does not push its expiry on; give `until` to extend).
+    pub fn repeats(&self, existing: &Hold, now: DateTime<Utc>) -> bool {
+        existing.until == self.until
+            || self.hold_for.is_some_and(|hold_for| {
+                existing.is_live(now) && existing.until >= existing.since + hold_for
+            })
+    }
+}
+
 /// Whether a string is an EventBridge Scheduler context placeholder left unresolved.
 pub fn is_placeholder(text: &str) -> bool {
     let t = text.trim();
@@ -240,6 +252,24 @@ pub fn valid_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         && !name.starts_with('-')
 }
+
+/// Text from the event as an error message repeats it: as it is when it is a plain name, else
+/// quoted with control characters escaped; at most [`SHOWN`] characters either way.
+pub fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(SHOWN).collect();
+    let more = if cut.len() < text.len() { "..." } else { "" };
+    if cut
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        format!("{cut}{more}")
+    } else {
+        format!("{cut:?}{more}")
+    }
+}
+
+/// The most characters of event text an error message repeats.
+pub const SHOWN: usize = 64;
 
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -263,7 +293,8 @@ impl Fields<'_> {
             .find(|k| !known.contains(&k.as_str()) && !INFO_FIELDS.contains(&k.as_str()))
         {
             Some(unknown) => Err(Error::InvalidEvent(format!(
-                "{unknown}: unknown field; expected {}",
+                "{}: unknown field; expected {}",
+                shown(unknown),
                 known.join(", ")
             ))),
             None => Ok(()),
@@ -374,6 +405,97 @@ impl Fields<'_> {
         }
     }
 
+    /// A raise's expiry: exactly one of `until` (a time with an offset) and `for` (a duration
+    /// from `now`), in the future and at most [`MAX_HOLD_DAYS`] ahead.
+    pub fn expiry(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Option<Duration>), Error> {
+        let given = |field| !matches!(self.map.get(field), None | Some(Value::Null));
+        let (until, hold_for) = match (given("until"), given("for")) {
+            (true, true) => {
+                return Err(Error::InvalidEvent(
+                    "until, for: give one of them, not both (until: a time such as \
+                     2026-12-01T19:15:00Z; for: a duration such as 2h)"
+                        .to_owned(),
+                ))
+            }
+            (false, false) => {
+                return Err(Error::InvalidEvent(
+                    "until: missing (required, or instead for: a duration such as 2h); \
+                     nothing is pinned forever"
+                        .to_owned(),
+                ))
+            }
+            (true, false) => (self.time("until")?, None),
+            (false, true) => {
+                let hold_for = self.duration("for")?;
+                (now + hold_for, Some(hold_for))
+            }
+        };
+        if until <= now {
+            return Err(Error::InvalidEvent(format!(
+                "until: {} is in the past (now {}); a raise must end in the future",
+                rfc3339(until),
+                rfc3339(now)
+            )));
+        }
+        if until > now + Duration::days(MAX_HOLD_DAYS) {
+            return Err(Error::InvalidEvent(format!(
+                "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
+                 (raise again later to extend)",
+                rfc3339(until)
+            )));
+        }
+        Ok((until, hold_for))
+    }
+
+    /// A duration such as `2h`, `90m`, `2h15m`, `1d12h` or `45s`: whole numbers with the
+    /// units d, h, m, s, largest first, each at most once; longer than zero.
+    pub fn duration(&self, field: &str) -> Result<Duration, Error> {
+        let text = self.required_str(field)?;
+        let bad = || {
+            Error::InvalidEvent(format!(
+                "{field}: {text:?} is not a duration such as 2h, 90m or 1d12h (whole numbers \
+                 with the units d, h, m, s)"
+            ))
+        };
+        let mut total_seconds: i64 = 0;
+        let mut units = ['d', 'h', 'm', 's'].iter();
+        let mut digits = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            // Each unit once, largest first: the next unit must come later in the list.
+            let Some(&unit) = units.by_ref().find(|&&u| u == c) else {
+                return Err(bad());
+            };
+            let n: i64 = digits.parse().map_err(|_| bad())?;
+            digits.clear();
+            let seconds = match unit {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                _ => 1,
+            };
+            total_seconds = total_seconds.saturating_add(n.saturating_mul(seconds));
+        }
+        if !digits.is_empty() || text.is_empty() {
+            return Err(bad());
+        }
+        if total_seconds <= 0 {
+            return Err(Error::InvalidEvent(format!(
+                "{field}: {text:?} must be longer than zero"
+            )));
+        }
+        if total_seconds > MAX_HOLD_DAYS * 86_400 {
+            return Err(Error::InvalidEvent(format!(
+                "{field}: {text:?} is more than {MAX_HOLD_DAYS} days; use a shorter hold \
+                 (raise again later to extend)"
+            )));
+        }
+        Ok(Duration::seconds(total_seconds))
+    }
+
     /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`).
     pub fn time(&self, field: &str) -> Result<DateTime<Utc>, Error> {
         let text = self.required_str(field)?;
@@ -420,6 +542,7 @@ mod tests {
             until: DateTime::parse_from_rfc3339("2026-12-01T19:15:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            hold_for: None,
             raise_max: false,
             scheduled_time: None,
         });
@@ -529,6 +652,126 @@ mod tests {
                 e.contains(expected),
                 "{event}: {e} should mention {expected}"
             );
+        }
+    }
+
+    fn relative(hold_for: &str) -> Result<Raise, Error> {
+        let mut event = raise();
+        event.as_object_mut().unwrap().remove("until");
+        event["for"] = json!(hold_for);
+        match parse(event, now())? {
+            Request::Raise(r) => Ok(r),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn for_is_a_duration_from_now() {
+        for (text, seconds) in [
+            ("2h", 7_200),
+            ("90m", 5_400),
+            ("2h15m", 8_100),
+            ("1d12h", 129_600),
+            ("45s", 45),
+            ("90d", 90 * 86_400),
+        ] {
+            let r = relative(text).unwrap();
+            assert_eq!(r.hold_for, Some(Duration::seconds(seconds)), "{text}");
+            assert_eq!(r.until, now() + Duration::seconds(seconds), "{text}");
+        }
+    }
+
+    #[test]
+    fn for_and_until_exactly_one_and_within_the_horizon() {
+        let both = {
+            let mut e = raise();
+            e["for"] = json!("2h");
+            e
+        };
+        let e = err(both);
+        assert!(e.contains("until, for: give one of them, not both"), "{e}");
+        let mut neither = raise();
+        neither.as_object_mut().unwrap().remove("until");
+        let e = err(neither);
+        assert!(e.contains("until: missing") && e.contains("for:"), "{e}");
+        for (text, expected) in [
+            ("91d", "for: \"91d\" is more than 90 days"),
+            ("2160h1s", "for: \"2160h1s\" is more than 90 days"),
+            ("0m", "for: \"0m\" must be longer than zero"),
+            ("2", "for: \"2\" is not a duration"),
+            ("h", "for: \"h\" is not a duration"),
+            ("2m2h", "for: \"2m2h\" is not a duration"),
+            ("2h2h", "for: \"2h2h\" is not a duration"),
+            ("-2h", "for: \"-2h\" is not a duration"),
+            ("2 hours", "for: \"2 hours\" is not a duration"),
+            ("99999999999999999999d", "is not a duration"),
+            ("9999999999d", "is more than 90 days"),
+            ("<aws.scheduler.scheduled-time>", "not resolved"),
+        ] {
+            let e = relative(text).unwrap_err();
+            assert_eq!(e.error_type(), "NonRetryable.InvalidEvent", "{e}");
+            assert!(e.to_string().contains(expected), "{text}: {e}");
+        }
+        let mut number = raise();
+        number.as_object_mut().unwrap().remove("until");
+        number["for"] = json!(7200);
+        assert!(err(number).contains("for: expected a string"));
+    }
+
+    #[test]
+    fn a_repeated_relative_raise_does_not_push_its_expiry_on() {
+        let first = relative("2h").unwrap();
+        let hold = Hold {
+            min: 10,
+            until: first.until,
+            since: now(),
+            trigger: None,
+        };
+        let later = now() + Duration::minutes(30);
+        let again = match parse(
+            json!({"action": "raise", "endpoint": "prod-ranker", "event": "promo",
+                   "min_capacity": 10, "for": "2h"}),
+            later,
+        )
+        .unwrap()
+        {
+            Request::Raise(r) => r,
+            other => panic!("{other:?}"),
+        };
+        assert_ne!(again.until, hold.until);
+        assert!(again.repeats(&hold, later));
+        // A longer `for` than the recorded hold is a new request, and so is an expired hold.
+        let longer = relative("3h").unwrap();
+        assert!(!longer.repeats(&hold, later));
+        assert!(!again.repeats(&hold, hold.until + Duration::seconds(1)));
+        // With `until`, only the same expiry repeats.
+        let Request::Raise(fixed) = parse(raise(), now()).unwrap() else {
+            panic!("not a raise")
+        };
+        assert!(!fixed.repeats(&hold, later));
+        assert!(fixed.repeats(
+            &Hold {
+                until: fixed.until,
+                ..hold
+            },
+            later
+        ));
+    }
+
+    #[test]
+    fn event_text_in_messages_is_escaped_and_short() {
+        let mut hostile = raise();
+        hostile[format!("x\n{{\"level\":\"ERROR\"}}\u{1b}[2J{}", "y".repeat(10_000))] = json!(1);
+        let e = err(hostile);
+        assert!(e.starts_with("invalid event: \"x\\n{\\\"level"), "{e}");
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(e.len() < 300, "{} bytes", e.len());
+        assert_eq!(shown("raise_max"), "raise_max");
+        assert_eq!(shown(&"a".repeat(70)), format!("{}...", "a".repeat(64)));
+        for url in ["file:///etc/passwd", "https://example.com/cal.json"] {
+            let e = err(json!({"action": "sync-calendar", "calendar": url}));
+            assert!(e.contains("only s3://<bucket>/<key> locations are"), "{e}");
+            assert!(!e.contains("passwd") && !e.contains("example"), "{e}");
         }
     }
 

@@ -1,9 +1,8 @@
 //! Demo scenario: a gaming promotion. MinCapacity 2 -> 10 fifteen minutes before a two-hour
 //! event, a readiness check at the start, back to 2 afterwards.
 
-use chrono::{Duration, SecondsFormat, Utc};
 use integration_tests::{function_binary, workspace, LocalRuntime, Moto, Result};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{AUDIT_TOPIC, ENDPOINT, VARIANT};
 
@@ -27,16 +26,11 @@ async fn timeline(moto: &Moto, runtime: &mut LocalRuntime) -> Result<()> {
     let before = moto.capacity(ENDPOINT, VARIANT).await?.0;
     println!("  MinCapacity before:                 {before}");
 
-    // The sample's `until` is a fixed date; the demo runs now, so its copy ends in 2h15m.
-    let until = (Utc::now() + Duration::minutes(135)).to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut raise: Value = serde_json::from_str(&std::fs::read_to_string(
-        workspace().join("events/prewarm-raise.json"),
-    )?)?;
-    raise["until"] = json!(until);
-    let copy = workspace().join("target/demo-prewarm-raise.json");
-    std::fs::write(&copy, serde_json::to_string_pretty(&raise)?)?;
-    let raised = runtime.invoke_file(&copy).await?;
-    println!("  T-15m raise    cargo lambda invoke --data-file events/prewarm-raise.json (until {until})");
+    // The sample holds for 2h15m from the moment it arrives (`"for"`), so it is used as it is.
+    let raised = invoke(runtime, "prewarm-raise.json").await?;
+    println!(
+        "  T-15m raise    cargo lambda invoke --data-file events/prewarm-raise.json (for 2h15m)"
+    );
     print_results(&raised);
     let held = moto.capacity(ENDPOINT, VARIANT).await?.0;
     println!("                 MinCapacity now {held}");
