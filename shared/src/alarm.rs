@@ -227,13 +227,14 @@ pub struct Crossing {
     pub threshold: f64,
 }
 
-/// The number at the start of `text` (after spaces), e.g. `0.41 (28/11/26 ...` -> 0.41.
+/// The number at the start of `text` (after spaces), e.g. `0.41 (28/11/26 ...` -> 0.41. A
+/// number that does not fit an `f64` (`1e400`) is no number: Rust would read it as infinity.
 fn leading_number(text: &str) -> Option<f64> {
     let text = text.trim_start();
     let end = text
         .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
         .unwrap_or(text.len());
-    text[..end].parse().ok()
+    text[..end].parse().ok().filter(|n: &f64| n.is_finite())
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -519,9 +520,9 @@ fn parse_sns(event: Value) -> Result<Vec<Alarm>, Error> {
         .enumerate()
         .map(|(i, record)| {
             let root = format!("Records[{i}].Sns.Message");
-            let message: Value = serde_json::from_str(&record.sns.message).map_err(|err| {
-                Error::InvalidEvent(format!("{root}: not a JSON alarm notification ({err})"))
-            })?;
+            // Parsed with the field path, so `1e400` inside the message names its field.
+            let context = format!("{root}: not a JSON alarm notification");
+            let message = crate::entry::parse_embedded(&record.sns.message, &root, &context)?;
             let message: SnsAlarmMessage = from_value(message, &root)?;
             from_sns_message(message, record.sns.message_id, &root)
         })
@@ -711,6 +712,29 @@ mod tests {
     }
 
     #[test]
+    fn a_crossing_beyond_f64_is_no_crossing() {
+        let mut alarm = one("cloudwatch-alarm-latency-eventbridge.json");
+        alarm.reason = Some(
+            "Threshold Crossed: 1 datapoint [1e400 (28/11/26 12:00:00)] was greater than the \
+             threshold (200000.0)."
+                .to_owned(),
+        );
+        assert_eq!(alarm.crossing(), None);
+        alarm.reason = Some(
+            "Threshold Crossed: 1 datapoint [2.5E5 (28/11/26 12:00:00)] was greater than the \
+             threshold (200000.0)."
+                .to_owned(),
+        );
+        assert_eq!(
+            alarm.crossing(),
+            Some(Crossing {
+                value: 250000.0,
+                threshold: 200000.0
+            })
+        );
+    }
+
+    #[test]
     fn ok_events_parse_in_every_shape() {
         for file in [
             "cloudwatch-alarm-latency-ok-eventbridge.json",
@@ -820,6 +844,18 @@ mod tests {
         sns_garbage["Records"][0]["Sns"]["Message"] = json!("{not json");
         assert!(
             error_of(sns_garbage).contains("Records[0].Sns.Message: not a JSON alarm notification")
+        );
+
+        // A number that does not fit, inside the message: named down to its field.
+        let mut sns_huge = sample("cloudwatch-alarm-latency-sns.json");
+        let message = sns_huge["Records"][0]["Sns"]["Message"].as_str().unwrap();
+        let huge = message.replacen("\"Threshold\":", "\"Threshold\":1e400,\"Was\":", 1);
+        assert_ne!(huge, message, "the sample has a Trigger.Threshold");
+        sns_huge["Records"][0]["Sns"]["Message"] = json!(huge);
+        let err = error_of(sns_huge);
+        assert!(
+            err.contains("Records[0].Sns.Message.Trigger.Threshold: number out of range"),
+            "{err}"
         );
 
         let mut sns_missing = sample("cloudwatch-alarm-latency-sns.json");

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod config;
 pub mod decide;
 pub mod demand;
+pub mod entry;
 pub mod error;
 pub mod holds;
 pub mod record;
@@ -56,7 +57,7 @@ pub fn is_sagemaker_name(name: &str) -> bool {
 }
 
 /// FNV-1a: a small, stable hash for ids that must fit AWS length limits.
-pub(crate) fn fnv1a(text: &str) -> u64 {
+pub fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf29ce484222325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
     })

@@ -18,7 +18,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::finding::{Finding, Kind, MetricLink, Violation, DATA_METRICS, MODEL_METRICS};
+use crate::finding::{
+    Direction, Finding, Kind, MetricLink, Violation, DATA_METRICS, MODEL_METRICS,
+};
 
 /// The detail-type SageMaker sends when a processing job changes state.
 pub const PROCESSING_JOB_DETAIL_TYPE: &str = "SageMaker Processing Job State Change";
@@ -126,6 +128,15 @@ impl MonitoringJob {
             ),
             report: self.output.clone(),
             ..self.base_finding(Kind::MonitoringFailed)
+        }
+    }
+
+    /// The job announced violations, but the file at `report` lists none: a warning, since
+    /// the result contradicts itself and drift may go unreported.
+    pub fn inconsistent_finding(&self, report: String) -> Finding {
+        Finding {
+            report: Some(report),
+            ..self.base_finding(Kind::Inconsistent)
         }
     }
 
@@ -310,15 +321,7 @@ fn parse_job(event: Value) -> Result<Input, Error> {
         .into_iter()
         .filter_map(|o| o.s3_output)
         .collect();
-    let local = env
-        .get(ENV_OUTPUT_PATH)
-        .map(String::as_str)
-        .unwrap_or(DEFAULT_OUTPUT_PATH);
-    let output = outputs
-        .iter()
-        .find(|o| o.local_path.as_deref().map(|p| p.trim_end_matches('/')) == Some(local))
-        .or(outputs.first())
-        .map(|o| o.s3_uri.clone());
+    let output = result_output(&outputs, env.get(ENV_OUTPUT_PATH).map(String::as_str))?;
     Ok(Input::Job(MonitoringJob {
         name: detail.processing_job_name,
         status: detail.processing_job_status,
@@ -330,6 +333,65 @@ fn parse_job(event: Value) -> Result<Input, Error> {
         region: envelope.region,
         time: parse_time(envelope.time, "time")?,
     }))
+}
+
+/// A container path in one spelling: no repeated, trailing or `.` segments
+/// (`/opt/ml//processing/./resultdata/` -> `/opt/ml/processing/resultdata`).
+fn normal_path(path: &str) -> String {
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    format!("/{}", segments.join("/"))
+}
+
+/// The S3 prefix of the output Model Monitor writes its results to: the one whose
+/// `LocalPath` is the job's `output_path` (default [`DEFAULT_OUTPUT_PATH`]), paths compared
+/// in one spelling. A single output is that output; among several, none matching is an
+/// error rather than a guess (the first output is often the logs).
+fn result_output(outputs: &[S3Output], output_path: Option<&str>) -> Result<Option<String>, Error> {
+    let local = normal_path(output_path.unwrap_or(DEFAULT_OUTPUT_PATH));
+    let matching = outputs
+        .iter()
+        .find(|o| o.local_path.as_deref().map(normal_path).as_ref() == Some(&local));
+    match (matching, outputs) {
+        (Some(output), _) => Ok(Some(output.s3_uri.clone())),
+        (None, []) => Ok(None),
+        (None, [only]) => Ok(Some(only.s3_uri.clone())),
+        (None, several) => {
+            let seen: Vec<String> = several
+                .iter()
+                .map(|o| format!("{:?}", o.local_path.as_deref().unwrap_or("")))
+                .collect();
+            Err(Error::InvalidEvent(format!(
+                "detail.ProcessingOutputConfig.Outputs: {} outputs and none has LocalPath \
+                 {local:?} (the job's {ENV_OUTPUT_PATH}); their LocalPaths are [{}]",
+                several.len(),
+                seen.join(", ")
+            )))
+        }
+    }
+}
+
+/// A report link must lead to S3 (`s3://bucket/key`): the message shows it as the report and
+/// builds an S3 console link from it, so a link elsewhere would mislead.
+fn report_uri(uri: String) -> Result<String, Error> {
+    let valid = uri
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(bucket, key)| {
+            !bucket.is_empty()
+                && !key.is_empty()
+                && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if valid {
+        Ok(uri)
+    } else {
+        Err(Error::InvalidEvent(format!(
+            "detail.report_uri: {:?} is not an s3://bucket/key URI; only S3 reports are linked",
+            remediation::audit::shorten(&uri, 80)
+        )))
+    }
 }
 
 // ---- the custom drift event ----
@@ -430,6 +492,7 @@ fn parse_custom(event: Value) -> Result<Finding, Error> {
     });
     let time = parse_time(detail.detected_at, "detail.detected_at")?
         .or(parse_time(envelope.time, "time")?);
+    let report = detail.report_uri.map(report_uri).transpose()?;
     Ok(Finding {
         kind: Kind::Custom,
         origin: format!(
@@ -447,11 +510,12 @@ fn parse_custom(event: Value) -> Result<Finding, Error> {
                 check_type: f.check_type,
                 value: f.value,
                 threshold: f.threshold,
+                direction: None,
                 description: f.description,
             })
             .collect(),
         failure_reason: None,
-        report: detail.report_uri,
+        report,
         metric,
         id: format!("custom:{}:{id}", detail.endpoint),
         endpoint: detail.endpoint,
@@ -533,6 +597,7 @@ pub fn alarm_finding(alarm: &Alarm, region: Option<&str>) -> Result<Finding, Err
             check_type,
             value: crossing.map(|c| c.value),
             threshold: crossing.map(|c| c.threshold),
+            direction: alarm.reason.as_deref().and_then(Direction::stated_in),
             description: alarm.reason.clone(),
         }],
         failure_reason: None,
@@ -644,6 +709,81 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(job.schedule.as_deref(), Some("prod-ranker-data-quality"));
+    }
+
+    #[test]
+    fn the_result_output_is_found_whatever_the_path_spelling() {
+        let mut event = sample("sagemaker-processing-job-monitoring-violations.json");
+        let result = event["detail"]["ProcessingOutputConfig"]["Outputs"][0].clone();
+        let mut logs = result.clone();
+        logs["OutputName"] = json!("logs");
+        logs["S3Output"]["S3Uri"] = json!("s3://prod-ranker-monitoring/logs/run-1");
+        logs["S3Output"]["LocalPath"] = json!("/opt/ml/processing/logs");
+        let mut custom = result.clone();
+        custom["S3Output"]["LocalPath"] = json!("/opt/ml/processing/custom_out");
+        event["detail"]["ProcessingOutputConfig"]["Outputs"] = json!([logs, custom]);
+        event["detail"]["Environment"][ENV_OUTPUT_PATH] = json!("/opt/ml/processing//custom_out/");
+        let Input::Job(job) = parse(event.clone()).unwrap() else {
+            panic!("not a job")
+        };
+        let uri = job.violations_uri().unwrap();
+        assert!(
+            uri.starts_with("s3://prod-ranker-monitoring/reports/"),
+            "{uri}"
+        );
+        // Several outputs and none at the output path: an error naming them, not a guess.
+        event["detail"]["Environment"][ENV_OUTPUT_PATH] = json!("/opt/ml/elsewhere");
+        let err = parse(event).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.ProcessingOutputConfig.Outputs: 2 outputs and none has LocalPath \"/opt/ml/elsewhere\""),
+            "{err}"
+        );
+        assert!(err.contains("\"/opt/ml/processing/logs\""), "{err}");
+    }
+
+    #[test]
+    fn report_links_lead_to_s3_only() {
+        for bad in [
+            "https://evil.example/x",
+            "s3://",
+            "s3://bucket",
+            "s3:///key",
+            "S3://bucket/key",
+            "s3://bucket/a b",
+        ] {
+            let mut custom = sample("custom-drift-event.json");
+            custom["detail"]["report_uri"] = json!(bad);
+            let err = parse(custom).unwrap_err();
+            assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+            assert!(
+                err.to_string().contains("detail.report_uri:")
+                    && err.to_string().contains("is not an s3://bucket/key URI"),
+                "{bad}: {err}"
+            );
+        }
+        let Input::Custom(finding) = parse(sample("custom-drift-event.json")).unwrap() else {
+            panic!("not custom")
+        };
+        assert_eq!(
+            finding.report.as_deref(),
+            Some("s3://prod-ranker-monitoring/custom/psi/2026-11-28/report.json")
+        );
+    }
+
+    #[test]
+    fn an_alarm_below_its_threshold_is_a_drop() {
+        let mut event = sample("cloudwatch-alarm-drift-eventbridge.json");
+        event["detail"]["state"]["reason"] = json!(
+            "Threshold Crossed: 1 datapoint [0.05 (28/11/26 12:00:00)] was less than the threshold (0.7)."
+        );
+        let Input::Alarms(alarms) = parse(event).unwrap() else {
+            panic!("not an alarm")
+        };
+        let finding = alarm_finding(&alarms[0], None).unwrap();
+        let v = &finding.violations[0];
+        assert_eq!(v.direction, Some(Direction::Below));
+        let r = v.ratio().unwrap();
+        assert!((r - 14.0).abs() < 1e-9, "{r}");
     }
 
     #[test]

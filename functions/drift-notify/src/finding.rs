@@ -10,6 +10,8 @@ use remediation::audit::{shorten, subject, Notice};
 use remediation::Error;
 use serde::{Deserialize, Serialize};
 
+use crate::ascii::ascii_name;
+pub use crate::measure::{measured, Direction};
 use crate::FUNCTION;
 
 /// At most this many violations are listed in a message; the rest are counted and left to the
@@ -28,7 +30,7 @@ pub const MODEL_METRICS: &str = "aws/sagemaker/Endpoints/model-metrics";
 
 /// Check types that mean the model is fed data of the wrong shape: always critical.
 const SCHEMA_CHECKS: [&str; 2] = ["data_type_check", "missing_column_check"];
-/// A measured distance at least this many times its threshold is critical.
+/// A value at least this many times past its threshold (in the breach's direction) is critical.
 const CRITICAL_RATIO: f64 = 2.0;
 
 /// How urgent a finding is; the `severity` message attribute.
@@ -39,7 +41,8 @@ pub enum Severity {
     Warning,
     /// Drift or a quality drop beyond its threshold.
     High,
-    /// Schema changes (wrong types, missing columns) or drift at least twice the threshold.
+    /// Schema changes (wrong types, missing columns), drift at least twice the threshold, or a
+    /// quality metric at most half its threshold.
     Critical,
 }
 
@@ -65,6 +68,8 @@ pub enum Kind {
     Alarm,
     /// A custom drift event from a team's own pipeline.
     Custom,
+    /// A Model Monitor job announced violations, but its violations file lists none.
+    Inconsistent,
 }
 
 impl Kind {
@@ -74,6 +79,7 @@ impl Kind {
             Kind::MonitoringFailed => "monitoring-failed",
             Kind::Alarm => "alarm",
             Kind::Custom => "custom",
+            Kind::Inconsistent => "inconsistent",
         }
     }
 }
@@ -88,10 +94,23 @@ pub struct Violation {
     /// The measured value (a distance for drift checks), when known.
     pub value: Option<f64>,
     pub threshold: Option<f64>,
+    /// The side of the threshold that is a breach, when the input states it (a check type such
+    /// as `LessThanThreshold`, a description, an alarm reason); see [`Violation::direction`].
+    pub direction: Option<Direction>,
     pub description: Option<String>,
 }
 
 impl Violation {
+    /// The breach's direction: as stated, else read from the numbers (a reported value below
+    /// its threshold broke a lower bound), else above (drift distances).
+    pub fn direction(&self) -> Direction {
+        self.direction
+            .unwrap_or(match (self.value, self.threshold) {
+                (Some(v), Some(t)) if v < t => Direction::Below,
+                _ => Direction::Above,
+            })
+    }
+
     pub fn severity(&self) -> Severity {
         let far = matches!(self.ratio(), Some(r) if r >= CRITICAL_RATIO);
         if SCHEMA_CHECKS.contains(&self.check_type.as_str()) || far {
@@ -101,12 +120,10 @@ impl Violation {
         }
     }
 
-    /// How far past its threshold the value is (value / threshold), for thresholds above zero.
+    /// How many times past its threshold the value is, either way (see
+    /// [`crate::measure::ratio`]), for thresholds above zero.
     pub fn ratio(&self) -> Option<f64> {
-        match (self.value, self.threshold) {
-            (Some(v), Some(t)) if t > 0.0 && v.is_finite() => Some(v / t),
-            _ => None,
-        }
+        crate::measure::ratio(self.value?, self.threshold?, self.direction())
     }
 
     /// Most important first: critical before high, then the furthest past its threshold, then
@@ -164,7 +181,7 @@ pub struct Finding {
 impl Finding {
     pub fn severity(&self) -> Severity {
         match self.kind {
-            Kind::MonitoringFailed => Severity::Warning,
+            Kind::MonitoringFailed | Kind::Inconsistent => Severity::Warning,
             _ => self
                 .violations
                 .iter()
@@ -212,7 +229,7 @@ impl Finding {
             subject: self.subject(&violations),
             body,
             attributes,
-            dedup_id: Some(self.id.clone()),
+            dedup_id: Some(dedup_id(&self.id)),
         }
     }
 
@@ -227,10 +244,12 @@ impl Finding {
                     .map(|s| format!(" (schedule {s})"))
                     .unwrap_or_default()
             ),
+            Kind::Inconsistent => {
+                format!("Model Monitor reported violations on {endpoint} but listed none")
+            }
             _ => {
-                let names: Vec<&str> = ranked.iter().map(|v| v.feature.as_str()).collect();
                 let mut unique: Vec<&str> = Vec::new();
-                for name in names {
+                for name in ranked.iter().map(|v| v.feature.as_str()) {
                     if !unique.contains(&name) {
                         unique.push(name);
                     }
@@ -244,7 +263,8 @@ impl Finding {
                     "violations"
                 };
                 let count = ranked.len();
-                let shown: Vec<&str> = unique.iter().take(3).copied().collect();
+                let readable: Vec<String> = unique.iter().filter_map(|n| ascii_name(n)).collect();
+                let shown: Vec<&str> = readable.iter().take(3).map(String::as_str).collect();
                 let more = unique.len().saturating_sub(shown.len());
                 let more = if more > 0 {
                     format!(" +{more} more")
@@ -260,7 +280,17 @@ impl Finding {
                     Kind::Alarm => "Drift alarm",
                     _ => "Drift",
                 };
-                if what == "drift" {
+                if shown.is_empty() {
+                    let features = if unique.len() == 1 {
+                        "feature"
+                    } else {
+                        "features"
+                    };
+                    format!(
+                        "{prefix} on {endpoint}: {count} {noun} in {} {features} (names in the message)",
+                        unique.len()
+                    )
+                } else if what == "drift" {
                     format!("{prefix} on {endpoint}: {}{more}", shown.join(", "))
                 } else {
                     format!(
@@ -289,6 +319,16 @@ impl Finding {
                     "Model Monitor could not check endpoint {}: the monitoring job failed, so \
                      drift is not being watched until the next successful run.",
                     self.endpoint
+                );
+            }
+            Kind::Inconsistent => {
+                let _ = writeln!(
+                    body,
+                    "Model Monitor's result for endpoint {} contradicts itself: the job ended \
+                     {}, but its violations file lists no violation. Drift may go unreported: \
+                     check the report and the job's logs.",
+                    self.endpoint,
+                    crate::event::WITH_VIOLATIONS
                 );
             }
             _ => {
@@ -364,13 +404,46 @@ impl Finding {
     }
 }
 
+/// The longest FIFO deduplication id SNS accepts.
+const MAX_DEDUP_ID: usize = 128;
+
+/// The FIFO deduplication id of a finding id, one-to-one: bytes that are not printable ASCII,
+/// and `%` itself, are percent-encoded (`ré-1 2` -> `r%C3%A9-1%202`, never the same as `r-12`);
+/// an id whose encoding is longer than SNS accepts becomes a readable prefix, `%~` (which no
+/// encoding contains) and a hash of the exact id.
+pub fn dedup_id(id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_graphic() && b != b'%' {
+            encoded.push(char::from(b));
+        } else {
+            let _ = write!(encoded, "%{b:02X}");
+        }
+    }
+    if encoded.len() <= MAX_DEDUP_ID {
+        return encoded;
+    }
+    // The encoding is ASCII: any byte is a character boundary.
+    let prefix = &encoded[..MAX_DEDUP_ID - 18];
+    format!("{prefix}%~{:016x}", remediation::fnv1a(id))
+}
+
 fn violation_lines(n: usize, v: &Violation) -> String {
     let mut line = format!("{n:>2}. {} - {}", v.feature, v.check_type);
     match (v.value, v.threshold) {
         (Some(value), Some(threshold)) => {
             let _ = write!(line, " - {value} vs threshold {threshold}");
-            if let Some(r) = v.ratio() {
-                let _ = write!(line, " ({r:.1}x)");
+            match (v.ratio(), v.direction()) {
+                (Some(r), Direction::Above) if r.is_finite() => {
+                    let _ = write!(line, " ({r:.1}x)");
+                }
+                (Some(r), Direction::Below) if r.is_finite() => {
+                    let _ = write!(line, " ({r:.1}x below)");
+                }
+                (Some(_), Direction::Above) => line.push_str(" (far above)"),
+                (Some(_), Direction::Below) => line.push_str(" (at or below zero)"),
+                (None, Direction::Below) => line.push_str(" (below)"),
+                (None, Direction::Above) => {}
             }
         }
         (Some(value), None) => {
@@ -450,45 +523,18 @@ pub fn parse_violations(bytes: &[u8], location: &str) -> Result<Vec<Violation>, 
                 .as_deref()
                 .map(measured)
                 .unwrap_or((None, None));
+            let direction = Direction::stated_in(&entry.constraint_check_type)
+                .or_else(|| entry.description.as_deref().and_then(Direction::stated_in));
             Violation {
                 feature,
                 check_type: entry.constraint_check_type,
                 value,
                 threshold,
+                direction,
                 description: entry.description,
             }
         })
         .collect())
-}
-
-/// The measured value and threshold in a violation description, when it states them:
-/// `Numerical distance: 0.27 exceeds numerical threshold: 0.1`,
-/// `Metric weightedF2 with 0.61 was LessThanThreshold '0.7'`.
-pub fn measured(description: &str) -> (Option<f64>, Option<f64>) {
-    let lower = description.to_ascii_lowercase();
-    let value = ["distance", " with "]
-        .iter()
-        .find_map(|key| number_after(description, &lower, key));
-    let threshold = number_after(description, &lower, "threshold");
-    (value, threshold)
-}
-
-/// The first number within a few characters after `key` (matched in `lower`).
-fn number_after(text: &str, lower: &str, key: &str) -> Option<f64> {
-    let start = lower.find(key)? + key.len();
-    let rest = &text[start..];
-    let skip = rest
-        .char_indices()
-        .take(4)
-        .find(|(_, c)| c.is_ascii_digit() || *c == '-')
-        .map(|(i, _)| i)?;
-    let rest = &rest[skip..];
-    let end = rest
-        .char_indices()
-        .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || (*i == 0 && *c == '-')))
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    rest[..end].trim_end_matches('.').parse().ok()
 }
 
 // ---- console links ----
@@ -571,6 +617,7 @@ mod tests {
             check_type: check.to_owned(),
             value,
             threshold,
+            direction: None,
             description: None,
         }
     }
@@ -605,26 +652,6 @@ mod tests {
         let types: BTreeSet<&str> = violations.iter().map(|v| v.check_type.as_str()).collect();
         assert!(types.contains("data_type_check"), "{types:?}");
         assert!(types.contains("completeness_check"), "{types:?}");
-    }
-
-    #[test]
-    fn descriptions_give_value_and_threshold() {
-        assert_eq!(
-            measured("Numerical distance: 0.2711598746081505 exceeds numerical threshold: 0"),
-            (Some(0.2711598746081505), Some(0.0))
-        );
-        assert_eq!(
-            measured("Categorical distance: 0.35 exceeds categorical threshold: 0.1."),
-            (Some(0.35), Some(0.1))
-        );
-        assert_eq!(
-            measured("Metric weightedF2 with 0.61 +/- 0.01 was LessThanThreshold '0.7'"),
-            (Some(0.61), Some(0.7))
-        );
-        assert_eq!(
-            measured("Data type of feature age is Fractional, expected Integral"),
-            (None, None)
-        );
     }
 
     #[test]
@@ -766,6 +793,122 @@ mod tests {
             mixed.attributes["check_types"],
             "[\"baseline_drift_check\",\"missing_column_check\"]"
         );
+    }
+
+    #[test]
+    fn a_quality_collapse_ranks_by_how_far_below_its_threshold_it_is() {
+        let file = br#"{"violations": [
+            {"metric_name": "precision", "constraint_check_type": "LessThanThreshold",
+             "description": "Metric precision with 0.69 was LessThanThreshold '0.7'"},
+            {"metric_name": "f1", "constraint_check_type": "LessThanThreshold",
+             "description": "Metric f1 with 0.05 was LessThanThreshold '0.7'"},
+            {"feature_name": "age", "constraint_check_type": "baseline_drift_check",
+             "description": "Numerical distance: 0.15 exceeds numerical threshold: 0.1"}
+        ]}"#;
+        let violations = parse_violations(file, "s3://b/k").unwrap();
+        let f1 = violations.iter().find(|v| v.feature == "f1").unwrap();
+        assert_eq!(f1.direction(), Direction::Below);
+        let r = f1.ratio().unwrap();
+        assert!((r - 14.0).abs() < 1e-9, "{r}");
+        assert_eq!(f1.severity(), Severity::Critical);
+        let notice = finding(violations).notice();
+        assert_eq!(notice.attributes["severity"], "critical");
+        let lines: Vec<&str> = notice.body.lines().filter(|l| l.starts_with(' ')).collect();
+        assert_eq!(
+            lines[0], " 1. f1 - LessThanThreshold - 0.05 vs threshold 0.7 (14.0x below) [critical]",
+            "{}",
+            notice.body
+        );
+        assert!(lines[2].starts_with(" 2. age - "), "{lines:?}");
+        assert!(
+            lines[4].starts_with(" 3. precision - ") && lines[4].ends_with("(1.0x below) [high]"),
+            "{lines:?}"
+        );
+        // Without a stated direction the numbers tell it; a value at zero is a collapse.
+        let zero = violation("accuracy", "custom_check", Some(0.0), Some(0.8));
+        assert_eq!(zero.direction(), Direction::Below);
+        assert_eq!(zero.severity(), Severity::Critical);
+        assert!(violation_lines(1, &zero).contains("(at or below zero) [critical]"));
+    }
+
+    #[test]
+    fn scientific_notation_in_descriptions_is_read_whole() {
+        let file = br#"{"violations": [{"feature_name": "age",
+            "constraint_check_type": "baseline_drift_check",
+            "description": "Numerical distance: 2.0E-4 exceeds numerical threshold: 5.0E-4"}]}"#;
+        let v = &parse_violations(file, "s3://b/k").unwrap()[0];
+        assert_eq!((v.value, v.threshold), (Some(2.0e-4), Some(5.0e-4)));
+        assert!(
+            violation_lines(1, v).contains("0.0002 vs threshold 0.0005 (0.4x) [high]"),
+            "{}",
+            violation_lines(1, v)
+        );
+    }
+
+    #[test]
+    fn deduplication_ids_are_one_to_one() {
+        assert_eq!(
+            dedup_id("custom:prod-ranker:r-12"),
+            "custom:prod-ranker:r-12"
+        );
+        let accented = dedup_id("custom:prod-ranker:r\u{e9}-1 2");
+        assert_eq!(accented, "custom:prod-ranker:r%C3%A9-1%202");
+        assert_ne!(accented, dedup_id("custom:prod-ranker:r-12"));
+        assert_ne!(dedup_id("a%20b"), dedup_id("a b"));
+        let long_a = dedup_id(&format!("custom:x:{}a", "y".repeat(200)));
+        let long_b = dedup_id(&format!("custom:x:{}b", "y".repeat(200)));
+        assert_ne!(long_a, long_b);
+        for id in [&long_a, &long_b, &dedup_id(&"\u{5e74}".repeat(100))] {
+            assert!(id.len() <= MAX_DEDUP_ID && id.contains("%~"), "{id}");
+            assert!(id.bytes().all(|b| b.is_ascii_graphic()), "{id}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_feature_names_are_transliterated_or_counted() {
+        let drift = |names: &[&str]| {
+            let violations = names
+                .iter()
+                .map(|n| violation(n, "baseline_drift_check", Some(0.3), Some(0.1)))
+                .collect();
+            finding(violations).notice()
+        };
+        let notice = drift(&["\u{5e74}\u{9f62}", "\u{53ce}\u{5165}", "\u{e2}ge"]);
+        assert_eq!(
+            notice.subject,
+            "[CRITICAL] Drift on prod-ranker: age +2 more"
+        );
+        assert!(notice
+            .body
+            .contains("\u{5e74}\u{9f62} - baseline_drift_check"));
+        let notice = drift(&["\u{5e74}\u{9f62}", "\u{53ce}\u{5165}"]);
+        assert_eq!(
+            notice.subject,
+            "[CRITICAL] Drift on prod-ranker: 2 violations in 2 features (names in the message)"
+        );
+        let notice = drift(&["Stra\u{df}e"]);
+        assert_eq!(notice.subject, "[CRITICAL] Drift on prod-ranker: Strasse");
+    }
+
+    #[test]
+    fn violations_announced_but_none_listed_is_a_warning() {
+        let mut f = finding(Vec::new());
+        f.kind = Kind::Inconsistent;
+        let notice = f.notice();
+        assert_eq!(
+            notice.subject,
+            "Model Monitor reported violations on prod-ranker but listed none"
+        );
+        assert_eq!(notice.attributes["severity"], "warning");
+        assert_eq!(notice.attributes["kind"], "inconsistent");
+        assert!(
+            notice.body.contains("contradicts itself"),
+            "{}",
+            notice.body
+        );
+        assert!(notice
+            .body
+            .contains("Report: s3://bucket/monitoring/prod-ranker/constraint_violations.json"));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! "Model Drift Detected" event. Each becomes at most one [`Finding`] per alarm or job, rendered
 //! by the pure core in [`finding`] and published with the shared [`Notifier`].
 
+mod ascii;
 pub mod event;
 pub mod finding;
+pub mod measure;
 
 use chrono::{DateTime, Utc};
 use remediation::alarm::AlarmState;
@@ -178,8 +180,8 @@ impl App {
                 })?;
                 let violations = parse_violations(&self.read(&uri).await?, &uri)?;
                 if violations.is_empty() {
-                    tracing::warn!(function = FUNCTION, report = %uri, "violations file lists no violation");
-                    return Ok(Err(format!("{uri} lists no violation")));
+                    tracing::warn!(function = FUNCTION, report = %uri, "violations announced, none listed");
+                    return Ok(Ok(job.inconsistent_finding(uri)));
                 }
                 Ok(Ok(job.violations_finding(violations)))
             }

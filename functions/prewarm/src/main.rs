@@ -1,23 +1,19 @@
-//! Lambda entry point: read configuration, build the clients once, serve events.
-// The handler's future (every AWS call of a decision, nested) is deeper than the default
-// limit when the compiler lays it out.
+//! Lambda entry point: read configuration (a bad value is reported to the Runtime API as
+//! `NonRetryable.InvalidConfig`), build the clients once, serve events parsed by the shared
+//! entry point.
+
+// The handler's future (four actions, each with its AWS calls) inside the runtime's service
+// nests deeper than the compiler's default layout limit.
 #![recursion_limit = "256"]
 
-use lambda_runtime::{service_fn, LambdaEvent};
 use prewarm::{App, Config};
 use remediation::config::process_env;
-use serde_json::Value;
+use remediation::entry;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_lookup(&process_env).inspect_err(|err| {
-        tracing::error!(error = %err, "configuration rejected; fix the variable and redeploy");
-    })?;
+    let config = entry::config_or_report(Config::from_lookup(&process_env)).await?;
     let app = App::new(&remediation::sdk::load().await, config);
-    let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        app.handle(event.payload, chrono::Utc::now()).await
-    }))
-    .await
+    entry::serve(|event| app.handle(event, chrono::Utc::now())).await
 }

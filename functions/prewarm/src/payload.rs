@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
 use remediation::holds::Hold;
 use remediation::Error;
 use serde_json::{Map, Value};
@@ -104,9 +104,11 @@ pub enum CalendarSource {
 pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
     let event = match event {
         // A payload delivered as a JSON string (some targets stringify constant input).
-        Value::String(text) => serde_json::from_str(&text).map_err(|err| {
-            Error::InvalidEvent(format!("the payload is a string but not JSON: {err}"))
-        })?,
+        Value::String(text) => remediation::entry::parse_embedded(
+            &text,
+            "payload",
+            "the payload is a string but not JSON",
+        )?,
         other => other,
     };
     let Value::Object(mut map) = event else {
@@ -496,17 +498,27 @@ impl Fields<'_> {
         Ok(Duration::seconds(total_seconds))
     }
 
-    /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`).
+    /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`), to the whole
+    /// second: holds are stored to the second, so `...:00.250Z` delivered twice is the same
+    /// hold both times. A leap second (`:60`) is refused: none is scheduled, and an expiry
+    /// stored as written would not be a real time.
     pub fn time(&self, field: &str) -> Result<DateTime<Utc>, Error> {
         let text = self.required_str(field)?;
-        DateTime::parse_from_rfc3339(&text)
+        let time = DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
                 Error::InvalidEvent(format!(
                     "{field}: {text:?} is not a time with a UTC offset, such as \
                      2026-12-01T19:15:00Z or 2026-12-01T20:15:00+01:00"
                 ))
-            })
+            })?;
+        if time.nanosecond() >= 1_000_000_000 {
+            return Err(Error::InvalidEvent(format!(
+                "{field}: {text:?} is a leap second (second 60), not a time a hold can end at; \
+                 use second 59 or the next minute"
+            )));
+        }
+        Ok(time.trunc_subsecs(0))
     }
 }
 
@@ -574,6 +586,25 @@ mod tests {
         let e = err(event);
         assert!(e.contains("until: <aws.scheduler.scheduled-time>"), "{e}");
         assert!(e.contains("not resolved"), "{e}");
+    }
+
+    #[test]
+    fn until_is_kept_to_the_second_and_leap_seconds_are_refused() {
+        let until = |text: &str| {
+            let mut event = raise();
+            event["until"] = json!(text);
+            parse(event, now())
+        };
+        let whole = until("2026-12-01T19:15:00Z").unwrap();
+        for fractional in ["2026-12-01T19:15:00.250Z", "2026-12-01T19:15:00.999999999Z"] {
+            assert_eq!(until(fractional).unwrap(), whole, "{fractional}");
+        }
+        let e = until("2026-12-15T12:30:60Z").unwrap_err().to_string();
+        assert!(
+            e.contains("until: \"2026-12-15T12:30:60Z\" is a leap second"),
+            "{e}"
+        );
+        assert!(until("2026-12-31T23:59:60.5+00:00").is_err());
     }
 
     #[test]

@@ -1,0 +1,175 @@
+//! What every function's `main` does around its handler: parse the raw payload itself (so a
+//! number that does not fit, `1e400`, is a `NonRetryable.InvalidEvent` naming the field, not the
+//! runtime's own deserializer error), and report a configuration error through the Runtime API's
+//! init-error path with the documented error type before exiting.
+
+use std::future::Future;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::{Error, MAX_EVENT_BYTES};
+
+/// The Runtime API path a runtime reports an initialization failure to.
+pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
+/// The header that carries the error type of a reported failure.
+pub const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
+
+/// Parse JSON text into a value; an error names the field it happened in, under `root`
+/// (`detail.features[0].value: number out of range at line 1 column 80`).
+pub fn parse_json(text: &str, root: &str) -> Result<Value, Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value: Result<Value, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = value.map_err(|err| {
+        let path = err.path().to_string();
+        let field = match (root.is_empty(), path.as_str()) {
+            (true, ".") => "event".to_owned(),
+            (false, ".") => root.to_owned(),
+            (true, _) => path,
+            (false, _) => format!("{root}.{path}"),
+        };
+        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
+    })?;
+    deserializer.end().map_err(|err| {
+        let field = if root.is_empty() { "event" } else { root };
+        Error::InvalidEvent(format!("{field}: {err}"))
+    })?;
+    Ok(value)
+}
+
+/// JSON carried inside a JSON string (an SNS `Message`, a payload delivered as a string): an
+/// error starts with `context` (what the text should be) and names the field inside `root`.
+pub fn parse_embedded(text: &str, root: &str, context: &str) -> Result<Value, Error> {
+    parse_json(text, root).map_err(|err| match err {
+        Error::InvalidEvent(detail) => Error::InvalidEvent(format!("{context} ({detail})")),
+        other => other,
+    })
+}
+
+/// The invocation payload as the handlers take it: refused before parsing when it is larger
+/// than [`MAX_EVENT_BYTES`].
+pub fn parse_payload(text: &str) -> Result<Value, Error> {
+    if text.len() > MAX_EVENT_BYTES {
+        return Err(Error::InvalidEvent(format!(
+            "event: {} bytes, more than the {MAX_EVENT_BYTES} bytes any alarm, schedule or \
+             drift event can be; refused without reading it",
+            text.len()
+        )));
+    }
+    parse_json(text, "")
+}
+
+/// Serve invocations until the runtime stops: each raw payload is parsed by [`parse_payload`]
+/// and handed to `handler`; a payload that does not parse is refused with its `InvalidEvent`.
+pub async fn serve<F, Fut, R>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Value) -> Fut,
+    Fut: Future<Output = Result<R, Error>>,
+    R: Serialize,
+{
+    let handler = &handler;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let payload = parse_payload(event.payload.get()).inspect_err(|err| {
+                tracing::error!(error = %err, "rejected event");
+            })?;
+            handler(payload).await
+        },
+    ))
+    .await
+}
+
+/// The configuration, or, when it is rejected, the error reported to the Runtime API's
+/// `/runtime/init/error` with its error type (`NonRetryable.InvalidConfig`) so the console
+/// shows it, then returned so `main` exits non-zero.
+pub async fn config_or_report<C>(config: Result<C, Error>) -> Result<C, Error> {
+    let err = match config {
+        Ok(config) => return Ok(config),
+        Err(err) => err,
+    };
+    tracing::error!(error = %err, error_type = err.error_type(), "configuration rejected; fix the variable and redeploy");
+    if let Err(report) = report_init_error(&err).await {
+        tracing::error!(error = %report, "could not report the init error to the Runtime API");
+    }
+    Err(err)
+}
+
+/// POST the error to `http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/init/error` with the
+/// error type in [`ERROR_TYPE_HEADER`], as AWS documents for custom runtimes. Outside Lambda
+/// (no `AWS_LAMBDA_RUNTIME_API`) there is nobody to tell: only the log line is written.
+async fn report_init_error(err: &Error) -> Result<(), lambda_runtime::Error> {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return Ok(());
+    }
+    let diagnostic = lambda_runtime::Diagnostic {
+        error_type: err.error_type().to_owned(),
+        error_message: err.to_string(),
+    };
+    let body = serde_json::to_vec(&diagnostic)?;
+    let request = lambda_runtime_api_client::build_request()
+        .method("POST")
+        .uri(INIT_ERROR_PATH)
+        .header(ERROR_TYPE_HEADER, err.error_type())
+        .header("Content-Type", "application/json")
+        .body(lambda_runtime_api_client::body::Body::from(body))?;
+    let client = lambda_runtime_api_client::Client::builder().build()?;
+    let response = client.call(request).await?;
+    if !response.status().is_success() {
+        return Err(format!("{INIT_ERROR_PATH} answered {}", response.status()).into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_numbers_name_their_field() {
+        for (text, field) in [
+            (
+                r#"{"min_capacity": 1e400}"#,
+                "min_capacity: number out of range",
+            ),
+            (
+                r#"{"detail": {"features": [{"name": "a", "value": -1e400}]}}"#,
+                "detail.features[0].value: number out of range",
+            ),
+            (r#"[1, 2, 1e999]"#, "[2]: number out of range"),
+            (r#"1e400"#, "event: number out of range"),
+        ] {
+            let err = parse_payload(text).unwrap_err();
+            assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+            assert!(err.to_string().contains(field), "{text}: {err}");
+        }
+        let err = parse_json(
+            r#"{"Trigger": {"Threshold": 1e400}}"#,
+            "Records[0].Sns.Message",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Records[0].Sns.Message.Trigger.Threshold: number out of range"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn numbers_that_fit_and_trailing_text() {
+        let value = parse_payload(r#"{"a": 1e308, "b": 18446744073709551615, "c": -5}"#).unwrap();
+        assert_eq!(value["a"], 1e308);
+        assert_eq!(value["b"], u64::MAX);
+        let err = parse_payload(r#"{"a": 1} x"#).unwrap_err();
+        assert!(
+            err.to_string().contains("event: trailing characters"),
+            "{err}"
+        );
+        let huge = format!("\"{}\"", "x".repeat(MAX_EVENT_BYTES));
+        assert!(parse_payload(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("more than the 1048576 bytes"));
+    }
+}
