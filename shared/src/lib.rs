@@ -8,6 +8,7 @@ pub mod config;
 pub mod demand;
 pub mod error;
 pub mod holds;
+pub mod iam;
 pub mod sdk;
 
 pub use error::Error;
