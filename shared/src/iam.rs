@@ -108,7 +108,7 @@ const RUNTIME: [Permission; 8] = [
 
 /// The capacity core (shared/src/capacity.rs) and its leases, used by scale-on-latency and
 /// prewarm.
-const CAPACITY: [Permission; 14] = [
+const CAPACITY: [Permission; 13] = [
     code("sagemaker:DescribeEndpoint", Scope::AllowedEndpoints),
     code("sagemaker:ListTags", Scope::AllowedEndpoints),
     code("sagemaker:AddTags", Scope::HoldTags),
@@ -140,11 +140,11 @@ const CAPACITY: [Permission; 14] = [
     code("dynamodb:PutItem", Scope::LockTable),
     code("dynamodb:UpdateItem", Scope::LockTable),
     code("dynamodb:DeleteItem", Scope::LockTable),
-    // The sweep lists every endpoint, then filters with ALLOWED_ENDPOINTS.
-    code("sagemaker:ListEndpoints", Scope::NoResourceType),
 ];
 
-const SCALE_ON_LATENCY_OWN: [Permission; 2] = [
+const SCALE_ON_LATENCY_OWN: [Permission; 3] = [
+    // The sweep lists every endpoint, then filters with ALLOWED_ENDPOINTS.
+    code("sagemaker:ListEndpoints", Scope::NoResourceType),
     // Composite alarms: targets from the alarm's tags.
     code("cloudwatch:ListTagsForResource", Scope::LatencyAlarms),
     // SCALE_MODE=demand reads the variant's load.

@@ -134,7 +134,16 @@ fn match_leaf(matcher: &Value, values: &[&Value]) -> Outcome {
         let Some(want) = arg.as_bool() else {
             return Err(InvalidPattern(format!("exists takes true or false: {arg}")));
         };
-        return Ok(want == !values.is_empty());
+        let present = !values.is_empty();
+        return Ok(want == present);
+    }
+    if !matches!(
+        name.as_str(),
+        "prefix" | "suffix" | "equals-ignore-case" | "anything-but" | "numeric"
+    ) {
+        return Err(InvalidPattern(format!(
+            "operator {name:?} is not implemented here"
+        )));
     }
     for value in values {
         if match_operator(name, arg, value)? {
@@ -209,26 +218,22 @@ fn numeric(arg: &Value, value: &Value) -> Outcome {
             "numeric takes one or two [operator, number] pairs: {arg}"
         )));
     };
-    let Some(got) = value.as_f64() else {
-        return Ok(false);
-    };
+    let mut holds = true;
     for pair in terms.chunks(2) {
         let (Some(op), Some(bound)) = (pair[0].as_str(), pair[1].as_f64()) else {
             return Err(InvalidPattern(format!("numeric: {arg}")));
         };
-        let holds = match op {
-            "<" => got < bound,
-            "<=" => got <= bound,
-            "=" => got == bound,
-            ">" => got > bound,
-            ">=" => got >= bound,
+        let compare: fn(f64, f64) -> bool = match op {
+            "<" => |a, b| a < b,
+            "<=" => |a, b| a <= b,
+            "=" => |a, b| a == b,
+            ">" => |a, b| a > b,
+            ">=" => |a, b| a >= b,
             other => return Err(InvalidPattern(format!("numeric operator {other:?}"))),
         };
-        if !holds {
-            return Ok(false);
-        }
+        holds &= value.as_f64().is_some_and(|got| compare(got, bound));
     }
-    Ok(true)
+    Ok(holds)
 }
 
 /// Exact matching: numbers by value (300 matches 3.0e2), everything else by JSON equality.

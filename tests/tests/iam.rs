@@ -363,7 +363,7 @@ fn check(template: &Value, params: &[(&str, &str)]) {
             for action in &s.actions {
                 let listed = table
                     .iter()
-                    .any(|p| &p.action == action && suits(p.scope, s, &eval, log_group));
+                    .any(|p| p.action == action.as_str() && suits(p.scope, s, &eval, log_group));
                 assert!(
                     listed,
                     "{function}: {action} on {:?} is not in shared/src/iam.rs",

