@@ -11,6 +11,7 @@ pub mod demand;
 pub mod entry;
 pub mod error;
 pub mod holds;
+pub mod iam;
 pub mod record;
 pub mod remediate;
 pub mod sdk;

@@ -2,6 +2,7 @@
 //! over HTTP (`AWS_ENDPOINT_URL`), readers for what the functions wrote and published, and the
 //! cargo-lambda Runtime API emulator driving the real binaries.
 
+pub mod event_pattern;
 pub mod proxy;
 
 use std::collections::{BTreeMap, HashMap};

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use remediation::demand::{self, Demand, DemandConfig, DemandMetrics};
 use remediation::decide::{decide, AlarmChange, Change, Plan, ScalePolicy, View};
+use remediation::demand::{self, Demand, DemandConfig, DemandMetrics};
 use remediation::holds::{Capacity, VariantHolds};
 use remediation::record::Record;
 use serde_json::Value;
