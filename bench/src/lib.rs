@@ -202,6 +202,7 @@ fn prewarm(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
                 event: &raise.event,
                 min: raise.min_capacity,
                 until: raise.until,
+                hold_for: raise.hold_for,
                 raise_max: raise.raise_max,
                 trigger: raise.scheduled_time.as_deref(),
             });

@@ -77,6 +77,9 @@ pub struct EventHold<'a> {
     pub event: &'a str,
     pub min: u32,
     pub until: DateTime<Utc>,
+    /// Set when the raise gave a relative expiry (`for`): a live hold recorded for at least
+    /// that long already is this raise, so a repeat does not push the expiry on.
+    pub hold_for: Option<chrono::Duration>,
     /// Raise MaxCapacity to `min` when it is lower, instead of capping the hold.
     pub raise_max: bool,
     pub trigger: Option<&'a str>,
@@ -172,7 +175,7 @@ struct Apply {
 }
 
 impl Apply {
-    fn new(why: String, raising: bool) -> Verdict {
+    fn verdict(why: String, raising: bool) -> Verdict {
         Verdict::Apply(Apply {
             action: None,
             why,
@@ -328,12 +331,12 @@ impl<'a> Draft<'a> {
         if alarm.firing {
             self.raise_for_alarm(alarm, &reason)
         } else if self.drop_hold(&reason) {
-            Apply::new(
+            Apply::verdict(
                 format!("alarm {} is OK: hold {reason} released", alarm.name),
                 false,
             )
         } else {
-            Apply::new(
+            Apply::verdict(
                 format!("alarm {} is OK: no hold {reason}", alarm.name),
                 false,
             )
@@ -415,7 +418,7 @@ impl<'a> Draft<'a> {
         }
         self.put_hold(reason, hold(target));
         self.record.last_raise = Some(now);
-        Apply::new(step_reason(alarm, current.min, target, wanted, cap), true)
+        Apply::verdict(step_reason(alarm, current.min, target, wanted, cap), true)
     }
 
     fn event_hold(&mut self, req: &EventHold<'_>) -> Verdict {
@@ -452,10 +455,13 @@ impl<'a> Draft<'a> {
                 ),
             )
         };
-        let same = self
-            .holds
-            .get(&reason)
-            .is_some_and(|h| h.min == min && h.until == req.until);
+        let same = self.holds.get(&reason).is_some_and(|h| {
+            h.min == min
+                && (h.until == req.until
+                    || req
+                        .hold_for
+                        .is_some_and(|d| h.is_live(now) && h.until >= h.since + d))
+        });
         if same
             && current.min >= min
             && new_max.is_none_or(|m| current.max >= m)
@@ -494,7 +500,7 @@ impl<'a> Draft<'a> {
                 format!("no hold {reason}: nothing to restore"),
             );
         }
-        Apply::new(String::new(), false)
+        Apply::verdict(String::new(), false)
     }
 
     fn sweep(&mut self) -> Verdict {
@@ -507,7 +513,7 @@ impl<'a> Draft<'a> {
         {
             return Verdict::Skip(Action::Unchanged, "no expired hold".to_owned());
         }
-        Apply::new(String::new(), false)
+        Apply::verdict(String::new(), false)
     }
 
     /// Whether capacity differs from what the holds justify (a damaged baseline aside).

@@ -94,6 +94,7 @@ fn promo(min: u32) -> Change<'static> {
         event: "promo",
         min,
         until: t("2026-11-28T18:00:00Z"),
+        hold_for: None,
         raise_max: false,
         trigger: None,
     })
@@ -405,6 +406,7 @@ fn a_raise_never_lowers_what_another_writer_set() {
         event: "launch",
         min: 8,
         until: t("2026-11-28T20:00:00Z"),
+        hold_for: None,
         raise_max: false,
         trigger: None,
     });
@@ -447,6 +449,7 @@ fn raise_above_max_is_capped_unless_raise_max() {
             event: "promo",
             min: 10,
             until: t("2026-11-28T18:00:00Z"),
+            hold_for: None,
             raise_max: true,
             trigger: None,
         }),
@@ -485,4 +488,28 @@ fn a_baseline_tag_left_without_holds_is_not_trusted() {
     let plan = v.run(&Change::Sweep, t(NOW));
     assert_eq!(plan.new_min, 12, "{plan:?}");
     assert!(v.tags.is_empty(), "{:?}", v.tags);
+}
+
+#[test]
+fn a_repeated_relative_pre_warm_does_not_push_its_expiry_on() {
+    let relative = |now: DateTime<Utc>, hours: i64| {
+        Change::Hold(EventHold {
+            event: "promo",
+            min: 10,
+            until: now + chrono::Duration::hours(hours),
+            hold_for: Some(chrono::Duration::hours(hours)),
+            raise_max: false,
+            trigger: None,
+        })
+    };
+    let mut v = Variant::new(2, 20);
+    v.run(&relative(t(NOW), 2), t(NOW));
+    let again = v.run(&relative(after(1800), 2), after(1800));
+    assert_eq!(again.action, Action::Unchanged, "{again:?}");
+    assert!(!again.writes_anything());
+    // A longer `for` is a new request, and so is a repeat after the hold expired.
+    let longer = v.plan(&relative(after(1800), 3), after(1800));
+    assert!(!longer.put_tags.is_empty(), "{longer:?}");
+    let expired = v.plan(&relative(after(3 * 3600), 2), after(3 * 3600));
+    assert!(!expired.put_tags.is_empty(), "{expired:?}");
 }

@@ -280,6 +280,7 @@ proptest! {
             event,
             min: hold.min,
             until: hold.until.max(now() + chrono::Duration::seconds(1)),
+            hold_for: None,
             raise_max: false,
             trigger: None,
         });

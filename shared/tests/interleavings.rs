@@ -352,6 +352,7 @@ fn promo(min: u32) -> Change<'static> {
         event: "promo",
         min,
         until: at("2026-11-30T14:00:00Z"),
+        hold_for: None,
         raise_max: false,
         trigger: None,
     })

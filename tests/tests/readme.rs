@@ -150,6 +150,7 @@ fn every_error() -> Vec<Error> {
             endpoint: String::new(),
             status: String::new(),
         },
+        Error::Busy(String::new()),
         Error::Aws {
             operation: "",
             message: String::new(),
@@ -168,6 +169,7 @@ fn every_error() -> Vec<Error> {
             | Error::Refused(_)
             | Error::NotFound(_)
             | Error::EndpointNotReady { .. }
+            | Error::Busy(_)
             | Error::Aws { .. } => {}
         }
     }

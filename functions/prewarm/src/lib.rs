@@ -267,6 +267,7 @@ impl App {
                     event: &raise.event,
                     min: raise.min_capacity,
                     until: raise.until,
+                    hold_for: raise.hold_for,
                     raise_max: raise.raise_max,
                     trigger: raise.scheduled_time.as_deref(),
                 })

@@ -10,7 +10,6 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
-use remediation::holds::Hold;
 use remediation::Error;
 use serde_json::{Map, Value};
 
@@ -226,19 +225,6 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
         }
     };
     Ok(request)
-}
-
-impl Raise {
-    /// Whether `existing`, the event's recorded hold, already is what this raise asks for, so
-    /// that a repeated or retried delivery writes nothing. With `until`: the same expiry. With
-    /// `for`: a live hold that was recorded for at least that long (the repeat of a relative
-    /// raise does not push its expiry on; give `until` to extend).
-    pub fn repeats(&self, existing: &Hold, now: DateTime<Utc>) -> bool {
-        existing.until == self.until
-            || self.hold_for.is_some_and(|hold_for| {
-                existing.is_live(now) && existing.until >= existing.since + hold_for
-            })
-    }
 }
 
 /// Whether a string is an EventBridge Scheduler context placeholder left unresolved.
@@ -747,46 +733,6 @@ mod tests {
         number.as_object_mut().unwrap().remove("until");
         number["for"] = json!(7200);
         assert!(err(number).contains("for: expected a string"));
-    }
-
-    #[test]
-    fn a_repeated_relative_raise_does_not_push_its_expiry_on() {
-        let first = relative("2h").unwrap();
-        let hold = Hold {
-            min: 10,
-            until: first.until,
-            since: now(),
-            trigger: None,
-        };
-        let later = now() + Duration::minutes(30);
-        let again = match parse(
-            json!({"action": "raise", "endpoint": "prod-ranker", "event": "promo",
-                   "min_capacity": 10, "for": "2h"}),
-            later,
-        )
-        .unwrap()
-        {
-            Request::Raise(r) => r,
-            other => panic!("{other:?}"),
-        };
-        assert_ne!(again.until, hold.until);
-        assert!(again.repeats(&hold, later));
-        // A longer `for` than the recorded hold is a new request, and so is an expired hold.
-        let longer = relative("3h").unwrap();
-        assert!(!longer.repeats(&hold, later));
-        assert!(!again.repeats(&hold, hold.until + Duration::seconds(1)));
-        // With `until`, only the same expiry repeats.
-        let Request::Raise(fixed) = parse(raise(), now()).unwrap() else {
-            panic!("not a raise")
-        };
-        assert!(!fixed.repeats(&hold, later));
-        assert!(fixed.repeats(
-            &Hold {
-                until: fixed.until,
-                ..hold
-            },
-            later
-        ));
     }
 
     #[test]
