@@ -40,6 +40,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "21"))
 MOTO = os.environ["AWS_ENDPOINT_URL"]
 ENDPOINT = "prod-ranker"
 VARIANT = "AllTraffic"
+LOCK_TABLE = "remediation-leases"
 TOPIC = "remediation-audit"
 MONITORING_BUCKET = "prod-ranker-monitoring"
 VIOLATIONS_KEY = (
@@ -267,7 +268,14 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
 def reset_and_fixtures(clients):
     urllib.request.urlopen(urllib.request.Request(f"{MOTO}/moto-api/reset", method="POST")).read()
-    sm, aas, sns, s3 = clients
+    sm, aas, sns, s3, ddb = clients
+    # The per-variant lease table the functions take their lease in (LOCK_TABLE).
+    ddb.create_table(
+        TableName=LOCK_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "target", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "target", "KeyType": "HASH"}],
+    )
     sm.create_model(
         ModelName=f"{ENDPOINT}-model",
         ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker-execution",
@@ -333,6 +341,7 @@ def run_once(name, event, api, clients, endpoint_url, system_certs=False):
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
         ALLOWED_ENDPOINTS=ENDPOINT,
         NOTIFY_TOPIC_ARN=topic,
+        LOCK_TABLE=LOCK_TABLE,
         PYTHONDONTWRITEBYTECODE="1",
         # The trust store as on Lambda's provided.al2023 image: one CA bundle file. (Debian's
         # /etc/ssl/certs also holds ~300 hashed links that rustls-native-certs would parse one
@@ -370,7 +379,7 @@ def run_once(name, event, api, clients, endpoint_url, system_certs=False):
 
 def check_effect(name, clients, response):
     """Each run must have done the real work, or its time means nothing."""
-    _, aas, _, _ = clients
+    _, aas, _, _, _ = clients
     if name in ("scale-on-latency", "python-peer"):
         assert min_capacity(aas) == 4, f"{name}: MinCapacity not raised: {response}"
     elif name == "prewarm":
@@ -426,7 +435,7 @@ def main():
     session = boto3.session.Session()
     clients = tuple(
         session.client(s, endpoint_url=MOTO)
-        for s in ("sagemaker", "application-autoscaling", "sns", "s3")
+        for s in ("sagemaker", "application-autoscaling", "sns", "s3", "dynamodb")
     )
     api = start_runtime_api()
     proxy = CountingProxy(MOTO)
