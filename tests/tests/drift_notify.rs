@@ -587,3 +587,191 @@ async fn the_binary_under_the_lambda_runtime_emulator() {
     );
     assert_eq!(m.attributes["function"], "drift-notify");
 }
+
+// ---- messages that never mislead ----
+
+/// The custom sample with its features replaced.
+fn custom_with(f: &Fixture, features: Value) -> Value {
+    let mut event = f.event("custom-drift-event.json");
+    event["detail"]["features"] = features;
+    event
+}
+
+#[tokio::test]
+async fn a_quality_collapse_pages_as_critical_and_ranks_first() {
+    let f = Fixture::new().await;
+    f.put_violations(
+        br#"{"violations": [
+            {"metric_name": "precision", "constraint_check_type": "LessThanThreshold",
+             "description": "Metric precision with 0.69 was LessThanThreshold '0.7'"},
+            {"metric_name": "f1", "constraint_check_type": "LessThanThreshold",
+             "description": "Metric f1 with 0.05 was LessThanThreshold '0.7'"}
+        ]}"#
+        .to_vec(),
+    )
+    .await;
+    f.handle(f.event(VIOLATIONS_EVENT)).await.unwrap();
+    let m = f.only_message().await;
+    assert_eq!(m.attributes["severity"], "critical", "{}", m.message);
+    assert!(
+        m.message.contains(
+            " 1. f1 - LessThanThreshold - 0.05 vs threshold 0.7 (14.0x below) [critical]"
+        ),
+        "{}",
+        m.message
+    );
+    assert!(
+        m.subject.starts_with(&format!(
+            "[CRITICAL] Drift on {}: 2 violations (f1, precision)",
+            f.endpoint
+        )),
+        "{}",
+        m.subject
+    );
+}
+
+#[tokio::test]
+async fn scientific_notation_is_read_as_written() {
+    let f = Fixture::new().await;
+    f.put_violations(
+        br#"{"violations": [{"feature_name": "age", "constraint_check_type": "baseline_drift_check",
+             "description": "Numerical distance: 2.0E-4 exceeds numerical threshold: 0.1"},
+            {"feature_name": "zip", "constraint_check_type": "baseline_drift_check",
+             "description": "Numerical distance: 0.2 exceeds numerical threshold: 5.0E-4"}]}"#
+            .to_vec(),
+    )
+    .await;
+    f.handle(f.event(VIOLATIONS_EVENT)).await.unwrap();
+    let m = f.only_message().await;
+    for line in [
+        " 1. zip - baseline_drift_check - 0.2 vs threshold 0.0005 (400.0x) [critical]",
+        " 2. age - baseline_drift_check - 0.0002 vs threshold 0.1 (0.0x) [high]",
+    ] {
+        assert!(
+            m.message.contains(line),
+            "{line:?} missing from\n{}",
+            m.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn distinct_custom_finding_ids_are_distinct_messages_on_a_fifo_topic() {
+    let f = Fixture::fifo().await;
+    for id in ["r\u{e9}-1 2", "r-12", "r-12"] {
+        let mut event = f.event("custom-drift-event.json");
+        event["detail"]["finding_id"] = json!(id);
+        f.handle(event).await.unwrap();
+    }
+    let messages = f.published().await;
+    let ids: Vec<Option<&str>> = messages.iter().map(|m| m.dedup_id.as_deref()).collect();
+    assert_eq!(
+        ids,
+        [
+            Some(format!("custom:{}:r%C3%A9-1%202", f.endpoint).as_str()),
+            Some(format!("custom:{}:r-12", f.endpoint).as_str()),
+        ],
+        "two findings, two messages; the repeat of r-12 is deduplicated"
+    );
+    assert_eq!(
+        messages[0].attributes["finding_id"],
+        format!("custom:{}:r\u{e9}-1 2", f.endpoint)
+    );
+}
+
+#[tokio::test]
+async fn non_ascii_feature_names_never_vanish_from_the_subject() {
+    let f = Fixture::new().await;
+    let feature =
+        |name: &str| json!({"name": name, "check_type": "psi", "value": 0.5, "threshold": 0.1});
+    let event = custom_with(
+        &f,
+        json!([
+            feature("\u{5e74}\u{9f62}"),
+            feature("\u{53ce}\u{5165}"),
+            feature("\u{e2}ge")
+        ]),
+    );
+    f.handle(event).await.unwrap();
+    let m = f.only_message().await;
+    assert_eq!(
+        m.subject,
+        format!(
+            "[CRITICAL] Drift on {}: 3 violations (age +2 more)",
+            f.endpoint
+        )
+    );
+    assert!(
+        m.message.contains("\u{5e74}\u{9f62} - psi"),
+        "{}",
+        m.message
+    );
+}
+
+#[tokio::test]
+async fn violations_announced_but_none_listed_sends_a_warning() {
+    let f = Fixture::new().await;
+    f.put_violations(br#"{"violations": []}"#.to_vec()).await;
+    let summary = f.handle(f.event(VIOLATIONS_EVENT)).await.unwrap();
+    assert_eq!(summary.ignored, None, "{summary:?}");
+    assert_eq!(summary.findings[0].severity, "warning", "{summary:?}");
+    let m = f.only_message().await;
+    assert_eq!(
+        m.subject,
+        format!(
+            "Model Monitor reported violations on {} but listed none",
+            f.endpoint
+        )
+    );
+    assert_eq!(m.attributes["kind"], "inconsistent");
+    assert!(
+        m.message.contains(&format!(
+            "Report: s3://{}/{}",
+            f.bucket(),
+            f.violations_key()
+        )),
+        "{}",
+        m.message
+    );
+}
+
+#[tokio::test]
+async fn the_result_output_is_read_not_the_logs() {
+    let f = Fixture::new().await;
+    f.put_sample_violations().await;
+    let mut event = f.event(VIOLATIONS_EVENT);
+    let result = event["detail"]["ProcessingOutputConfig"]["Outputs"][0].clone();
+    let mut logs = result.clone();
+    logs["S3Output"]["S3Uri"] = json!(format!("s3://{}/logs", f.bucket()));
+    logs["S3Output"]["LocalPath"] = json!("/opt/ml/processing/logs");
+    event["detail"]["ProcessingOutputConfig"]["Outputs"] = json!([logs, result]);
+    event["detail"]["Environment"]["output_path"] = json!("/opt/ml/processing/resultdata/");
+    let summary = f.handle(event).await.unwrap();
+    assert_eq!(summary.findings[0].violations, 4, "{summary:?}");
+    let m = f.only_message().await;
+    assert!(
+        m.message.contains(&format!(
+            "Report: s3://{}/{}",
+            f.bucket(),
+            f.violations_key()
+        )),
+        "{}",
+        m.message
+    );
+}
+
+#[tokio::test]
+async fn a_report_link_outside_s3_is_refused() {
+    let f = Fixture::new().await;
+    let mut event = f.event("custom-drift-event.json");
+    event["detail"]["report_uri"] = json!("https://evil.example/x");
+    let err = f.handle(event).await.unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+    assert!(
+        err.to_string().contains(
+            "detail.report_uri: \"https://evil.example/x\" is not an s3://bucket/key URI"
+        ),
+        "{err}"
+    );
+    assert!(f.published().await.is_empty());
+}
