@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use integration_tests::{function_binary, sample_event, LocalRuntime};
+use integration_tests::{function_binary, sample_event, LocalRuntime, LOCK_TABLE};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -73,6 +73,7 @@ async fn out_of_range_numbers_are_invalid_events_in_every_binary() {
         let env = [
             ("ALLOWED_ENDPOINTS", "prod-*".to_owned()),
             ("NOTIFY_TOPIC_ARN", TOPIC.to_owned()),
+            ("LOCK_TABLE", LOCK_TABLE.to_owned()),
         ];
         let mut runtime = LocalRuntime::start(&function_binary(function), &env)
             .await
