@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use integration_tests::proxy::{Fault, FaultProxy};
-use integration_tests::{sample_event, EndpointFixture};
+use integration_tests::{sample_event, EndpointFixture, LOCK_TABLE};
 use scale_on_latency::{App, Config};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
@@ -127,6 +127,18 @@ async fn a_raise_and_a_restore_racing_end_as_one_order_or_the_other() {
                 .await
                 .unwrap();
         }
+        // And forget the variant's record, so every round starts from no transition seen.
+        f.moto
+            .dynamodb
+            .delete_item()
+            .table_name(LOCK_TABLE)
+            .key(
+                "target",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("{}/{VARIANT}", f.endpoint)),
+            )
+            .send()
+            .await
+            .unwrap();
         // Vary which one starts first, and by how much.
         let offset = Duration::from_millis(u64::from(round % 6) * 7);
         let (raise_delay, ok_delay) = if round % 2 == 0 {
@@ -160,39 +172,41 @@ async fn a_raise_and_a_restore_racing_end_as_one_order_or_the_other() {
     println!("outcomes: {seen:?}");
 }
 
-/// Two raises of the alarm (distinct transitions): the second reads the tags before the first
-/// records its hold and the target after the first raised it. Reading the tags before the
-/// target used to make that a second step (and overwrite the baseline with the raised value).
+/// Two raises of the alarm (distinct transitions), the first held up inside its decision (its
+/// read of the target is slow). The second waits for the variant's lease instead of reading
+/// between the first one's writes, so it never steps again from the raised value.
 #[tokio::test]
-async fn a_raise_reading_between_anothers_writes_does_not_step_twice() {
+async fn a_raise_waits_for_a_slow_raise_and_does_not_step_twice() {
     let f = fixture().await;
     let (proxy, via_proxy) = through_proxy().await;
     let slow = app(&f, &via_proxy, &[]);
     let quick = app(&f, &f.moto.sdk, &[]);
-    // The slow raise's first read of the target waits until the quick raise has finished.
     proxy.inject(
         "DescribeScalableTargets",
-        Fault::Delay(Duration::from_secs(4)),
+        Fault::Delay(Duration::from_secs(3)),
         Some(1),
     );
-    let second = alarm_at(&f, 30);
-    let slow = tokio::spawn(async move { slow.handle(second, Utc::now()).await });
+    let first = alarm_at(&f, 0);
+    let slow = tokio::spawn(async move { slow.handle(first, Utc::now()).await });
     let mut waited = 0;
     while proxy.count("DescribeScalableTargets") == 0 && waited < 300 {
         tokio::time::sleep(Duration::from_millis(10)).await;
         waited += 1;
     }
-    quick.handle(alarm_at(&f, 0), Utc::now()).await.unwrap();
+    let second = quick.handle(alarm_at(&f, 30), Utc::now()).await.unwrap();
     assert!(
-        !slow.is_finished(),
-        "the slow raise was meant to be still reading"
+        slow.is_finished(),
+        "the second raise returned while the first still held the lease"
     );
-    let summary = slow.await.unwrap().unwrap();
+    let first = slow.await.unwrap().unwrap();
+    assert_eq!(first.alarms[0].results[0].action.as_str(), "raised");
     assert_eq!(
-        summary.alarms[0].results[0].action.as_str(),
+        second.alarms[0].results[0].action.as_str(),
         "refused",
-        "{summary:?}"
+        "{second:?}"
     );
+    let reason = &second.alarms[0].results[0].reason;
+    assert!(reason.contains("cooldown"), "{reason}");
     let (min, tags) = state(&f).await;
     assert_eq!(min, 4, "{tags:?}");
     assert_eq!(
@@ -203,17 +217,17 @@ async fn a_raise_reading_between_anothers_writes_does_not_step_twice() {
 }
 
 /// The interleaving that used to leave capacity raised with no hold, forced with the proxy:
-/// the raise records its hold, the restore reads it and deletes it (the target still at the
-/// baseline), and only then does the raise's RegisterScalableTarget land.
+/// the raise has recorded its hold and its RegisterScalableTarget is slow. The restore waits
+/// for the lease, so it runs after the raise and restores to the baseline.
 #[tokio::test]
-async fn a_restore_between_the_raises_hold_and_its_capacity_write_leaves_no_orphan_raise() {
+async fn a_restore_during_a_raise_waits_and_leaves_no_orphan_raise() {
     let f = fixture().await;
     let (proxy, via_proxy) = through_proxy().await;
     let raiser = app(&f, &via_proxy, &[]);
     let restorer = app(&f, &f.moto.sdk, &[]);
     proxy.inject(
         "RegisterScalableTarget",
-        Fault::Delay(Duration::from_secs(4)),
+        Fault::Delay(Duration::from_secs(3)),
         Some(1),
     );
     let alarm = sample_event(ALARM, &f.endpoint);
@@ -232,28 +246,31 @@ async fn a_restore_between_the_raises_hold_and_its_capacity_write_leaves_no_orph
         .handle(sample_event(OK, &f.endpoint), Utc::now())
         .await
         .unwrap();
-    assert_eq!(restored.alarms[0].results[0].action.as_str(), "unchanged");
     assert!(
-        !raise.is_finished(),
-        "the raise's capacity write was meant to be still in flight"
+        raise.is_finished(),
+        "the restore returned while the raise still held the lease"
     );
     let raised = raise.await.unwrap().unwrap();
+    assert_eq!(raised.alarms[0].results[0].action.as_str(), "raised");
+    let result = &restored.alarms[0].results[0];
+    assert_eq!(
+        (result.action.as_str(), result.old_min, result.new_min),
+        ("restored", Some(4), Some(2)),
+        "{result:?}"
+    );
     let (min, tags) = state(&f).await;
     assert_eq!(
-        (min, tags.clone()),
+        (min, tags),
         (2, BTreeMap::new()),
         "the restore went last, so the variant is back at its baseline with nothing held"
     );
-    let reason = &raised.alarms[0].results[0].reason;
-    assert!(reason.contains("concurrent decision"), "{reason}");
 }
 
-/// The other side of that interleaving, forced with the proxy: the restore lowers the target,
-/// a new raise of the same alarm reads its hold (not yet deleted) and raises again, and only
-/// then does the restore's DeleteTags land. The raise's own check still saw its hold, so it is
-/// the restore's check, which reads the target after its removal, that lowers the target.
+/// The other side, forced with the proxy: the restore has lowered the target and its tag
+/// removal is slow; a new ALARM of the alarm arrives meanwhile. It waits for the lease, and
+/// then decides on what the restore left: a newer transition raises again, with its hold.
 #[tokio::test]
-async fn a_raise_between_a_restores_capacity_write_and_its_tag_removal_leaves_no_orphan_raise() {
+async fn a_raise_during_a_restore_waits_and_is_held() {
     let f = fixture().await;
     let (proxy, via_proxy) = through_proxy().await;
     let vars = [("SCALE_COOLDOWN_SECONDS", "0")];
@@ -261,10 +278,9 @@ async fn a_raise_between_a_restores_capacity_write_and_its_tag_removal_leaves_no
     let restorer = app(&f, &via_proxy, &vars);
     raiser.handle(alarm_at(&f, 0), Utc::now()).await.unwrap();
     assert_eq!(state(&f).await.0, 4);
-    proxy.inject("DeleteTags", Fault::Delay(Duration::from_secs(4)), Some(1));
+    proxy.inject("DeleteTags", Fault::Delay(Duration::from_secs(3)), Some(1));
     let ok = sample_event(OK, &f.endpoint);
     let restore = tokio::spawn(async move { restorer.handle(ok, Utc::now()).await });
-    // Wait until the restore has lowered the target (its tag removal is held back).
     let mut lowered = false;
     for _ in 0..200 {
         if state(&f).await.0 == 2 {
@@ -274,24 +290,27 @@ async fn a_raise_between_a_restores_capacity_write_and_its_tag_removal_leaves_no
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(lowered, "the restore never lowered the target");
-    let raised = raiser.handle(alarm_at(&f, 30), Utc::now()).await.unwrap();
+    // A transition newer than the OK (12:25:00.480).
+    let raised = raiser
+        .handle(alarm_at(&f, 26 * 60), Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        restore.is_finished(),
+        "the raise returned while the restore still held the lease"
+    );
+    let restored = restore.await.unwrap().unwrap();
+    assert_eq!(restored.alarms[0].results[0].action.as_str(), "restored");
     assert_eq!(
         raised.alarms[0].results[0].action.as_str(),
         "raised",
         "{raised:?}"
     );
-    assert!(
-        !restore.is_finished(),
-        "the restore's tag removal was meant to be still in flight"
-    );
-    let restored = restore.await.unwrap().unwrap();
     let (min, tags) = state(&f).await;
+    assert_eq!(min, 4, "{tags:?}");
     assert_eq!(
-        (min, tags),
-        (2, BTreeMap::new()),
-        "the restore's removal went last, so the variant is back at its baseline with nothing \
-         held"
+        holds(&tags).len(),
+        1,
+        "the raise that went last is held: {tags:?}"
     );
-    let reason = &restored.alarms[0].results[0].reason;
-    assert!(reason.contains("concurrent decision"), "{reason}");
 }
