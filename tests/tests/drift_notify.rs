@@ -73,6 +73,16 @@ impl Fixture {
             .unwrap();
     }
 
+    /// The message links the sample job's violations file as its report.
+    fn assert_links_the_violations_file(&self, m: &Published) {
+        let line = format!("Report: s3://{}/{}", self.bucket(), self.violations_key());
+        assert!(
+            m.message.contains(&line),
+            "{line:?} missing from\n{}",
+            m.message
+        );
+    }
+
     async fn put_sample_violations(&self) {
         let path = workspace().join("events/fixtures/constraint_violations.json");
         self.put_violations(std::fs::read(path).unwrap()).await;
@@ -724,15 +734,7 @@ async fn violations_announced_but_none_listed_sends_a_warning() {
         )
     );
     assert_eq!(m.attributes["kind"], "inconsistent");
-    assert!(
-        m.message.contains(&format!(
-            "Report: s3://{}/{}",
-            f.bucket(),
-            f.violations_key()
-        )),
-        "{}",
-        m.message
-    );
+    f.assert_links_the_violations_file(&m);
 }
 
 #[tokio::test]
@@ -749,15 +751,7 @@ async fn the_result_output_is_read_not_the_logs() {
     let summary = f.handle(event).await.unwrap();
     assert_eq!(summary.findings[0].violations, 4, "{summary:?}");
     let m = f.only_message().await;
-    assert!(
-        m.message.contains(&format!(
-            "Report: s3://{}/{}",
-            f.bucket(),
-            f.violations_key()
-        )),
-        "{}",
-        m.message
-    );
+    f.assert_links_the_violations_file(&m);
 }
 
 #[tokio::test]

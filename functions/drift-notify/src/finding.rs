@@ -7,11 +7,13 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use remediation::audit::{shorten, subject, Notice};
-use remediation::Error;
-use serde::{Deserialize, Serialize};
+
+use serde::Serialize;
 
 use crate::ascii::ascii_name;
+pub use crate::links::{metric_console_url, s3_console_url};
 pub use crate::measure::{measured, Direction};
+pub use crate::violations_file::parse_violations;
 use crate::FUNCTION;
 
 /// At most this many violations are listed in a message; the rest are counted and left to the
@@ -460,137 +462,6 @@ fn violation_lines(n: usize, v: &Violation) -> String {
         let _ = writeln!(line, "    {}", shorten(&one_line, MAX_DESCRIPTION));
     }
     line
-}
-
-// ---- constraint_violations.json ----
-
-/// The file Model Monitor writes next to its report when a job completes with violations.
-/// Data quality names a `feature_name`; model quality and bias name a `metric_name` (bias also
-/// a `facet` and `facet_value`).
-#[derive(Debug, Deserialize)]
-struct ViolationsFile {
-    violations: Vec<ViolationEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ViolationEntry {
-    #[serde(default)]
-    feature_name: Option<String>,
-    #[serde(default)]
-    metric_name: Option<String>,
-    #[serde(default)]
-    facet: Option<String>,
-    #[serde(default)]
-    facet_value: Option<serde_json::Value>,
-    constraint_check_type: String,
-    #[serde(default)]
-    description: Option<String>,
-}
-
-/// Parse `constraint_violations.json`; `location` names the file in errors.
-pub fn parse_violations(bytes: &[u8], location: &str) -> Result<Vec<Violation>, Error> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let file: ViolationsFile =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let path = err.path().to_string();
-            let field = if path == "." { "file".to_owned() } else { path };
-            Error::InvalidEvent(format!(
-                "{location} is not a Model Monitor constraint_violations.json: {field}: {}",
-                err.into_inner()
-            ))
-        })?;
-    Ok(file
-        .violations
-        .into_iter()
-        .map(|entry| {
-            let base = entry
-                .feature_name
-                .or(entry.metric_name)
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| "(unnamed)".to_owned());
-            let feature = match (entry.facet, entry.facet_value) {
-                (Some(facet), Some(value)) => {
-                    let value = value
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| value.to_string());
-                    format!("{base} ({facet}={value})")
-                }
-                _ => base,
-            };
-            let (value, threshold) = entry
-                .description
-                .as_deref()
-                .map(measured)
-                .unwrap_or((None, None));
-            let direction = Direction::stated_in(&entry.constraint_check_type)
-                .or_else(|| entry.description.as_deref().and_then(Direction::stated_in));
-            Violation {
-                feature,
-                check_type: entry.constraint_check_type,
-                value,
-                threshold,
-                direction,
-                description: entry.description,
-            }
-        })
-        .collect())
-}
-
-// ---- console links ----
-
-/// The S3 console page of an `s3://bucket/key` object.
-pub fn s3_console_url(uri: &str, region: Option<&str>) -> Option<String> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, key) = rest.split_once('/')?;
-    let region = region.unwrap_or("us-east-1");
-    Some(format!(
-        "https://{region}.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={}",
-        url_escape(key)
-    ))
-}
-
-/// The CloudWatch console graph of one metric.
-pub fn metric_console_url(metric: &MetricLink, region: Option<&str>) -> String {
-    let region = region.unwrap_or("us-east-1");
-    let mut parts = vec![cw_escape(&metric.namespace), cw_escape(&metric.name)];
-    for (k, v) in &metric.dimensions {
-        parts.push(cw_escape(k));
-        parts.push(cw_escape(v));
-    }
-    let metric = parts
-        .iter()
-        .map(|p| format!("~'{p}"))
-        .collect::<Vec<_>>()
-        .join("");
-    format!(
-        "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#metricsV2?graph=~(metrics~(~({metric}))~region~'{region})"
-    )
-}
-
-/// The CloudWatch console's URL fragment escaping: `*` and two hex digits.
-fn cw_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("*{b:02x}")
-            }
-        })
-        .collect()
-}
-
-fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,9 +6,12 @@
 //! by the pure core in [`finding`] and published with the shared [`Notifier`].
 
 mod ascii;
+mod custom;
 pub mod event;
 pub mod finding;
+mod links;
 pub mod measure;
+mod violations_file;
 
 use chrono::{DateTime, Utc};
 use remediation::alarm::AlarmState;
