@@ -138,15 +138,6 @@ async fn a_raise_and_a_restore_make_each_call_once() {
     app.handle(f.event(OK), Utc::now()).await.unwrap();
     assert_eq!(f.min().await, 2);
     let restore = f.proxy.operations()[raise.len()..].to_vec();
-    let shape = |ops: &[String], writes: [&'static str; 2]| {
-        assert_eq!(ops.len(), 8, "{ops:?}");
-        (
-            [ops[0].as_str(), ops[1].as_str()],
-            sorted_pair(&ops[2..4]),
-            [ops[4].as_str(), ops[5].as_str()] == writes,
-            sorted_pair(&ops[6..8]),
-        )
-    };
     let expected = (
         ["DescribeEndpoint", "UpdateItem"],
         ["DescribeScalableTargets", "ListTags"],
@@ -163,6 +154,21 @@ async fn a_raise_and_a_restore_make_each_call_once() {
         expected,
         "{restore:?}"
     );
+}
+
+/// A decision's calls in the order that is fixed: the two first, the pair read side by side,
+/// whether the two writes are `writes`, the pair made side by side.
+fn shape<'a>(
+    ops: &'a [String],
+    writes: [&str; 2],
+) -> ([&'a str; 2], [&'a str; 2], bool, [&'a str; 2]) {
+    assert_eq!(ops.len(), 8, "{ops:?}");
+    (
+        [ops[0].as_str(), ops[1].as_str()],
+        sorted_pair(&ops[2..4]),
+        [ops[4].as_str(), ops[5].as_str()] == writes,
+        sorted_pair(&ops[6..8]),
+    )
 }
 
 /// The two reads that run side by side, in a fixed order.
