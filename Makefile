@@ -17,13 +17,14 @@ lint:
 # Unit tests, then acceptance tests against moto (the built binaries run under cargo-lambda's
 # Runtime API emulator, so they are built first).
 test: tools lint template-check build
-	scripts/with-moto.sh cargo test --workspace
+	scripts/with-moto.sh cargo test --workspace --no-fail-fast
 
 # Not part of `make test` (which runs 256 cases per property): the property-based tests of the
 # event parsers and the capacity decision with many more cases. FUZZ_CASES=... to change.
 FUZZ_CASES ?= 20000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p remediation --test decision_properties
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p remediation --test lifecycle_model
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p integration-tests --test parser_properties
 
 # The main job, locally: moto, the functions under the local Lambda runtime, a readable timeline.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::demand::Sizing;
+use crate::demand::Demand;
 use crate::holds::{
     alarm_reason, baseline_key, event_reason, hold_key, rfc3339, Capacity, Hold, VariantHolds,
 };
@@ -67,8 +67,9 @@ pub struct AlarmChange<'a> {
     /// The transition's identity, kept on the hold.
     pub trigger: Option<&'a str>,
     pub policy: &'a ScalePolicy,
-    /// Instances the current load needs (`SCALE_MODE=demand`): the raise goes at least there.
-    pub demand: Option<&'a Sizing>,
+    /// What the current load needs (`SCALE_MODE=demand`): the raise goes at least there; when
+    /// sizing is unavailable the raise is one step and says why.
+    pub demand: Option<&'a Demand>,
 }
 
 /// A pre-warm: hold MinCapacity at `min` for the named event until `until`.
@@ -403,7 +404,10 @@ impl<'a> Draft<'a> {
         }
         let cap = policy.ceiling.map_or(current.max, |c| c.min(current.max));
         let stepped = current.min.saturating_add(policy.step);
-        let wanted = alarm.demand.map_or(stepped, |d| d.instances.max(stepped));
+        let wanted = match alarm.demand {
+            Some(Demand::Sized(d)) => d.instances.max(stepped),
+            _ => stepped,
+        };
         let target = wanted.min(cap);
         if target <= current.min {
             self.put_hold(reason, hold(kept));
@@ -543,9 +547,12 @@ impl<'a> Draft<'a> {
         let max = apply.new_max.unwrap_or(current.max);
         let (mut desired, top) = self.effective_with(max);
         if apply.raising && current.min > desired {
-            // A raise never lowers: what the variant has above its holds was set by someone
-            // else, so it is the baseline from now on.
-            self.baseline = current.min;
+            // A raise never lowers. What the variant has above its holds is the baseline from
+            // now on if someone else set it; if this project set it (a hold that has since
+            // expired), the sweep gives it back.
+            if self.record.written != Some(current.min) {
+                self.baseline = current.min;
+            }
             desired = current.min;
         }
         let mut action = apply.action;
@@ -625,11 +632,16 @@ fn step_reason(alarm: &AlarmChange<'_>, from: u32, target: u32, wanted: u32, cap
     let stepped = from.saturating_add(alarm.policy.step);
     let step = format!("MinCapacity {from} + step {}", alarm.policy.step);
     match alarm.demand {
-        Some(d) if d.instances > stepped => format!("demand: {}{capped}", d.explanation),
-        Some(d) => format!(
+        Some(Demand::Sized(d)) if d.instances > stepped => {
+            format!("demand: {}{capped}", d.explanation)
+        }
+        Some(Demand::Sized(d)) => format!(
             "demand: {}; at least one step: {step}{capped}",
             d.explanation
         ),
+        Some(Demand::Unavailable(why)) => {
+            format!("demand sizing unavailable ({why}), fell back to step: {step}{capped}")
+        }
         None => format!("{step}{capped}"),
     }
 }

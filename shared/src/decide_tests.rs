@@ -1,4 +1,5 @@
 use super::*;
+use crate::demand::Sizing;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -143,10 +144,11 @@ fn raise_is_capped_by_ceiling_and_max() {
 
 #[test]
 fn demand_raises_to_what_the_load_needs_but_at_least_one_step() {
-    let spike = Sizing {
+    let explanation = "120 req/s x 0.25 s = 30 in flight; 4 per instance -> 8; +20% -> 10";
+    let spike = Demand::Sized(Sizing {
         instances: 10,
-        explanation: "120 req/s x 0.25 s = 30 in flight; 4 per instance -> 8; +20% -> 10".into(),
-    };
+        explanation: explanation.into(),
+    });
     let change = |demand, policy| {
         Change::Alarm(AlarmChange {
             name: "a",
@@ -160,11 +162,11 @@ fn demand_raises_to_what_the_load_needs_but_at_least_one_step() {
     let v = Variant::new(2, 20);
     let plan = v.plan(&change(&spike, &POLICY), t(NOW));
     assert_eq!((plan.action, plan.new_min), (Action::Raised, 10));
-    assert_eq!(plan.reason, format!("demand: {}", spike.explanation));
-    let small = Sizing {
+    assert_eq!(plan.reason, format!("demand: {explanation}"));
+    let small = Demand::Sized(Sizing {
         instances: 1,
         explanation: "1 req/s x 0.1 s = 0.1 in flight".into(),
-    };
+    });
     let plan = v.plan(&change(&small, &POLICY), t(NOW));
     assert_eq!(plan.new_min, 4);
     assert!(
@@ -182,6 +184,14 @@ fn demand_raises_to_what_the_load_needs_but_at_least_one_step() {
     assert!(plan.reason.ends_with("(capped at 7)"), "{}", plan.reason);
     let small_max = Variant::new(2, 5);
     assert_eq!(small_max.plan(&change(&spike, &capped), t(NOW)).new_min, 5);
+    let gap = Demand::Unavailable("only 2 of the last 5 minutes have data".into());
+    let plan = v.plan(&change(&gap, &POLICY), t(NOW));
+    assert_eq!(plan.new_min, 4);
+    assert_eq!(
+        plan.reason,
+        "demand sizing unavailable (only 2 of the last 5 minutes have data), fell back to step: \
+         MinCapacity 2 + step 2"
+    );
 }
 
 #[test]

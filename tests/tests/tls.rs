@@ -117,8 +117,9 @@ async fn pki(dir: &Path, name: &str) -> Result<Pki> {
 /// moto over TLS with `pki`'s server certificate, on a free port; stopped when dropped.
 async fn tls_moto(pki: &Pki) -> Result<(Child, String)> {
     let port = free_port()?;
-    let moto = workspace().join(".venv/bin/moto_server");
+    let moto = workspace().join(".venv/bin/python");
     let mut child = Command::new(&moto)
+        .arg(workspace().join("scripts/moto-server.py"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string(), "-c"])
         .arg(&pki.cert)
         .arg("-k")

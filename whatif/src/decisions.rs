@@ -92,13 +92,11 @@ impl LatencyHolds {
         trigger: &str,
         recent: &[MinuteMetrics],
     ) -> Decision {
-        let (sizing, fallback) = match &self.rules.demand {
-            Some(rule) => match demand::size(&window(recent), &config(rule)) {
-                Demand::Sized(sizing) => (Some(sizing), None),
-                Demand::Unavailable(why) => (None, Some(why)),
-            },
-            None => (None, None),
-        };
+        let sizing = self
+            .rules
+            .demand
+            .as_ref()
+            .map(|rule| demand::size(&window(recent), &config(rule)));
         let policy = self.policy();
         let change = Change::Alarm(AlarmChange {
             name: &self.alarm,
@@ -108,13 +106,7 @@ impl LatencyHolds {
             policy: &policy,
             demand: sizing.as_ref(),
         });
-        let mut plan = self.decide(&change, now, (min, max));
-        if let Some(why) = fallback {
-            plan.reason = format!(
-                "{}; demand sizing unavailable ({why}), fell back to the step",
-                plan.reason
-            );
-        }
+        let plan = self.decide(&change, now, (min, max));
         self.apply(plan)
     }
 

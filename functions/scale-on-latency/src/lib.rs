@@ -335,20 +335,18 @@ impl App {
                 .await;
         };
         let firing = alarm.state == AlarmState::Alarm;
-        let (sizing, fallback) = match self.config.scale.demand {
-            Some(config) if firing => {
+        // Any failure to size falls back to the step, and the decision says why.
+        let sizing = match self.config.scale.demand {
+            Some(config) if firing => Some(
                 match self
                     .demand_metrics(&endpoint.name, &variant.name, now)
                     .await
                 {
-                    Ok(metrics) => match demand::size(&metrics, &config) {
-                        Demand::Sized(sizing) => (Some(sizing), None),
-                        Demand::Unavailable(why) => (None, Some(why)),
-                    },
-                    Err(err) => (None, Some(format!("metrics could not be read: {err}"))),
-                }
-            }
-            _ => (None, None),
+                    Ok(metrics) => demand::size(&metrics, &config),
+                    Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
+                },
+            ),
+            _ => None,
         };
         let trigger = alarm.transition_id();
         let policy = self.config.policy();
@@ -365,17 +363,9 @@ impl App {
             "or sooner when the alarm returns to OK; {SCALE_HOLD_SECONDS}={}",
             self.config.scale.hold.as_secs()
         ));
-        let mut outcome = self
-            .path
+        self.path
             .remediate(endpoint, variant, &change, &report, now)
-            .await?;
-        if let Some(why) = fallback {
-            outcome.reason = format!(
-                "{}; demand sizing unavailable ({why}), fell back to the step",
-                outcome.reason
-            );
-        }
-        Ok(outcome)
+            .await
     }
 
     /// One GetMetricData call: the variant's `Invocations` (Sum), `ModelLatency` (Average,

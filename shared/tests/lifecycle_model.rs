@@ -1,0 +1,651 @@
+//! Model-based test of the hold semantics over whole alarm lifecycles (ARCHITECTURE.md, "The
+//! semantics"): random sequences of alarm transitions (two alarms, delivered late, reordered
+//! and redelivered), time passing, sweeps, pre-warm raises and restores, and an operator
+//! setting MinCapacity, run through the real decision (`decide`, applied to tags, target and
+//! record as the remediation path applies it) beside a plain reference model of the written
+//! semantics. After every step the two must agree, and the promises hold on their own:
+//!
+//! - an alarm whose latest delivered transition is ALARM keeps a live hold for `hold_for` after
+//!   that transition, even when its raise was refused (cooldown, ceiling);
+//! - a delivery older than the latest seen of its alarm, or one already seen, writes nothing;
+//! - two raises by alarms are never closer than the cooldown, whatever OKs and expiries passed;
+//! - after any decision, MinCapacity honours every live hold and never exceeds MaxCapacity.
+//!
+//! Sequences per run: `PROPTEST_CASES` (256 by default; `make fuzz` runs many more).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+use remediation::decide::{decide, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
+use remediation::holds::{alarm_reason, baseline_key, event_reason, Capacity, VariantHolds};
+use remediation::record::Record;
+
+const V: &str = "AllTraffic";
+const ALARMS: [&str; 2] = ["latency", "p99 latency"];
+const EVENTS: [&str; 2] = ["promo", "launch"];
+const MAX: u32 = 10;
+const START_MIN: u32 = 2;
+const POLICY: ScalePolicy = ScalePolicy {
+    step: 2,
+    ceiling: Some(8),
+    cooldown: Duration::from_secs(300),
+    hold_for: Duration::from_secs(3 * 3600),
+};
+
+fn secs(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+fn hold_for() -> chrono::Duration {
+    secs(POLICY.hold_for.as_secs() as i64)
+}
+
+fn cooldown() -> chrono::Duration {
+    secs(POLICY.cooldown.as_secs() as i64)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// The alarm changes state now (CloudWatch's transition); its event joins the queue.
+    Transition {
+        alarm: usize,
+        firing: bool,
+    },
+    /// One queued event is delivered; `again` keeps it queued for a redelivery.
+    Deliver {
+        pick: usize,
+        again: bool,
+    },
+    Wait {
+        seconds: i64,
+    },
+    Sweep,
+    Prewarm {
+        event: usize,
+        min: u32,
+        hours: i64,
+    },
+    Restore {
+        event: usize,
+    },
+    /// Someone else sets MinCapacity (an operator, a scheduled action).
+    Operator {
+        min: u32,
+    },
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..ALARMS.len(), any::<bool>())
+            .prop_map(|(alarm, firing)| Op::Transition { alarm, firing }),
+        5 => (any::<usize>(), prop::bool::weighted(0.3))
+            .prop_map(|(pick, again)| Op::Deliver { pick, again }),
+        3 => prop_oneof![0i64..120, 120i64..900, 3600i64..14_400]
+            .prop_map(|seconds| Op::Wait { seconds }),
+        1 => Just(Op::Sweep),
+        1 => (0..EVENTS.len(), 1u32..=12, 1i64..=4)
+            .prop_map(|(event, min, hours)| Op::Prewarm { event, min, hours }),
+        1 => (0..EVENTS.len()).prop_map(|event| Op::Restore { event }),
+        1 => (1u32..=MAX).prop_map(|min| Op::Operator { min }),
+    ]
+}
+
+/// The reference model: the semantics as ARCHITECTURE.md writes them, on plain values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Model {
+    min: u32,
+    /// The baseline tag: present only while holds exist.
+    base_tag: Option<u32>,
+    written: Option<u32>,
+    last_raise: Option<DateTime<Utc>>,
+    /// Latest transition applied per alarm: (firing, at).
+    seen: BTreeMap<&'static str, (bool, DateTime<Utc>)>,
+    /// Recorded holds by reason (expired ones stay until a decision that writes removes them).
+    holds: BTreeMap<String, (u32, DateTime<Utc>)>,
+}
+
+/// What one model decision is working with.
+struct Step {
+    now: DateTime<Utc>,
+    base: u32,
+    holds: BTreeMap<String, (u32, DateTime<Utc>)>,
+    expired: bool,
+    other_writer: bool,
+    written: Option<u32>,
+    last_raise: Option<DateTime<Utc>>,
+    seen: BTreeMap<&'static str, (bool, DateTime<Utc>)>,
+}
+
+enum Outcome {
+    Skip,
+    Settle { raising: bool },
+}
+
+impl Model {
+    fn new() -> Self {
+        Model {
+            min: START_MIN,
+            base_tag: None,
+            written: None,
+            last_raise: None,
+            seen: BTreeMap::new(),
+            holds: BTreeMap::new(),
+        }
+    }
+
+    fn effective(&self, step: &Step) -> u32 {
+        step.holds
+            .values()
+            .filter(|(_, until)| *until > step.now)
+            .map(|(min, _)| *min)
+            .fold(step.base, u32::max)
+            .min(MAX)
+    }
+
+    fn begin(&self, now: DateTime<Utc>) -> Step {
+        let mut step = Step {
+            now,
+            base: match self.holds.is_empty() {
+                true => self.min,
+                false => self.base_tag.unwrap_or(self.min),
+            },
+            holds: self.holds.clone(),
+            expired: false,
+            other_writer: false,
+            written: self.written,
+            last_raise: self.last_raise,
+            seen: self.seen.clone(),
+        };
+        step.holds.retain(|_, (_, until)| *until > now);
+        step.expired = step.holds.len() != self.holds.len();
+        if let Some(written) = self.written {
+            if written != self.min && self.min != self.effective(&step) {
+                step.base = self.min;
+                step.other_writer = true;
+                step.written = Some(self.min);
+            }
+        }
+        step
+    }
+
+    fn decide(&mut self, step: Step, outcome: Outcome) {
+        let off_target = self.effective(&step) != self.min;
+        match outcome {
+            Outcome::Skip if !off_target => {}
+            Outcome::Skip => self.settle(step, false),
+            Outcome::Settle { raising } => self.settle(step, raising),
+        }
+    }
+
+    fn settle(&mut self, mut step: Step, raising: bool) {
+        let mut desired = self.effective(&step);
+        if raising && self.min > desired {
+            if step.written != Some(self.min) {
+                step.base = self.min;
+            }
+            desired = self.min;
+        }
+        let any_live = step.holds.values().any(|(_, until)| *until > step.now);
+        if !any_live {
+            self.base_tag = None;
+        } else {
+            self.base_tag = Some(step.base);
+        }
+        self.min = desired;
+        self.written = Some(desired);
+        self.holds = step.holds;
+        self.last_raise = step.last_raise;
+        self.seen = step.seen;
+    }
+
+    fn alarm(&mut self, name: &'static str, firing: bool, at: DateTime<Utc>, now: DateTime<Utc>) {
+        let mut step = self.begin(now);
+        let reason = alarm_reason(V, name);
+        if let Some(&(seen_firing, seen_at)) = step.seen.get(name) {
+            let duplicate = seen_at == at && seen_firing == firing;
+            if seen_at > at || duplicate {
+                let unfinished = duplicate
+                    && firing
+                    && step
+                        .holds
+                        .get(&reason)
+                        .is_some_and(|(min, _)| self.min < (*min).min(MAX));
+                let outcome = match unfinished {
+                    true => Outcome::Settle { raising: true },
+                    false => Outcome::Skip,
+                };
+                return self.decide(step, outcome);
+            }
+        }
+        step.seen.insert(name, (firing, at));
+        if !firing {
+            step.holds.remove(&reason);
+            return self.decide(step, Outcome::Settle { raising: false });
+        }
+        let kept = step
+            .holds
+            .get(&reason)
+            .map_or(self.min, |(min, _)| (*min).min(MAX).max(self.min));
+        let target = (self.min + POLICY.step).min(POLICY.ceiling.unwrap_or(MAX).min(MAX));
+        let held = match step.last_raise {
+            Some(last) if last + cooldown() > now => kept,
+            _ if target <= self.min => kept,
+            _ => {
+                step.last_raise = Some(now);
+                target
+            }
+        };
+        step.holds.insert(reason, (held, now + hold_for()));
+        self.decide(step, Outcome::Settle { raising: true });
+    }
+
+    fn prewarm(&mut self, event: &str, min: u32, until: DateTime<Utc>, now: DateTime<Utc>) {
+        let mut step = self.begin(now);
+        let reason = event_reason(V, event);
+        let min = min.min(MAX);
+        let same = step.holds.get(&reason) == Some(&(min, until));
+        if same && self.min >= min && !step.expired {
+            return self.decide(step, Outcome::Skip);
+        }
+        step.holds.insert(reason, (min, until));
+        self.decide(step, Outcome::Settle { raising: true });
+    }
+
+    fn restore(&mut self, event: &str, now: DateTime<Utc>) {
+        let mut step = self.begin(now);
+        let reason = event_reason(V, event);
+        let had = self.holds.contains_key(&reason);
+        step.holds.remove(&reason);
+        let outcome = match had || step.expired || step.other_writer {
+            true => Outcome::Settle { raising: false },
+            false => Outcome::Skip,
+        };
+        self.decide(step, outcome);
+    }
+
+    fn sweep(&mut self, now: DateTime<Utc>) {
+        let step = self.begin(now);
+        let leftover = self.holds.is_empty() && self.base_tag.is_some();
+        let idle =
+            !step.expired && !step.other_writer && !leftover && self.effective(&step) == self.min;
+        let outcome = match idle {
+            true => Outcome::Skip,
+            false => Outcome::Settle { raising: false },
+        };
+        self.decide(step, outcome);
+    }
+}
+
+/// The real side: the endpoint's tags, the variant's target and its record, changed only by
+/// applying the plans `decide` makes, in the remediation path's order.
+#[derive(Debug, Clone)]
+struct Real {
+    tags: BTreeMap<String, String>,
+    capacity: Capacity,
+    record: Record,
+}
+
+impl Real {
+    fn holds(&self) -> VariantHolds {
+        VariantHolds::from_tags(V, self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    fn decide(&mut self, change: &Change<'_>, now: DateTime<Utc>) -> Plan {
+        let plan = decide(
+            change,
+            &View {
+                variant: V,
+                current: self.capacity,
+                holds: &self.holds(),
+                record: &self.record,
+                now,
+            },
+        );
+        for (k, v) in &plan.put_tags {
+            self.tags.insert(k.clone(), v.clone());
+        }
+        if plan.changes_capacity() {
+            self.capacity.min = plan.new_min;
+        }
+        for k in &plan.delete_tags {
+            self.tags.remove(k);
+        }
+        self.record = plan.record.clone();
+        plan
+    }
+
+    /// The real state in the model's terms.
+    fn as_model(&self) -> Model {
+        let holds = self.holds();
+        Model {
+            min: self.capacity.min,
+            base_tag: self.tags.get(&baseline_key(V)).and_then(|v| v.parse().ok()),
+            written: self.record.written,
+            last_raise: self.record.last_raise,
+            seen: ALARMS
+                .iter()
+                .filter_map(|&a| self.record.alarms.get(a).map(|t| (a, (t.firing, t.at))))
+                .collect(),
+            holds: holds
+                .holds
+                .into_iter()
+                .map(|(reason, h)| (reason, (h.min, h.until)))
+                .collect(),
+        }
+    }
+}
+
+/// What the test itself knows of the alarms' true histories.
+#[derive(Default)]
+struct Truth {
+    queue: Vec<(usize, bool, DateTime<Utc>)>,
+    /// Latest delivered transition per alarm: (firing, at).
+    delivered: BTreeMap<usize, (bool, DateTime<Utc>)>,
+    last_alarm_raise: Option<DateTime<Utc>>,
+}
+
+fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
+    let mut now = start();
+    let mut model = Model::new();
+    let mut real = Real {
+        tags: BTreeMap::new(),
+        capacity: Capacity {
+            min: START_MIN,
+            max: MAX,
+        },
+        record: Record::default(),
+    };
+    let mut truth = Truth::default();
+    for (i, op) in ops.iter().enumerate() {
+        let before = real.clone();
+        let decided = match *op {
+            Op::Transition { alarm, firing } => {
+                truth.queue.push((alarm, firing, now));
+                None
+            }
+            Op::Deliver { pick, again } => {
+                if truth.queue.is_empty() {
+                    continue;
+                }
+                let index = pick % truth.queue.len();
+                let (alarm, firing, at) = match again {
+                    true => truth.queue[index],
+                    false => truth.queue.remove(index),
+                };
+                let plan = deliver(&mut real, &mut truth, (alarm, firing, at), now)?;
+                model.alarm(ALARMS[alarm], firing, at, now);
+                Some(plan)
+            }
+            Op::Wait { seconds } => {
+                now += secs(seconds);
+                None
+            }
+            Op::Sweep => {
+                model.sweep(now);
+                Some(real.decide(&Change::Sweep, now))
+            }
+            Op::Prewarm { event, min, hours } => {
+                let until = now + secs(hours * 3600);
+                model.prewarm(EVENTS[event], min, until, now);
+                Some(real.decide(
+                    &Change::Hold(EventHold {
+                        event: EVENTS[event],
+                        min,
+                        until,
+                        hold_for: None,
+                        raise_max: false,
+                        trigger: None,
+                    }),
+                    now,
+                ))
+            }
+            Op::Restore { event } => {
+                model.restore(EVENTS[event], now);
+                Some(real.decide(
+                    &Change::Release {
+                        event: EVENTS[event],
+                    },
+                    now,
+                ))
+            }
+            Op::Operator { min } => {
+                model.min = min;
+                real.capacity.min = min;
+                None
+            }
+        };
+        prop_assert_eq!(
+            &real.as_model(),
+            &model,
+            "step {} {:?} disagrees with the model; before: {:?}",
+            i,
+            op,
+            before
+        );
+        promises(&real, &truth, now, decided.as_ref())?;
+    }
+    Ok(real)
+}
+
+/// Deliver one alarm event to the real decision and check what a delivery alone promises.
+fn deliver(
+    real: &mut Real,
+    truth: &mut Truth,
+    (alarm, firing, at): (usize, bool, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> Result<Plan, TestCaseError> {
+    let latest = truth.delivered.get(&alarm).copied();
+    let repeat = latest.is_some_and(|(f, a)| a > at || (a == at && f == firing));
+    let holds_before = real.holds().holds;
+    let raised_before = real.record.last_raise;
+    let plan = real.decide(
+        &Change::Alarm(AlarmChange {
+            name: ALARMS[alarm],
+            firing,
+            at: Some(at),
+            trigger: None,
+            policy: &POLICY,
+            demand: None,
+        }),
+        now,
+    );
+    if repeat {
+        // Stale or already seen: nothing of the alarm's own changes.
+        let reason = alarm_reason(V, ALARMS[alarm]);
+        let holds_after = real.holds().holds;
+        prop_assert_eq!(
+            holds_after.get(&reason).filter(|h| h.is_live(now)),
+            holds_before.get(&reason).filter(|h| h.is_live(now)),
+            "a stale or repeated delivery changed its alarm's hold: {:?}",
+            plan
+        );
+        prop_assert_eq!(
+            real.record
+                .alarms
+                .get(ALARMS[alarm])
+                .map(|t| (t.firing, t.at)),
+            latest,
+            "a stale or repeated delivery changed the alarm's latest transition"
+        );
+    } else {
+        truth.delivered.insert(alarm, (firing, at));
+        // A raise by an alarm is when the record's last raise moves.
+        if plan.record.last_raise != raised_before {
+            if let Some(last) = truth.last_alarm_raise {
+                prop_assert!(
+                    now - last >= cooldown(),
+                    "two raises {}s apart: {:?}",
+                    (now - last).num_seconds(),
+                    plan
+                );
+            }
+            truth.last_alarm_raise = Some(now);
+        }
+    }
+    Ok(plan)
+}
+
+/// What must hold after every step, whatever the model says.
+fn promises(
+    real: &Real,
+    truth: &Truth,
+    now: DateTime<Utc>,
+    decided: Option<&Plan>,
+) -> Result<(), TestCaseError> {
+    prop_assert!(real.capacity.min <= MAX);
+    let holds = real.holds();
+    for (&alarm, &(firing, at)) in &truth.delivered {
+        if firing && at + hold_for() > now {
+            let reason = alarm_reason(V, ALARMS[alarm]);
+            prop_assert!(
+                holds.holds.get(&reason).is_some_and(|h| h.is_live(now)),
+                "alarm {} fires (ALARM since {}) but holds nothing: {:?}",
+                ALARMS[alarm],
+                at,
+                real
+            );
+        }
+    }
+    if decided.is_some() {
+        let live = holds.live(now).map(|(_, h)| h.min.min(MAX)).max();
+        prop_assert!(
+            live.is_none_or(|m| real.capacity.min >= m),
+            "MinCapacity {} below a live hold: {:?}",
+            real.capacity.min,
+            real
+        );
+    }
+    Ok(())
+}
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn the_decision_follows_the_model_over_whole_lifecycles(
+        ops in proptest::collection::vec(arb_op(), 1..60)
+    ) {
+        run(&ops)?;
+    }
+}
+
+/// The numbered cases of the lifecycle review, as fixed sequences, with the MinCapacity each
+/// must end at (baseline 2, step 2, cooldown 300 s, hold 3 h).
+#[test]
+fn the_reviewed_lifecycles_keep_their_promises() {
+    use Op::*;
+    let nth = |pick: usize| Deliver { pick, again: false };
+    let cases: [(&str, Vec<Op>, u32); 4] = [
+        (
+            "1. a refused ALARM still holds, so the other alarm's OK keeps capacity",
+            vec![
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                nth(0),
+                Wait { seconds: 30 },
+                Transition {
+                    alarm: 1,
+                    firing: true,
+                },
+                nth(0),
+                Transition {
+                    alarm: 0,
+                    firing: false,
+                },
+                nth(0),
+            ],
+            4,
+        ),
+        (
+            "2. a late OK does not release a newer raise",
+            vec![
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                Wait { seconds: 400 },
+                Transition {
+                    alarm: 0,
+                    firing: false,
+                },
+                Wait { seconds: 400 },
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                nth(0),
+                Wait { seconds: 400 },
+                nth(1),
+                Wait { seconds: 400 },
+                nth(0),
+            ],
+            6,
+        ),
+        (
+            "3. after the hold expired, a redelivery raises nothing",
+            vec![
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                Deliver {
+                    pick: 0,
+                    again: true,
+                },
+                Wait { seconds: 4 * 3600 },
+                Sweep,
+                nth(0),
+            ],
+            2,
+        ),
+        (
+            "4. ALARM, OK, ALARM within the cooldown raises once",
+            vec![
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                nth(0),
+                Wait { seconds: 20 },
+                Transition {
+                    alarm: 0,
+                    firing: false,
+                },
+                nth(0),
+                Wait { seconds: 20 },
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                nth(0),
+            ],
+            2,
+        ),
+    ];
+    for (name, ops, expected) in cases {
+        match run(&ops) {
+            Ok(real) => assert_eq!(real.capacity.min, expected, "{name}: {real:?}"),
+            Err(err) => panic!("{name}: {err}"),
+        }
+    }
+}
