@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use remediation::decide::{decide, AlarmChange, Change, Plan, ScalePolicy, View};
-use remediation::demand::{self, Demand, DemandConfig, DemandMetrics};
+use remediation::demand::{self, DemandConfig, DemandMetrics};
 use remediation::holds::{Capacity, VariantHolds};
 use remediation::record::Record;
 use serde_json::Value;
