@@ -148,15 +148,27 @@ pub fn decide(change: &Change<'_>, view: &View<'_>) -> Plan {
     };
     match verdict {
         // Nothing to do for the change itself, but the variant is not where its holds say
-        // (another writer lowered it under a live hold): every decision brings it back.
+        // (another writer lowered it under a live hold): every decision brings it back, and
+        // a raise still never lowers.
         Verdict::Skip(_, reason) if draft.off_target() => draft.settle(Apply {
             action: None,
             why: reason,
-            raising: false,
+            raising: change.is_raise(),
             new_max: None,
         }),
         Verdict::Skip(action, reason) => draft.skip(action, reason),
         Verdict::Apply(apply) => draft.settle(apply),
+    }
+}
+
+impl Change<'_> {
+    /// An ALARM or a pre-warm: a change that may raise capacity and never lowers it.
+    pub fn is_raise(&self) -> bool {
+        match self {
+            Change::Alarm(alarm) => alarm.firing,
+            Change::Hold(_) => true,
+            Change::Release { .. } | Change::Sweep => false,
+        }
     }
 }
 
@@ -317,7 +329,9 @@ impl<'a> Draft<'a> {
                     ),
                 );
             }
-            if seen.at == at && seen.firing == alarm.firing {
+            // A redelivery is a duplicate, unless the cooldown deferred its raise and is over.
+            let owed = seen.deferred && self.cooldown_until(alarm.policy).is_none();
+            if seen.at == at && seen.firing == alarm.firing && !owed {
                 return self.duplicate(alarm, &reason);
             }
         }
@@ -327,6 +341,7 @@ impl<'a> Draft<'a> {
             Transition {
                 firing: alarm.firing,
                 at,
+                deferred: false,
             },
         );
         if alarm.firing {
@@ -390,15 +405,16 @@ impl<'a> Draft<'a> {
             .get(reason)
             .filter(|h| h.is_live(now))
             .map_or(current.min, |h| h.min.min(current.max).max(current.min));
-        let cooldown =
-            chrono::Duration::from_std(policy.cooldown).unwrap_or(chrono::Duration::zero());
-        if let Some(last) = self.record.last_raise.filter(|&t| t + cooldown > now) {
-            self.put_hold(reason, hold(kept));
+        if let Some((last, next)) = self.cooldown_until(policy) {
+            self.keep(reason, hold(kept));
+            if let Some(seen) = self.record.alarms.get_mut(alarm.name) {
+                seen.deferred = true;
+            }
             return refused(format!(
                 "cooldown: raised at {}, next raise allowed after {} (SCALE_COOLDOWN_SECONDS={}); \
                  the alarm's hold keeps MinCapacity at {kept} while it fires",
                 rfc3339(last),
-                rfc3339(last + cooldown),
+                rfc3339(next),
                 policy.cooldown.as_secs()
             ));
         }
@@ -410,7 +426,7 @@ impl<'a> Draft<'a> {
         };
         let target = wanted.min(cap);
         if target <= current.min {
-            self.put_hold(reason, hold(kept));
+            self.keep(reason, hold(kept));
             let limit = match policy.ceiling {
                 Some(c) if c < current.max => format!("SCALE_CEILING={c}"),
                 _ => format!("MaxCapacity={}", current.max),
@@ -423,6 +439,23 @@ impl<'a> Draft<'a> {
         self.put_hold(reason, hold(target));
         self.record.last_raise = Some(now);
         Apply::verdict(step_reason(alarm, current.min, target, wanted, cap), true)
+    }
+
+    /// The last raise and the end of its cooldown, while the cooldown lasts.
+    fn cooldown_until(&self, policy: &ScalePolicy) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let cooldown =
+            chrono::Duration::from_std(policy.cooldown).unwrap_or(chrono::Duration::zero());
+        let last = self.record.last_raise?;
+        (last + cooldown > self.view.now).then_some((last, last + cooldown))
+    }
+
+    /// The hold of a firing alarm whose raise was refused: it keeps what the variant has, so
+    /// another alarm's OK cannot lower capacity under it. At the baseline, with no hold of its
+    /// own yet, there is nothing to keep and nothing is written.
+    fn keep(&mut self, reason: &str, hold: Hold) {
+        if hold.min > self.baseline || self.holds.contains_key(reason) {
+            self.put_hold(reason, hold);
+        }
     }
 
     fn event_hold(&mut self, req: &EventHold<'_>) -> Verdict {

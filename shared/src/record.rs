@@ -31,6 +31,9 @@ pub struct Record {
 pub struct Transition {
     pub firing: bool,
     pub at: DateTime<Utc>,
+    /// An ALARM whose raise the cooldown refused: a redelivery after the cooldown raises.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
 }
 
 impl Record {
@@ -67,6 +70,7 @@ mod tests {
                     Transition {
                         firing: true,
                         at: now,
+                        deferred: true,
                     },
                 ),
                 (
@@ -74,6 +78,7 @@ mod tests {
                     Transition {
                         firing: false,
                         at: now - chrono::Duration::days(15),
+                        deferred: false,
                     },
                 ),
             ]),

@@ -104,8 +104,8 @@ struct Model {
     base_tag: Option<u32>,
     written: Option<u32>,
     last_raise: Option<DateTime<Utc>>,
-    /// Latest transition applied per alarm: (firing, at).
-    seen: BTreeMap<&'static str, (bool, DateTime<Utc>)>,
+    /// Latest transition applied per alarm: (firing, at, raise deferred by the cooldown).
+    seen: BTreeMap<&'static str, (bool, DateTime<Utc>, bool)>,
     /// Recorded holds by reason (expired ones stay until a decision that writes removes them).
     holds: BTreeMap<String, (u32, DateTime<Utc>)>,
 }
@@ -119,12 +119,17 @@ struct Step {
     other_writer: bool,
     written: Option<u32>,
     last_raise: Option<DateTime<Utc>>,
-    seen: BTreeMap<&'static str, (bool, DateTime<Utc>)>,
+    seen: BTreeMap<&'static str, (bool, DateTime<Utc>, bool)>,
 }
 
 enum Outcome {
-    Skip,
-    Settle { raising: bool },
+    /// Nothing for the change itself; `raising` if it was an ALARM or a pre-warm.
+    Skip {
+        raising: bool,
+    },
+    Settle {
+        raising: bool,
+    },
 }
 
 impl Model {
@@ -177,8 +182,8 @@ impl Model {
     fn decide(&mut self, step: Step, outcome: Outcome) {
         let off_target = self.effective(&step) != self.min;
         match outcome {
-            Outcome::Skip if !off_target => {}
-            Outcome::Skip => self.settle(step, false),
+            Outcome::Skip { .. } if !off_target => {}
+            Outcome::Skip { raising } => self.settle(step, raising),
             Outcome::Settle { raising } => self.settle(step, raising),
         }
     }
@@ -207,8 +212,11 @@ impl Model {
     fn alarm(&mut self, name: &'static str, firing: bool, at: DateTime<Utc>, now: DateTime<Utc>) {
         let mut step = self.begin(now);
         let reason = alarm_reason(V, name);
-        if let Some(&(seen_firing, seen_at)) = step.seen.get(name) {
-            let duplicate = seen_at == at && seen_firing == firing;
+        let cooling = step.last_raise.is_some_and(|last| last + cooldown() > now);
+        if let Some(&(seen_firing, seen_at, deferred)) = step.seen.get(name) {
+            // A redelivery is a duplicate unless the cooldown deferred its raise and is over.
+            let owed = deferred && !cooling;
+            let duplicate = seen_at == at && seen_firing == firing && !owed;
             if seen_at > at || duplicate {
                 let unfinished = duplicate
                     && firing
@@ -218,12 +226,12 @@ impl Model {
                         .is_some_and(|(min, _)| self.min < (*min).min(MAX));
                 let outcome = match unfinished {
                     true => Outcome::Settle { raising: true },
-                    false => Outcome::Skip,
+                    false => Outcome::Skip { raising: firing },
                 };
                 return self.decide(step, outcome);
             }
         }
-        step.seen.insert(name, (firing, at));
+        step.seen.insert(name, (firing, at, false));
         if !firing {
             step.holds.remove(&reason);
             return self.decide(step, Outcome::Settle { raising: false });
@@ -233,15 +241,18 @@ impl Model {
             .get(&reason)
             .map_or(self.min, |(min, _)| (*min).min(MAX).max(self.min));
         let target = (self.min + POLICY.step).min(POLICY.ceiling.unwrap_or(MAX).min(MAX));
-        let held = match step.last_raise {
-            Some(last) if last + cooldown() > now => kept,
-            _ if target <= self.min => kept,
-            _ => {
-                step.last_raise = Some(now);
-                target
+        if cooling || target <= self.min {
+            // Refused; the alarm keeps what the variant has above the baseline.
+            if cooling {
+                step.seen.insert(name, (firing, at, true));
             }
-        };
-        step.holds.insert(reason, (held, now + hold_for()));
+            if kept > step.base || step.holds.contains_key(&reason) {
+                step.holds.insert(reason, (kept, now + hold_for()));
+            }
+        } else {
+            step.last_raise = Some(now);
+            step.holds.insert(reason, (target, now + hold_for()));
+        }
         self.decide(step, Outcome::Settle { raising: true });
     }
 
@@ -251,7 +262,7 @@ impl Model {
         let min = min.min(MAX);
         let same = step.holds.get(&reason) == Some(&(min, until));
         if same && self.min >= min && !step.expired {
-            return self.decide(step, Outcome::Skip);
+            return self.decide(step, Outcome::Skip { raising: true });
         }
         step.holds.insert(reason, (min, until));
         self.decide(step, Outcome::Settle { raising: true });
@@ -264,7 +275,7 @@ impl Model {
         step.holds.remove(&reason);
         let outcome = match had || step.expired || step.other_writer {
             true => Outcome::Settle { raising: false },
-            false => Outcome::Skip,
+            false => Outcome::Skip { raising: false },
         };
         self.decide(step, outcome);
     }
@@ -275,7 +286,7 @@ impl Model {
         let idle =
             !step.expired && !step.other_writer && !leftover && self.effective(&step) == self.min;
         let outcome = match idle {
-            true => Outcome::Skip,
+            true => Outcome::Skip { raising: false },
             false => Outcome::Settle { raising: false },
         };
         self.decide(step, outcome);
@@ -330,7 +341,10 @@ impl Real {
             last_raise: self.record.last_raise,
             seen: ALARMS
                 .iter()
-                .filter_map(|&a| self.record.alarms.get(a).map(|t| (a, (t.firing, t.at))))
+                .filter_map(|&a| {
+                    let t = self.record.alarms.get(a)?;
+                    Some((a, (t.firing, t.at, t.deferred)))
+                })
                 .collect(),
             holds: holds
                 .holds
@@ -345,8 +359,9 @@ impl Real {
 #[derive(Default)]
 struct Truth {
     queue: Vec<(usize, bool, DateTime<Utc>)>,
-    /// Latest delivered transition per alarm: (firing, at).
-    delivered: BTreeMap<usize, (bool, DateTime<Utc>)>,
+    /// Latest delivered transition per alarm: (firing, at, whether it must hold: it found
+    /// capacity above the baseline or raised it).
+    delivered: BTreeMap<usize, (bool, DateTime<Utc>, bool)>,
     last_alarm_raise: Option<DateTime<Utc>>,
 }
 
@@ -440,10 +455,21 @@ fn deliver(
     (alarm, firing, at): (usize, bool, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> Result<Plan, TestCaseError> {
-    let latest = truth.delivered.get(&alarm).copied();
-    let repeat = latest.is_some_and(|(f, a)| a > at || (a == at && f == firing));
+    let latest = truth.delivered.get(&alarm).map(|&(f, a, _)| (f, a));
+    let cooling = real
+        .record
+        .last_raise
+        .is_some_and(|last| last + cooldown() > now);
+    let owed = !cooling
+        && real
+            .record
+            .alarms
+            .get(ALARMS[alarm])
+            .is_some_and(|t| t.deferred && t.at == at && t.firing == firing);
+    let repeat = !owed && latest.is_some_and(|(f, a)| a > at || (a == at && f == firing));
     let holds_before = real.holds().holds;
     let raised_before = real.record.last_raise;
+    let min_before = real.capacity.min;
     let plan = real.decide(
         &Change::Alarm(AlarmChange {
             name: ALARMS[alarm],
@@ -474,9 +500,14 @@ fn deliver(
             "a stale or repeated delivery changed the alarm's latest transition"
         );
     } else {
-        truth.delivered.insert(alarm, (firing, at));
-        // A raise by an alarm is when the record's last raise moves.
-        if plan.record.last_raise != raised_before {
+        // A raise by an alarm is when the record's last raise moves. A refused ALARM must
+        // hold when it found capacity above the baseline (another writer's value included).
+        let raised = plan.record.last_raise != raised_before;
+        let above_baseline = min_before > real.holds().baseline.unwrap_or(real.capacity.min);
+        truth
+            .delivered
+            .insert(alarm, (firing, at, above_baseline || raised));
+        if raised {
             if let Some(last) = truth.last_alarm_raise {
                 prop_assert!(
                     now - last >= cooldown(),
@@ -500,8 +531,8 @@ fn promises(
 ) -> Result<(), TestCaseError> {
     prop_assert!(real.capacity.min <= MAX);
     let holds = real.holds();
-    for (&alarm, &(firing, at)) in &truth.delivered {
-        if firing && at + hold_for() > now {
+    for (&alarm, &(firing, at, must_hold)) in &truth.delivered {
+        if firing && must_hold && at + hold_for() > now {
             let reason = alarm_reason(V, ALARMS[alarm]);
             prop_assert!(
                 holds.holds.get(&reason).is_some_and(|h| h.is_live(now)),

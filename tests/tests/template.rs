@@ -146,17 +146,22 @@ fn functions(template: &Value) -> BTreeMap<String, Function> {
     out
 }
 
-/// The variables a `Config::from_lookup` reads. The lookup answers only NOTIFY_TOPIC_ARN (a
-/// valid ARN: drift-notify requires it), so every parser takes its default path and asks for
-/// every variable it knows.
+/// The variables a `Config::from_lookup` reads. The lookup answers only what is required
+/// (NOTIFY_TOPIC_ARN, a valid ARN, and LOCK_TABLE), so every parser takes its default path and
+/// asks for every variable it knows.
 fn variables_read<T, E: std::fmt::Debug>(
     from_lookup: fn(Lookup<'_>) -> Result<T, E>,
 ) -> BTreeSet<String> {
     let seen = RefCell::new(BTreeSet::new());
     let lookup = |name: &str| {
         seen.borrow_mut().insert(name.to_owned());
-        (name == config::NOTIFY_TOPIC_ARN)
-            .then(|| "arn:aws:sns:us-east-1:123456789012:remediation-audit".to_owned())
+        match name {
+            config::NOTIFY_TOPIC_ARN => {
+                Some("arn:aws:sns:us-east-1:123456789012:remediation-audit".to_owned())
+            }
+            config::LOCK_TABLE => Some("remediation-leases".to_owned()),
+            _ => None,
+        }
     };
     from_lookup(&lookup).expect("the defaults are a valid configuration");
     seen.into_inner()
@@ -252,11 +257,11 @@ fn every_function_crate_is_deployed_under_its_binary_name() {
     assert_eq!(lines, deployed, "`Binary: <name>` lines in template.yaml");
 }
 
-/// Variables the template sets before the code reads them: the lease table of the capacity
-/// core, which is being built (`LOCK_TABLE`). Tolerated only for these functions; once the code
-/// reads it, the exact comparison above covers it.
-fn ahead_of_the_code(binary: &str, variable: &str) -> bool {
-    variable == "LOCK_TABLE" && [scale_on_latency::FUNCTION, prewarm::FUNCTION].contains(&binary)
+/// Variables the code reads that the stack deliberately leaves unset: `CALENDAR_DIR` (a
+/// directory calendar files may be read from). Unset, the deployed function refuses every path
+/// and reads calendars from S3 only (SECURITY.md, "Local files").
+fn local_only(variable: &str) -> bool {
+    variable == "CALENDAR_DIR"
 }
 
 #[test]
@@ -269,11 +274,11 @@ fn each_function_gets_exactly_the_variables_its_code_reads() {
             .get(*binary)
             .unwrap_or_else(|| panic!("{binary} is not in template.yaml"))
             .environment;
-        let missing: Vec<_> = reads.difference(deployed).collect();
-        let unknown: Vec<_> = deployed
-            .difference(reads)
-            .filter(|v| !ahead_of_the_code(binary, v))
+        let missing: Vec<_> = reads
+            .difference(deployed)
+            .filter(|v| !local_only(v))
             .collect();
+        let unknown: Vec<_> = deployed.difference(reads).collect();
         assert!(
             missing.is_empty() && unknown.is_empty(),
             "{binary}: the code reads {missing:?} but template.yaml does not set them; \
@@ -573,7 +578,10 @@ fn code_accepts(settings: &[(&str, &str)]) -> bool {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let lookup = |name: &str| env.get(name).cloned();
+    let lookup = |name: &str| match name {
+        config::LOCK_TABLE => Some("remediation-leases".to_owned()),
+        _ => env.get(name).cloned(),
+    };
     scale_on_latency::Config::from_lookup(&lookup).is_ok()
 }
 

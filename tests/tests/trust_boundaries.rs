@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use integration_tests::proxy::FaultProxy;
-use integration_tests::{function_binary, sample_event, unique, EndpointFixture, LocalRuntime};
+use integration_tests::{
+    function_binary, sample_event, unique, EndpointFixture, LocalRuntime, LOCK_TABLE,
+};
 use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";
@@ -72,6 +74,7 @@ async fn a_calendar_path_in_lambda_is_refused_before_any_file_is_opened() {
     let env = [
         ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
         ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+        ("LOCK_TABLE", LOCK_TABLE.to_owned()),
     ];
     let mut runtime = LocalRuntime::start(&function_binary("prewarm"), &env)
         .await
@@ -314,6 +317,7 @@ async fn free_text_reaches_the_logs_without_control_characters_and_within_limits
         let env = [
             ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
             ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+            ("LOCK_TABLE", LOCK_TABLE.to_owned()),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
             ("AWS_LAMBDA_LOG_LEVEL", "info".to_owned()),
         ];

@@ -329,10 +329,13 @@ impl App {
                 )],
                 ..Report::default()
             };
-            return self
-                .path
-                .remediate(endpoint, variant, &Change::Sweep, &report, now)
-                .await;
+            return refused_if_missing(
+                endpoint,
+                variant,
+                self.path
+                    .remediate(endpoint, variant, &Change::Sweep, &report, now)
+                    .await,
+            );
         };
         let firing = alarm.state == AlarmState::Alarm;
         // Any failure to size falls back to the step, and the decision says why.
@@ -363,9 +366,13 @@ impl App {
             "or sooner when the alarm returns to OK; {SCALE_HOLD_SECONDS}={}",
             self.config.scale.hold.as_secs()
         ));
-        self.path
-            .remediate(endpoint, variant, &change, &report, now)
-            .await
+        refused_if_missing(
+            endpoint,
+            variant,
+            self.path
+                .remediate(endpoint, variant, &change, &report, now)
+                .await,
+        )
     }
 
     /// One GetMetricData call: the variant's `Invocations` (Sum), `ModelLatency` (Average,
@@ -434,6 +441,23 @@ impl App {
             }
         }
         Ok(metrics)
+    }
+}
+
+/// A variant without a scalable target is refused (the path published the refusal): the
+/// summary says so for that variant, and the others go on.
+fn refused_if_missing(
+    endpoint: &Endpoint,
+    variant: &Variant,
+    outcome: Result<Outcome, Error>,
+) -> Result<Outcome, Error> {
+    match outcome {
+        Err(Error::NotFound(reason)) => Ok(Outcome::refused(
+            &endpoint.name,
+            Some(&variant.name),
+            reason,
+        )),
+        other => other,
     }
 }
 
