@@ -133,8 +133,8 @@ impl CapacityClient {
         CapacityClient { sagemaker, ..self }
     }
 
-    /// Names of every endpoint in the account and region (ListEndpoints, all pages).
-    pub async fn endpoint_names(&self) -> Result<Vec<String>, Error> {
+    /// Name and ARN of every endpoint in the account and region (ListEndpoints, all pages).
+    pub async fn endpoint_arns(&self) -> Result<Vec<(String, String)>, Error> {
         let pages: Vec<_> = self
             .sagemaker
             .list_endpoints()
@@ -147,7 +147,7 @@ impl CapacityClient {
         Ok(pages
             .iter()
             .flat_map(|page| page.endpoints())
-            .filter_map(|e| e.endpoint_name().map(str::to_owned))
+            .filter_map(|e| Some((e.endpoint_name()?.to_owned(), e.endpoint_arn()?.to_owned())))
             .collect())
     }
 

@@ -24,6 +24,9 @@ pub const SCALE_CEILING: &str = "SCALE_CEILING";
 pub const SCALE_COOLDOWN_SECONDS: &str = "SCALE_COOLDOWN_SECONDS";
 pub const SCALE_HOLD_SECONDS: &str = "SCALE_HOLD_SECONDS";
 pub const LOCK_TABLE: &str = "LOCK_TABLE";
+/// scale-on-latency: endpoints a scheduled sweep visits side by side.
+pub const SWEEP_CONCURRENCY: &str = "SWEEP_CONCURRENCY";
+pub const DEFAULT_SWEEP_CONCURRENCY: u32 = 16;
 pub const SCALE_MODE: &str = "SCALE_MODE";
 pub const SCALE_CONCURRENCY_PER_INSTANCE: &str = "SCALE_CONCURRENCY_PER_INSTANCE";
 pub const SCALE_HEADROOM: &str = "SCALE_HEADROOM";

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -62,10 +63,11 @@ pub fn parse_payload(text: &str) -> Result<Value, Error> {
 }
 
 /// Serve invocations until the runtime stops: each raw payload is parsed by [`parse_payload`]
-/// and handed to `handler`; a payload that does not parse is refused with its `InvalidEvent`.
+/// and handed to `handler` with the invocation's deadline; a payload that does not parse is
+/// refused with its `InvalidEvent`.
 pub async fn serve<F, Fut, R>(handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(Value) -> Fut,
+    F: Fn(Value, DateTime<Utc>) -> Fut,
     Fut: Future<Output = Result<R, Error>>,
     R: Serialize,
 {
@@ -75,7 +77,8 @@ where
             let payload = parse_payload(event.payload.get()).inspect_err(|err| {
                 tracing::error!(error = %err, "rejected event");
             })?;
-            handler(payload).await
+            let deadline = DateTime::<Utc>::from(event.context.deadline());
+            handler(payload, deadline).await
         },
     ))
     .await

@@ -44,6 +44,8 @@ struct State {
     rules: Vec<Rule>,
     /// The operation of every request seen, in order, with the fault applied.
     seen: Vec<(String, Option<Fault>)>,
+    /// Added to every request before anything else: what real API calls take.
+    latency: Option<Duration>,
 }
 
 /// The proxy: listens on a loopback port until dropped.
@@ -105,6 +107,11 @@ impl FaultProxy {
             fault,
             remaining: times,
         });
+    }
+
+    /// Make every call `delay` slower, as real AWS calls are (30-100 ms) next to moto's few.
+    pub fn slow_every_call(&self, delay: Duration) {
+        self.state.lock().unwrap().latency = Some(delay);
     }
 
     /// Remove every rule: from now on everything is forwarded.
@@ -233,6 +240,10 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
         return Ok(());
     };
     let operation = request.operation();
+    let latency = state.lock().unwrap().latency;
+    if let Some(delay) = latency {
+        tokio::time::sleep(delay).await;
+    }
     match take_fault(state, &operation) {
         Some(Fault::Reset) => {
             // SO_LINGER 0: closing sends a reset instead of an orderly FIN.

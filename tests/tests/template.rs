@@ -313,6 +313,7 @@ fn each_function_gets_exactly_the_variables_its_code_reads() {
     let lock = set(&["LOCK_TABLE"]);
     let mut want: BTreeSet<String> = common.union(&scaling).cloned().collect();
     want.extend(lock.iter().cloned());
+    want.insert(config::SWEEP_CONCURRENCY.to_owned());
     assert_eq!(scale, &want);
     // The lease table reaches the two functions that change capacity, and only those.
     assert!(functions[prewarm::FUNCTION].environment.is_superset(&lock));

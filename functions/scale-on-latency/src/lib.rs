@@ -9,6 +9,9 @@
 //! allowed endpoint with an expired hold gets its MinCapacity back, so a lost OK event cannot
 //! pin capacity (and cost) past the hold's expiry.
 
+mod each;
+mod sweep;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -16,12 +19,15 @@ use remediation::alarm::{Alarm, AlarmState};
 use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
-use remediation::decide::{Action, AlarmChange, Change, ScalePolicy};
+use remediation::decide::{AlarmChange, Change, ScalePolicy};
 use remediation::demand::{self, Demand, DemandMetrics};
 use remediation::remediate::{Remediator, Report};
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::each::Each;
+pub use crate::sweep::SWEEP_MARGIN_SECONDS;
 
 /// The binary's name, used in logs and audit messages.
 pub const FUNCTION: &str = "scale-on-latency";
@@ -36,6 +42,8 @@ pub struct Config {
     pub common: CommonConfig,
     pub scale: ScaleConfig,
     pub lock_table: String,
+    /// Endpoints a sweep visits side by side (`SWEEP_CONCURRENCY`).
+    pub sweep_concurrency: usize,
 }
 
 impl Config {
@@ -44,6 +52,9 @@ impl Config {
             common: CommonConfig::from_lookup(env)?,
             scale: ScaleConfig::from_lookup(env)?,
             lock_table: config::lock_table(env)?,
+            sweep_concurrency: config::parse_u32(env, config::SWEEP_CONCURRENCY, 1, 64)?
+                .unwrap_or(config::DEFAULT_SWEEP_CONCURRENCY)
+                as usize,
         })
     }
 
@@ -78,6 +89,10 @@ pub struct Summary {
     /// Variants whose expired holds a scheduled sweep released.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swept: Option<Vec<Outcome>>,
+    /// Allowed endpoints a sweep did not reach before the invocation's deadline: the next
+    /// sweep does them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,19 +123,33 @@ impl App {
         }
     }
 
-    /// Handle one invocation at time `now`.
+    /// Handle one invocation at time `now`, with no deadline.
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
+        self.handle_until(event, now, None).await
+    }
+
+    /// Handle one invocation at time `now` that must end by `deadline` (Lambda's): a sweep
+    /// starts no endpoint within [`SWEEP_MARGIN_SECONDS`] of it.
+    pub async fn handle_until(
+        &self,
+        event: Value,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Summary, Error> {
         let mut summary = Summary {
             function: FUNCTION,
             dry_run: self.config.common.dry_run,
             alarms: Vec::new(),
             swept: None,
+            left: Vec::new(),
         };
         remediation::check_event_size(&event).inspect_err(|err| {
             tracing::error!(function = FUNCTION, error = %err, "rejected event");
         })?;
         if event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE) {
-            summary.swept = Some(self.sweep(now).await?);
+            let swept = self.sweep(now, deadline).await?;
+            summary.swept = Some(swept.changed);
+            summary.left = swept.left;
             return Ok(summary);
         }
         let alarms = Alarm::parse(event)
@@ -183,53 +212,10 @@ impl App {
                 }
             };
             for variant in variants {
-                let outcome = self.act(Some(alarm), &endpoint, variant, now).await;
-                results.push(&endpoint.name, variant, outcome);
+                let outcome = self.act(alarm, &endpoint, variant, now).await;
+                results.push(&format!("{}/{}", endpoint.name, variant.name), outcome);
             }
         }
-        results.finish()
-    }
-
-    /// Release expired holds on every allowed endpoint that has any. An endpoint that is not
-    /// InService is skipped (and logged) until the next sweep; one endpoint's failure never
-    /// stops the others.
-    async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, Error> {
-        let allowlist = &self.config.common.allowlist;
-        let mut results = Each::default();
-        for name in self.path.store.endpoint_names().await? {
-            if !allowlist.allows(&name) {
-                continue;
-            }
-            let endpoint = match self.path.store.endpoint(&name).await {
-                Ok(endpoint) => endpoint,
-                Err(Error::NotFound(_)) => continue,
-                Err(err) => {
-                    results.failed(&name, err);
-                    continue;
-                }
-            };
-            if !endpoint.has_holds() {
-                continue;
-            }
-            if let Err(err) = endpoint.require_in_service() {
-                tracing::warn!(function = FUNCTION, endpoint = %name, error = %err, "sweep skipped");
-                continue;
-            }
-            for variant in endpoint
-                .variants
-                .iter()
-                .filter(|v| endpoint.has_holds_for(&v.name))
-            {
-                let outcome = self.act(None, &endpoint, variant, now).await;
-                results.push(&endpoint.name, variant, outcome);
-            }
-        }
-        results.outcomes.retain(|o| o.action != Action::Unchanged);
-        tracing::info!(
-            function = FUNCTION,
-            released = results.outcomes.len(),
-            "sweep done"
-        );
         results.finish()
     }
 
@@ -312,31 +298,14 @@ impl App {
             .collect())
     }
 
-    /// Decide and apply for one variant: ALARM raises, OK releases the alarm's hold, no alarm
-    /// (the sweep) releases expired holds only.
+    /// Decide and apply for one variant: ALARM raises, OK releases the alarm's hold.
     async fn act(
         &self,
-        alarm: Option<&Alarm>,
+        alarm: &Alarm,
         endpoint: &Endpoint,
         variant: &Variant,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
-        let Some(alarm) = alarm else {
-            let report = Report {
-                context: vec![(
-                    "Trigger",
-                    "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
-                )],
-                ..Report::default()
-            };
-            return refused_if_missing(
-                endpoint,
-                variant,
-                self.path
-                    .remediate(endpoint, variant, &Change::Sweep, &report, now)
-                    .await,
-            );
-        };
         let firing = alarm.state == AlarmState::Alarm;
         // Any failure to size falls back to the step, and the decision says why.
         let sizing = match self.config.scale.demand {
@@ -446,7 +415,7 @@ impl App {
 
 /// A variant without a scalable target is refused (the path published the refusal): the
 /// summary says so for that variant, and the others go on.
-fn refused_if_missing(
+pub(crate) fn refused_if_missing(
     endpoint: &Endpoint,
     variant: &Variant,
     outcome: Result<Outcome, Error>,
@@ -488,38 +457,6 @@ fn alarm_report(alarm: &Alarm, endpoint: &str, variant: Option<&str>) -> Report 
         context,
         dedup_id,
         hold_note: None,
-    }
-}
-
-/// The outcomes of several targets, each decided on its own: a failure is logged and kept,
-/// and the others go on.
-#[derive(Default)]
-struct Each {
-    outcomes: Vec<Outcome>,
-    errors: Vec<(String, Error)>,
-}
-
-impl Each {
-    fn push(&mut self, endpoint: &str, variant: &Variant, outcome: Result<Outcome, Error>) {
-        match outcome {
-            Ok(outcome) => self.outcomes.push(outcome),
-            Err(err) => self.failed(&format!("{endpoint}/{}", variant.name), err),
-        }
-    }
-
-    fn failed(&mut self, target: &str, err: Error) {
-        tracing::error!(function = FUNCTION, target, error = %err, error_type = err.error_type(),
-            "target failed; the others go on");
-        self.errors.push((target.to_owned(), err));
-    }
-
-    /// The outcomes, or, when a target failed, the first failure, so that Lambda retries the
-    /// event: the retry finds what succeeded done (a duplicate) and redoes only what failed.
-    fn finish(self) -> Result<Vec<Outcome>, Error> {
-        match self.errors.into_iter().next() {
-            None => Ok(self.outcomes),
-            Some((_, err)) => Err(err),
-        }
     }
 }
 
