@@ -136,6 +136,34 @@ pub struct Alarm {
     pub tags: BTreeMap<String, String>,
     /// The delivery's own id (EventBridge `id`, SNS `MessageId`), when there is one.
     pub delivery_id: Option<String>,
+    /// Set when CloudWatch withholds the alarm's actions (a composite alarm's suppressor):
+    /// EventBridge still delivers the state change, and nothing may act on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Why CloudWatch withholds an alarm's actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// `Alarm` (the suppressor alarm fires), `WaitPeriod` or `ExtensionPeriod`.
+    pub by: String,
+    pub reason: Option<String>,
+    /// The suppressor alarm, from the alarm's configuration.
+    pub suppressor: Option<String>,
+}
+
+impl std::fmt::Display for Suppression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CloudWatch suppresses this alarm's actions ({}", self.by)?;
+        if let Some(suppressor) = &self.suppressor {
+            write!(f, ", suppressor alarm {suppressor}")?;
+        }
+        write!(f, ")")?;
+        if let Some(reason) = self.reason.as_deref().filter(|r| !r.is_empty()) {
+            write!(f, ": {reason}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Alarm {
@@ -283,6 +311,10 @@ struct StateDetail {
     reason: Option<String>,
     #[serde(default)]
     timestamp: Option<String>,
+    #[serde(default)]
+    actions_suppressed_by: Option<String>,
+    #[serde(default)]
+    actions_suppressed_reason: Option<String>,
 }
 
 /// The previous state is informational: an unknown or missing value must not reject the event.
@@ -302,6 +334,8 @@ struct ConfigurationDetail {
     metrics: Option<Vec<MetricQueryDetail>>,
     #[serde(default)]
     alarm_rule: Option<String>,
+    #[serde(default)]
+    actions_suppressor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -379,6 +413,15 @@ fn from_detail(
     } else {
         AlarmKind::Metric
     };
+    let suppression = detail
+        .state
+        .actions_suppressed_by
+        .filter(|by| !by.trim().is_empty())
+        .map(|by| Suppression {
+            by,
+            reason: detail.state.actions_suppressed_reason,
+            suppressor: configuration.actions_suppressor,
+        });
     let metrics = queries
         .into_iter()
         .filter_map(|q| q.metric_stat)
@@ -405,6 +448,7 @@ fn from_detail(
         metrics,
         tags: BTreeMap::new(),
         delivery_id,
+        suppression,
     })
 }
 
@@ -581,6 +625,8 @@ fn from_sns_message(
         metrics,
         tags: BTreeMap::new(),
         delivery_id,
+        // An SNS notification is itself an alarm action: CloudWatch sends none while suppressed.
+        suppression: None,
     })
 }
 

@@ -85,10 +85,19 @@ impl Outcome {
 
     /// A refusal made before any capacity was read (allowlist, missing scalable target).
     pub fn refused(endpoint: &str, variant: Option<&str>, reason: String) -> Self {
+        Outcome::unread(endpoint, variant, Action::Refused, reason)
+    }
+
+    /// Nothing done, decided before any capacity was read (a suppressed alarm).
+    pub fn unchanged(endpoint: &str, variant: Option<&str>, reason: String) -> Self {
+        Outcome::unread(endpoint, variant, Action::Unchanged, reason)
+    }
+
+    fn unread(endpoint: &str, variant: Option<&str>, action: Action, reason: String) -> Self {
         Outcome {
             endpoint: endpoint.to_owned(),
             variant: variant.map(str::to_owned),
-            action: Action::Refused,
+            action,
             old_min: None,
             new_min: None,
             new_max: None,

@@ -406,7 +406,7 @@ impl Store for CapacityClient {
     }
 
     async fn backoff(&self, attempt: u32) {
-        // 50 ms doubling to 800 ms, with jitter from the clock: about 8 s over every attempt.
+        // 50 ms doubling to 800 ms, with jitter from the clock: about 18 s over every attempt.
         let base = 50u64 << attempt.min(4);
         let jitter = u64::from(Utc::now().timestamp_subsec_millis()) % base;
         tokio::time::sleep(std::time::Duration::from_millis(base / 2 + jitter)).await;

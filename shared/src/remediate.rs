@@ -18,8 +18,9 @@ use crate::store::Store;
 /// How long a lease lasts: longer than the longest invocation (the stack's 60 s timeout), so a
 /// lease can only expire under a function that is no longer running.
 pub const LEASE_SECONDS: i64 = 90;
-/// Attempts at a busy lease before giving up with a retryable error.
-pub const LEASE_ATTEMPTS: u32 = 12;
+/// Attempts at a busy lease before giving up with a retryable error: about 18 s of waiting,
+/// enough for dozens of decisions queued on one variant, well inside the 60 s timeout.
+pub const LEASE_ATTEMPTS: u32 = 25;
 
 /// What one variant's decision needs besides the change itself: lines for the audit message
 /// and, on FIFO topics, the deduplication id.

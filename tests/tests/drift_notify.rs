@@ -359,6 +359,18 @@ async fn drift_alarm_back_to_ok_sends_nothing_and_other_alarms_are_rejected() {
     assert!(summary.findings.is_empty());
     assert!(summary.ignored.unwrap().contains("is OK"));
 
+    // A drift alarm whose actions CloudWatch suppresses (a maintenance window): no page either.
+    let mut suppressed = f.event("cloudwatch-alarm-drift-eventbridge.json");
+    suppressed["detail"]["state"]["actionsSuppressedBy"] = json!("ExtensionPeriod");
+    suppressed["detail"]["configuration"]["actionsSuppressor"] = json!("maintenance-window");
+    let summary = f.handle(suppressed).await.unwrap();
+    assert!(summary.findings.is_empty());
+    let ignored = summary.ignored.unwrap();
+    assert!(
+        ignored.contains("(ExtensionPeriod, suppressor alarm maintenance-window)"),
+        "{ignored}"
+    );
+
     let err = f
         .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"))
         .await

@@ -21,6 +21,10 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "cloudwatch-alarm-composite-eventbridge.json",
         &["ScaleOnLatencyFunction.LatencyAlarmStateChange"],
     ),
+    (
+        "cloudwatch-alarm-composite-suppressed-eventbridge.json",
+        &["ScaleOnLatencyFunction.LatencyAlarmStateChange"],
+    ),
     ("cloudwatch-alarm-daily-sns.json", &[]),
     // Its name starts with prod-ranker- like the samples' latency alarms, so with that
     // LatencyAlarmPrefix it reaches scale-on-latency too: the prefix is what keeps drift

@@ -755,3 +755,42 @@ async fn scheduled_sweep_releases_expired_holds_on_allowed_endpoints_only() {
     assert_eq!(other.min().await, 4);
     assert!(!other.tags().await.is_empty());
 }
+
+/// A composite alarm whose suppressor (a maintenance window) fires: EventBridge still delivers
+/// the ALARM, CloudWatch withholds the alarm's actions, and so does this function.
+#[tokio::test]
+async fn a_suppressed_alarm_changes_nothing_and_says_which_suppressor() {
+    let f = Fixture::new().await;
+    let event = f.event("cloudwatch-alarm-composite-suppressed-eventbridge.json");
+    let name = event["detail"]["alarmName"].as_str().unwrap().to_owned();
+    f.moto
+        .tagged_alarm(
+            &name,
+            &[
+                ("EndpointName", f.endpoint.as_str()),
+                ("VariantName", VARIANT),
+            ],
+        )
+        .await
+        .unwrap();
+    let before = f.state().await;
+    let summary = f.app(&[]).handle(event, now()).await.unwrap();
+    let result = only_result(&summary);
+    assert_eq!(result.action.as_str(), "unchanged", "{result:?}");
+    assert!(
+        result.reason.contains("(Alarm, suppressor alarm ")
+            && result.reason.contains("-maintenance-window)"),
+        "{}",
+        result.reason
+    );
+    assert_eq!(f.state().await, before);
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]
+            .message
+            .contains("maintenance-window is in ALARM state"),
+        "{}",
+        messages[0].message
+    );
+}

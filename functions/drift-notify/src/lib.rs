@@ -125,6 +125,12 @@ impl App {
                 let mut findings = Vec::new();
                 let mut skipped = Vec::new();
                 for alarm in &alarms {
+                    if let Some(suppression) = &alarm.suppression {
+                        tracing::info!(function = FUNCTION, alarm = %alarm.name, %suppression,
+                            "actions suppressed: nothing to send");
+                        skipped.push(format!("alarm {}: {suppression}", alarm.name));
+                        continue;
+                    }
                     if alarm.state != AlarmState::Alarm {
                         tracing::info!(function = FUNCTION, alarm = %alarm.name, state = %alarm.state, "not in ALARM: nothing to send");
                         skipped.push(format!("alarm {} is {}", alarm.name, alarm.state));

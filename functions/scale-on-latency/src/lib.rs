@@ -15,7 +15,7 @@ mod sweep;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use remediation::alarm::{Alarm, AlarmState};
+use remediation::alarm::{Alarm, AlarmState, Suppression};
 use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
@@ -192,6 +192,9 @@ impl App {
                 .allowed(&target.endpoint, target.variant.as_deref(), &report)
                 .await?;
         }
+        if let Some(suppression) = &alarm.suppression {
+            return self.suppressed(alarm, suppression, &targets).await;
+        }
         let mut results = Each::default();
         for target in &targets {
             let endpoint = match self.path.store.describe(&target.endpoint).await {
@@ -217,6 +220,29 @@ impl App {
             }
         }
         results.finish()
+    }
+
+    /// CloudWatch withholds the alarm's actions (a maintenance window's suppressor alarm, or
+    /// its wait or extension period): no capacity change; the result, the log and one audit
+    /// message per target say which suppressor.
+    async fn suppressed(
+        &self,
+        alarm: &Alarm,
+        suppression: &Suppression,
+        targets: &[Target],
+    ) -> Result<Vec<Outcome>, Error> {
+        let mut outcomes = Vec::new();
+        for target in targets {
+            let outcome = Outcome::unchanged(
+                &target.endpoint,
+                target.variant.as_deref(),
+                format!("{suppression}; no capacity change"),
+            );
+            let report = alarm_report(alarm, &target.endpoint, target.variant.as_deref());
+            self.path.publish(&outcome, &report, true).await?;
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
     }
 
     /// The endpoints and variants an alarm is about: its `EndpointName`/`VariantName`

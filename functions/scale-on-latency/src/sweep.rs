@@ -21,8 +21,8 @@ use crate::each::Each;
 use crate::{refused_if_missing, App, FUNCTION};
 
 /// No endpoint is started later than this before the invocation's deadline: the longest
-/// decision (a lease wait of about 8 s and a few calls) finishes within it.
-pub const SWEEP_MARGIN_SECONDS: i64 = 15;
+/// decision (a lease wait of about 18 s and a few calls) finishes within it.
+pub const SWEEP_MARGIN_SECONDS: i64 = 25;
 
 /// What a sweep did.
 #[derive(Debug, Clone, Default)]
