@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::Serialize;
 
@@ -207,6 +208,42 @@ impl Notifier {
             topic_arn,
             array_attributes: Vec::new(),
         }
+    }
+
+    /// At start: the topic exists and this role may use it (GetTopicAttributes). A topic that
+    /// does not exist, or that the role may not use, is a configuration error naming
+    /// `NOTIFY_TOPIC_ARN`, caught before any event (and so before any capacity changes); a
+    /// transient failure only warns, and the first publish will say more.
+    pub async fn check_topic(&self) -> Result<(), Error> {
+        let Some(topic) = &self.topic_arn else {
+            return Ok(());
+        };
+        let Err(err) = self
+            .sns
+            .get_topic_attributes()
+            .topic_arn(topic)
+            .send()
+            .await
+        else {
+            return Ok(());
+        };
+        let code = err
+            .as_service_error()
+            .and_then(|e| e.code())
+            .unwrap_or_default();
+        if ["NotFound", "AuthorizationError", "InvalidParameter"].contains(&code) {
+            return Err(Error::InvalidConfig(format!(
+                "{}: topic {topic} cannot be used ({code}: {}); create it, or grant this role \
+                 sns:Publish and sns:GetTopicAttributes on it",
+                crate::config::NOTIFY_TOPIC_ARN,
+                err.as_service_error()
+                    .and_then(|e| e.message())
+                    .unwrap_or("no message")
+            )));
+        }
+        tracing::warn!(topic = %topic, error = %DisplayErrorContext(&err),
+            "could not check the audit topic at start");
+        Ok(())
     }
 
     /// Send the named attributes as SNS `String.Array`; their values must be JSON arrays of

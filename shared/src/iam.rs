@@ -86,7 +86,7 @@ const KMS_FOR_SNS_SQS: &str = "SNS and SQS, encrypting with the stack's key on P
                               the on-failure destination's SendMessage";
 
 /// What every function needs, whatever it does.
-const RUNTIME: [Permission; 8] = [
+const RUNTIME: [Permission; 9] = [
     aws("logs:CreateLogStream", Scope::OwnLogGroup, LAMBDA_LOGS),
     aws("logs:PutLogEvents", Scope::OwnLogGroup, LAMBDA_LOGS),
     aws("xray:PutTraceSegments", Scope::NoResourceType, LAMBDA_XRAY),
@@ -104,6 +104,8 @@ const RUNTIME: [Permission; 8] = [
     aws("kms:Decrypt", Scope::StackKey, KMS_FOR_SNS_SQS),
     // shared/src/audit.rs
     code("sns:Publish", Scope::AuditTopic),
+    // shared/src/audit.rs, at start (Notifier::check_topic)
+    code("sns:GetTopicAttributes", Scope::AuditTopic),
 ];
 
 /// The capacity core (shared/src/capacity.rs) and its leases, used by scale-on-latency and
