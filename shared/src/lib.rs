@@ -4,6 +4,7 @@
 
 pub mod alarm;
 pub mod audit;
+pub mod budget;
 pub mod capacity;
 pub mod config;
 pub mod decide;

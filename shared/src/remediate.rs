@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use crate::audit::{Notifier, Outcome};
+use crate::budget::{self, Budget, LOW_TAG_SLOTS, MAX_USER_TAGS};
 use crate::capacity::{Endpoint, Variant};
 use crate::config::CommonConfig;
 use crate::decide::{decide, Action, Change, Plan, View};
@@ -70,7 +71,7 @@ impl<S: Store> Remediator<S> {
         let key = lease_key(&endpoint.name, &variant.name);
         if self.common.dry_run {
             let record = self.store.record(&key).await?;
-            let plan = self
+            let (plan, _) = self
                 .plan(endpoint, variant, change, &record, report, now)
                 .await?;
             return self.finish(endpoint, variant, &plan, report).await;
@@ -141,9 +142,14 @@ impl<S: Store> Remediator<S> {
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<Plan, Error> {
-        let plan = self
+        let (plan, delete_first) = self
             .plan(endpoint, variant, change, record, report, now)
             .await?;
+        // Near the tag limit, the plan's removals (expired, unreadable or released holds)
+        // make room first: removing a hold never leaves capacity raised without one.
+        if delete_first && !plan.delete_tags.is_empty() {
+            self.store.delete_tags(endpoint, &plan.delete_tags).await?;
+        }
         if !plan.put_tags.is_empty() {
             self.store.add_tags(endpoint, &plan.put_tags).await?;
         }
@@ -160,13 +166,15 @@ impl<S: Store> Remediator<S> {
                 )
                 .await?;
         }
-        if !plan.delete_tags.is_empty() {
+        if !delete_first && !plan.delete_tags.is_empty() {
             self.store.delete_tags(endpoint, &plan.delete_tags).await?;
         }
         Ok(plan)
     }
 
-    /// Read the variant and decide. No scalable target: the refusal is published and returned.
+    /// Read the variant and decide, and whether the plan's tag removals must come first (the
+    /// tag budget). No scalable target, or tags that do not fit: the refusal is published and
+    /// returned, and nothing is written.
     async fn plan(
         &self,
         endpoint: &Endpoint,
@@ -175,7 +183,7 @@ impl<S: Store> Remediator<S> {
         record: &Record,
         report: &Report,
         now: DateTime<Utc>,
-    ) -> Result<Plan, Error> {
+    ) -> Result<(Plan, bool), Error> {
         let (target, tags) = self.store.read(endpoint, variant).await?;
         let Some(current) = target else {
             let reason = format!(
@@ -194,7 +202,7 @@ impl<S: Store> Remediator<S> {
             &variant.name,
             tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        Ok(decide(
+        let mut plan = decide(
             change,
             &View {
                 variant: &variant.name,
@@ -203,7 +211,33 @@ impl<S: Store> Remediator<S> {
                 record,
                 now,
             },
-        ))
+        );
+        match budget::fit(&tags, &plan) {
+            Budget::Over { now: count, needed } => {
+                let reason = format!(
+                    "tag budget: endpoint {} carries {count} of the {MAX_USER_TAGS} tags a \
+                     SageMaker resource may have, and this decision needs {needed}; remove unused \
+                     tags from the endpoint (this project needs one per variant and one per live \
+                     hold)",
+                    endpoint.name
+                );
+                let outcome = Outcome::refused(&endpoint.name, Some(&variant.name), reason.clone());
+                self.publish(&outcome, report, true).await?;
+                Err(Error::Refused(format!(
+                    "{}/{}: {reason}",
+                    endpoint.name, variant.name
+                )))
+            }
+            Budget::Fits { delete_first, left } => {
+                if left < LOW_TAG_SLOTS && !plan.put_tags.is_empty() {
+                    plan.reason.push_str(&format!(
+                        "; warning: {left} of {MAX_USER_TAGS} tag slots left on endpoint {}",
+                        endpoint.name
+                    ));
+                }
+                Ok((plan, delete_first))
+            }
+        }
     }
 
     /// Log the outcome and publish it when it is news.
