@@ -9,72 +9,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use remediation::decide::{decide, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
+use remediation::decide::{AlarmChange, Change, EventHold, Plan, ScalePolicy};
 use remediation::holds::{self, hold_key, Capacity, Hold, VariantHolds};
 use remediation::record::Record;
 
-const V: &str = "AllTraffic";
+mod common;
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        // Failures print the minimal input; no regression files in the tree.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use common::{config, Variant as State, V};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
-}
-
-/// The state a plan acts on: the endpoint's tags and the variant's target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct State {
-    tags: BTreeMap<String, String>,
-    capacity: Capacity,
-    record: Record,
-}
-
-impl State {
-    fn holds(&self) -> VariantHolds {
-        VariantHolds::from_tags(V, self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
-
-    fn decide(&self, change: &Change<'_>) -> Plan {
-        decide(
-            change,
-            &View {
-                variant: V,
-                current: self.capacity,
-                holds: &self.holds(),
-                record: &self.record,
-                now: now(),
-            },
-        )
-    }
-
-    /// What the remediation path does with a plan: tags put, target written, tags deleted,
-    /// record stored.
-    fn apply(&self, plan: &Plan) -> State {
-        let mut next = self.clone();
-        next.record = plan.record.clone();
-        for (k, v) in &plan.put_tags {
-            next.tags.insert(k.clone(), v.clone());
-        }
-        if plan.changes_capacity() {
-            next.capacity.min = plan.new_min;
-            next.capacity.max = plan.new_max.unwrap_or(next.capacity.max);
-        }
-        for k in &plan.delete_tags {
-            next.tags.remove(k);
-        }
-        next
-    }
 }
 
 const REASONS: [&str; 4] = ["alarm.latency", "alarm.p99", "event.promo", "event.bf"];
@@ -168,14 +112,15 @@ fn arb_raise() -> impl Strategy<Value = Raise> {
 }
 
 fn plan(r: &Raise, state: &State) -> Plan {
-    state.decide(&Change::Alarm(AlarmChange {
+    let change = Change::Alarm(AlarmChange {
         name: r.alarm,
         firing: true,
         at: Some(now() - chrono::Duration::seconds(r.age)),
         trigger: Some(&r.trigger),
         policy: &r.policy,
         demand: None,
-    }))
+    });
+    state.plan(&change, now())
 }
 
 /// After any decision is applied, MinCapacity is what the holds justify: max(baseline, live
@@ -250,7 +195,7 @@ proptest! {
         };
         let reason = event.map(|e| holds::event_reason(V, e));
         let reason = reason.as_deref();
-        let p = state.decide(&release);
+        let p = state.plan(&release, now());
         if p.changes_capacity() {
             prop_assert!(p.new_min <= state.capacity.max, "{p:?}");
             prop_assert!(p.new_min >= 1);
@@ -262,7 +207,7 @@ proptest! {
         // Nothing expired or unreadable is left behind.
         prop_assert!(once.holds().unreadable.is_empty());
         prop_assert!(once.holds().holds.values().all(|h| h.is_live(now())));
-        let again = once.decide(&release);
+        let again = once.plan(&release, now());
         prop_assert!(!again.writes_anything(), "second release wrote: {again:?}");
         // A release that acts never leaves MinCapacity below a live hold it kept (within max).
         if p.writes_anything() {
@@ -284,12 +229,12 @@ proptest! {
             raise_max: false,
             trigger: None,
         });
-        let p = state.decide(&change);
+        let p = state.plan(&change, now());
         prop_assert!(p.new_min >= state.capacity.min);
         prop_assert!(p.new_min <= state.capacity.max.max(state.capacity.min));
         prop_assert!(p.new_min >= state.capacity.min.max(hold.min.min(state.capacity.max)));
         let once = state.apply(&p);
-        let twice = once.apply(&once.decide(&change));
+        let twice = once.apply(&once.plan(&change, now()));
         prop_assert_eq!(twice, once);
     }
 
@@ -305,7 +250,7 @@ proptest! {
                 policy: &r.policy, demand: None,
             }),
         ] {
-            let after = state.apply(&state.decide(&change));
+            let after = state.apply(&state.plan(&change, now()));
             if let (Some(justified), false) = (justified(&after), after.holds().baseline.is_none()) {
                 prop_assert!(after.capacity.min >= justified, "{change:?}: {after:?}");
             }

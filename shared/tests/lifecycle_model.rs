@@ -18,11 +18,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use remediation::decide::{decide, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
-use remediation::holds::{alarm_reason, baseline_key, event_reason, Capacity, VariantHolds};
+use remediation::decide::{AlarmChange, Change, EventHold, Plan, ScalePolicy};
+use remediation::holds::{alarm_reason, baseline_key, event_reason, Capacity};
 use remediation::record::Record;
 
-const V: &str = "AllTraffic";
+mod common;
+
+use common::{config, Variant, V};
+
 const ALARMS: [&str; 2] = ["latency", "p99 latency"];
 const EVENTS: [&str; 2] = ["promo", "launch"];
 const MAX: u32 = 10;
@@ -295,42 +298,20 @@ impl Model {
 
 /// The real side: the endpoint's tags, the variant's target and its record, changed only by
 /// applying the plans `decide` makes, in the remediation path's order.
-#[derive(Debug, Clone)]
-struct Real {
-    tags: BTreeMap<String, String>,
-    capacity: Capacity,
-    record: Record,
+type Real = Variant;
+
+/// Decide `change` on the real side and apply the plan.
+fn decide_real(real: &mut Real, change: &Change<'_>, now: DateTime<Utc>) -> Plan {
+    let plan = real.plan(change, now);
+    *real = real.apply(&plan);
+    plan
 }
 
-impl Real {
-    fn holds(&self) -> VariantHolds {
-        VariantHolds::from_tags(V, self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
+trait AsModel {
+    fn as_model(&self) -> Model;
+}
 
-    fn decide(&mut self, change: &Change<'_>, now: DateTime<Utc>) -> Plan {
-        let plan = decide(
-            change,
-            &View {
-                variant: V,
-                current: self.capacity,
-                holds: &self.holds(),
-                record: &self.record,
-                now,
-            },
-        );
-        for (k, v) in &plan.put_tags {
-            self.tags.insert(k.clone(), v.clone());
-        }
-        if plan.changes_capacity() {
-            self.capacity.min = plan.new_min;
-        }
-        for k in &plan.delete_tags {
-            self.tags.remove(k);
-        }
-        self.record = plan.record.clone();
-        plan
-    }
-
+impl AsModel for Real {
     /// The real state in the model's terms.
     fn as_model(&self) -> Model {
         let holds = self.holds();
@@ -403,12 +384,13 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
             }
             Op::Sweep => {
                 model.sweep(now);
-                Some(real.decide(&Change::Sweep, now))
+                Some(decide_real(&mut real, &Change::Sweep, now))
             }
             Op::Prewarm { event, min, hours } => {
                 let until = now + secs(hours * 3600);
                 model.prewarm(EVENTS[event], min, until, now);
-                Some(real.decide(
+                Some(decide_real(
+                    &mut real,
                     &Change::Hold(EventHold {
                         event: EVENTS[event],
                         min,
@@ -422,7 +404,8 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
             }
             Op::Restore { event } => {
                 model.restore(EVENTS[event], now);
-                Some(real.decide(
+                Some(decide_real(
+                    &mut real,
                     &Change::Release {
                         event: EVENTS[event],
                     },
@@ -470,7 +453,8 @@ fn deliver(
     let holds_before = real.holds().holds;
     let raised_before = real.record.last_raise;
     let min_before = real.capacity.min;
-    let plan = real.decide(
+    let plan = decide_real(
+        real,
         &Change::Alarm(AlarmChange {
             name: ALARMS[alarm],
             firing,
@@ -553,18 +537,6 @@ fn promises(
         );
     }
     Ok(())
-}
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {

@@ -408,6 +408,16 @@ impl EndpointFixture {
     }
 }
 
+/// A hold of `min` that expired an hour before `now` (recorded three hours before that).
+pub fn expired_hold(min: u32, now: chrono::DateTime<chrono::Utc>) -> remediation::holds::Hold {
+    remediation::holds::Hold {
+        min,
+        until: now - chrono::Duration::hours(1),
+        since: now - chrono::Duration::hours(4),
+        trigger: None,
+    }
+}
+
 /// A sample event from `events/`, with the sample endpoint name replaced (also inside SNS
 /// message strings) so each test works on its own endpoint.
 pub fn sample_event(file: &str, endpoint: &str) -> Value {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use integration_tests::proxy::FaultProxy;
-use integration_tests::{sample_event, unique, Moto, LOCK_TABLE};
-use remediation::holds::{alarm_reason, baseline_key, hold_key, Hold, TAG_PREFIX};
+use integration_tests::{expired_hold, sample_event, unique, Moto, LOCK_TABLE};
+use remediation::holds::{alarm_reason, baseline_key, hold_key, TAG_PREFIX};
 use scale_on_latency::{App, Config, SWEEP_MARGIN_SECONDS};
 
 const VARIANT: &str = "AllTraffic";
@@ -19,13 +19,7 @@ const CALL_DELAY: Duration = Duration::from_millis(30);
 /// `count` endpoints `<prefix>-NNN` with a target at 2..20; the first `expired` of them at
 /// MinCapacity 4 under a latency hold that expired an hour ago.
 async fn fleet(moto: &Moto, prefix: &str, count: usize, expired: usize) -> Vec<String> {
-    let now = Utc::now();
-    let hold = Hold {
-        min: 4,
-        until: now - chrono::Duration::hours(1),
-        since: now - chrono::Duration::hours(4),
-        trigger: None,
-    };
+    let hold = expired_hold(4, Utc::now());
     let hold_tag = hold_key(VARIANT, &alarm_reason(VARIANT, "latency"));
     let mut names = Vec::new();
     for i in 0..count {

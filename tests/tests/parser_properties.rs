@@ -17,13 +17,9 @@ use remediation::entry::parse_payload;
 use remediation::Error;
 use serde_json::{Map, Value};
 
+/// `PROPTEST_CASES` cases (256 by default), no regression files in the tree.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
     ProptestConfig {
-        cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     }

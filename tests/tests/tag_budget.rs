@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use integration_tests::{sample_event, EndpointFixture};
-use remediation::holds::{baseline_key, event_reason, hold_key, Hold};
+use integration_tests::{expired_hold, sample_event, EndpointFixture};
+use remediation::holds::{baseline_key, event_reason, hold_key};
 use remediation::Error;
 use scale_on_latency::{App, Config};
 
@@ -85,12 +85,7 @@ async fn an_expired_hold_makes_room_and_a_full_endpoint_is_announced() {
     // 48 team tags, this project's baseline and an expired pre-warm hold: 50, the limit.
     let f = fixture(48).await;
     let now = Utc::now();
-    let expired = Hold {
-        min: 6,
-        until: now - chrono::Duration::hours(1),
-        since: now - chrono::Duration::hours(3),
-        trigger: None,
-    };
+    let expired = expired_hold(6, now);
     let expired_key = hold_key(VARIANT, &event_reason(VARIANT, "launch"));
     f.moto
         .put_tags(
