@@ -32,13 +32,15 @@ demo: tools build
 	scripts/with-moto.sh cargo run --quiet -p integration-tests --bin demo
 
 # Not part of `make test`: cold start, memory, AWS calls and size of the release binaries next to
-# a Python peer, plus criterion hot-path benches; prints one table (see BENCHMARKS.md).
+# a Python peer, plus criterion hot-path benches; prints one table (see BENCHMARKS.md); then the
+# fleet sweep (200 endpoints, every call 30 ms slower) prints its calls and wall time.
 bench: tools
 	cargo build --release -p scale-on-latency -p prewarm -p drift-notify
 	rm -rf "$${CARGO_TARGET_DIR:-target}/criterion"
 	cargo bench -p bench --bench hot_path -- --warm-up-time 1 --measurement-time 2
 	cargo bench -p bench --bench whatif -- --warm-up-time 1 --measurement-time 5
 	scripts/with-moto.sh .venv/bin/python bench/run.py
+	scripts/with-moto.sh cargo test --workspace --test fleet -- --nocapture
 
 # The deployable stack: cfn-lint on template.yaml and on its SAM expansion (the rules,
 # permissions and schedules SAM generates), then checkov on its security. A check may only be

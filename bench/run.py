@@ -73,14 +73,21 @@ MINIMUM = {
 MINIMUM["python-peer"] = MINIMUM["scale-on-latency"]
 
 # Calls made beyond the minimum, and why they are kept.
-CHECK_AFTER_WRITING = (
-    "the check after writing (holds::Recheck): with no conditional writes across the two "
-    "services, the decision whose write lands last must see whether a concurrent decision left "
-    "capacity above what the tags justify"
+LEASE = (
+    "the variant's lease (ARCHITECTURE.md, the hold protocol): one conditional write takes it "
+    "before the reads and returns the variant's record (what this project last wrote, the last "
+    "raise, the alarms' latest transitions), one gives it back with the new record beside the "
+    "audit publish; tags have no conditional writes, so without it a restore racing a pre-warm "
+    "could lose the pre-warm"
+)
+TOPIC_CHECK = (
+    "once per cold start, not per event: the audit topic is checked before the first event, "
+    "so a missing topic stops the function instead of being found after capacity changed"
 )
 EXTRA = {
-    "scale-on-latency": {"sagemaker ListTags": CHECK_AFTER_WRITING},
-    "prewarm": {"sagemaker ListTags": CHECK_AFTER_WRITING},
+    "scale-on-latency": {"dynamodb UpdateItem": LEASE, "sns GetTopicAttributes": TOPIC_CHECK},
+    "prewarm": {"dynamodb UpdateItem": LEASE, "sns GetTopicAttributes": TOPIC_CHECK},
+    "drift-notify": {"sns GetTopicAttributes": TOPIC_CHECK},
 }
 
 # What each measured function is handed: an event that does real work (writes and publishes).
