@@ -94,6 +94,31 @@ impl Fixture {
         schedules_of(&self.moto, &self.resource_id()).await
     }
 
+    /// (name, StartTime) of the scheduled actions on this fixture's variant, sorted by name.
+    async fn start_times(&self) -> Vec<(String, Option<String>)> {
+        let out = self
+            .moto
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(self.resource_id())
+            .send()
+            .await
+            .unwrap();
+        let mut rows: Vec<(String, Option<String>)> = out
+            .scheduled_actions()
+            .iter()
+            .map(|a| {
+                let start = a.start_time().map(|t| {
+                    rfc3339(DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap())
+                });
+                (a.scheduled_action_name().to_owned(), start)
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
     /// Everything a refused or bad request must leave alone.
     async fn state(&self) -> ((i32, i32), BTreeMap<String, String>, Vec<Row>) {
         (
@@ -836,6 +861,81 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
         "{err}"
     );
     assert_eq!(f.state().await, before);
+}
+
+/// A monthly entry whose first event is 2027-06-04 must not run on the first Fridays before
+/// it: both cron actions carry a StartTime (midnight in New York on the day each first runs),
+/// moto keeps it, and a second sync finds nothing to change. A one-off action has none.
+#[tokio::test]
+async fn recurring_actions_carry_their_start_time() {
+    let f = Fixture::new().await;
+    let mut launch = entry(
+        &f.endpoint,
+        "launch",
+        "2027-06-04T18:00",
+        "2027-06-04T20:00",
+        "America/New_York",
+        15,
+    );
+    launch["recurrence"] = json!("monthly:first-friday");
+    let once = entry(
+        &f.endpoint,
+        "promo",
+        "2027-05-20T18:00",
+        "2027-05-20T20:00",
+        "America/New_York",
+        15,
+    );
+    let calendar = sync(json!([launch, once]));
+    let at = DateTime::parse_from_rfc3339("2027-04-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let app = f.app(&[]);
+    let first = app.handle(calendar.clone(), at).await.unwrap();
+    assert_eq!(first.calendar.unwrap().created.len(), 4);
+    let midnight = Some("2027-06-04T04:00:00Z".to_owned());
+    assert_eq!(
+        f.start_times().await,
+        vec![
+            ("prewarm-launch-end".to_owned(), midnight.clone()),
+            ("prewarm-launch-start".to_owned(), midnight),
+            ("prewarm-promo-end".to_owned(), None),
+            ("prewarm-promo-start".to_owned(), None),
+        ]
+    );
+    let schedules: Vec<String> = f.schedules().await.into_iter().map(|r| r.1).collect();
+    assert_eq!(
+        schedules,
+        vec![
+            "cron(0 20 ? * FRI#1 *)",
+            "cron(45 17 ? * FRI#1 *)",
+            "at(2027-05-20T20:00:00)",
+            "at(2027-05-20T17:45:00)",
+        ]
+    );
+    let second = app
+        .handle(calendar, at + Duration::days(1))
+        .await
+        .unwrap()
+        .calendar
+        .unwrap();
+    assert_eq!(
+        (second.changed(), second.unchanged),
+        (false, 4),
+        "{second:?}"
+    );
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]
+            .message
+            .contains("created: prewarm-launch-start on ")
+            && messages[0]
+                .message
+                .contains("cron(45 17 ? * FRI#1 *) America/New_York from 2027-06-04T04:00:00Z"),
+        "{}",
+        messages[0].message
+    );
 }
 
 #[tokio::test]

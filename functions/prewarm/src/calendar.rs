@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDateTime, Weekday};
+use chrono::{DateTime, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use remediation::Error;
 use serde::Serialize;
@@ -91,6 +91,10 @@ pub struct ScheduledAction {
     pub min_capacity: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_capacity: Option<u32>,
+    /// A recurring action's `StartTime`: the start of the local day of its first occurrence,
+    /// so nothing runs before the entry's start. `None` for `at(...)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<DateTime<Utc>>,
 }
 
 impl ScheduledAction {

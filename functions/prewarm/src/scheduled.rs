@@ -4,6 +4,7 @@
 use aws_sdk_applicationautoscaling::types::{
     ScalableDimension, ScalableTargetAction, ServiceNamespace,
 };
+use chrono::DateTime;
 use remediation::Error;
 
 use crate::calendar::ScheduledAction;
@@ -42,6 +43,9 @@ impl App {
                     max_capacity: target
                         .and_then(|t| t.max_capacity())
                         .and_then(|n| u32::try_from(n).ok()),
+                    start_time: a
+                        .start_time()
+                        .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
                 });
             }
             token = page.next_token().map(str::to_owned);
@@ -63,6 +67,9 @@ impl App {
             .scalable_dimension(ScalableDimension::from(action.dimension.as_str()))
             .schedule(&action.schedule)
             .set_timezone(action.timezone.clone())
+            .set_start_time(action.start_time.map(|t| {
+                aws_sdk_applicationautoscaling::primitives::DateTime::from_secs(t.timestamp())
+            }))
             .scalable_target_action(
                 ScalableTargetAction::builder()
                     .set_min_capacity(capacity(action.min_capacity))

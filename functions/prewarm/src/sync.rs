@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calendar::{self, Entry, ScheduledAction, Timing, ACTION_PREFIX};
-use crate::payload::{CalendarSource, SyncCalendar};
+use crate::payload::{rfc3339, CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
 
 /// What a calendar sync did (or, in dry run, would do).
@@ -248,11 +248,13 @@ pub fn calendar_notice(r: &CalendarReport, dry_run: bool) -> Notice {
     ] {
         for a in list {
             body.push_str(&format!(
-                "{what}: {} on {}: {} {} MinCapacity {}{}\n",
+                "{what}: {} on {}: {} {}{} MinCapacity {}{}\n",
                 a.name,
                 a.resource_id,
                 a.schedule,
                 a.timezone.as_deref().unwrap_or("UTC"),
+                a.start_time
+                    .map_or(String::new(), |t| format!(" from {}", rfc3339(t))),
                 a.min_capacity.map_or("-".to_owned(), |n| n.to_string()),
                 a.max_capacity
                     .map_or(String::new(), |n| format!(" MaxCapacity {n}"))

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use chrono::offset::LocalResult;
-use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use remediation::holds::Capacity;
 use remediation::Error;
@@ -29,6 +31,32 @@ pub fn resolve(tz: Tz, local: NaiveDateTime, field: &str) -> Result<DateTime<Tz>
             tz.name()
         ))),
     }
+}
+
+/// A local time as an instant, never refused: its first occurrence when it occurs twice, and
+/// in a daylight-saving gap the moment the clocks jump (the first quarter hour that exists).
+pub(super) fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    (0..=96)
+        .find_map(|quarter| {
+            tz.from_local_datetime(&(local + chrono::Duration::minutes(15 * quarter)))
+                .earliest()
+        })
+        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+}
+
+/// The `StartTime` of a recurring entry's raise and restore: the start of the local day on
+/// which each first runs (the raise may run the day before `start`, the end the day after).
+/// AWS starts a cron at its next match after `StartTime`, so nothing runs before the entry's
+/// first occurrence. One-off entries have none: `at(...)` runs once.
+fn start_times(entry: &Entry) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    if entry.recurrence.is_none() {
+        return (None, None);
+    }
+    let day_start = |day: NaiveDate| Some(instant(entry.timezone, day.and_time(NaiveTime::MIN)));
+    (
+        day_start((entry.start - lead(entry)).date()),
+        day_start(entry.end.date()),
+    )
 }
 
 /// `at(...)` for an instant, in local time with the entry's zone; a local time that occurs
@@ -255,23 +283,33 @@ pub fn actions(
             )),
         )
     };
-    let action = |name: String, (schedule, zone): &(String, String), min, max| ScheduledAction {
-        name,
-        resource_id: resource_id.to_owned(),
-        dimension: dimension.to_owned(),
-        schedule: schedule.clone(),
-        timezone: Some(zone.clone()),
-        min_capacity: Some(min),
-        max_capacity: max,
-    };
+    let action =
+        |name: String, (schedule, zone): &(String, String), min, max, start_time| ScheduledAction {
+            name,
+            resource_id: resource_id.to_owned(),
+            dimension: dimension.to_owned(),
+            schedule: schedule.clone(),
+            timezone: Some(zone.clone()),
+            min_capacity: Some(min),
+            max_capacity: max,
+            start_time,
+        };
+    let (raise_from, restore_from) = start_times(entry);
     (
         vec![
-            action(start_name(&entry.name), raise, start_min, start_max),
+            action(
+                start_name(&entry.name),
+                raise,
+                start_min,
+                start_max,
+                raise_from,
+            ),
             action(
                 end_name(&entry.name),
                 restore,
                 baseline.min(end_max.unwrap_or(original_max)),
                 end_max,
+                restore_from,
             ),
         ],
         note,

@@ -237,6 +237,7 @@ fn diff_puts_what_differs_and_deletes_what_is_gone() {
         timezone: Some("Europe/Berlin".to_owned()),
         min_capacity: Some(10),
         max_capacity: None,
+        start_time: None,
     };
     let existing = vec![
         a("prewarm-x-start", "at(1)"),
@@ -256,4 +257,72 @@ fn diff_puts_what_differs_and_deletes_what_is_gone() {
     assert_eq!(changes.create, vec![a("prewarm-z-start", "at(4)")]);
     assert_eq!(changes.delete, vec![a("prewarm-old-end", "at(3)")]);
     assert_eq!(a("n", "s").endpoint(), Some("e"));
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The StartTime of an entry's two actions.
+fn start_times(extra: Value) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let (raise, restore) = schedules(extra.clone());
+    let e = one(extra);
+    let cap = Capacity { min: 2, max: 20 };
+    let (list, _) = actions(&e, T, &raise, &restore, cap, None, 2);
+    (list[0].start_time, list[1].start_time)
+}
+
+/// A recurring entry starting 2027-06-04 must not run on the first Fridays before it: each
+/// action starts at midnight local time of the day it first runs.
+#[test]
+fn recurring_actions_start_on_the_day_of_their_first_occurrence() {
+    let first_friday = json!({"start": "2027-06-04T18:00", "end": "2027-06-04T20:00",
+        "recurrence": "monthly:first-friday"});
+    let midnight_edt = Some(utc("2027-06-04T04:00:00Z"));
+    assert_eq!(start_times(first_friday), (midnight_edt, midnight_edt));
+    // The raise runs the evening before (lead across midnight), the end the morning after.
+    let (raise, end) = start_times(json!({"start": "2026-12-04T00:10",
+        "end": "2026-12-05T01:00", "recurrence": "weekly"}));
+    assert_eq!(raise, Some(utc("2026-12-03T05:00:00Z")));
+    assert_eq!(end, Some(utc("2026-12-05T05:00:00Z")));
+    // In Berlin, in winter: midnight is 23:00 UTC the day before.
+    let (raise, _) = start_times(json!({"timezone": "Europe/Berlin", "recurrence": "daily"}));
+    assert_eq!(raise, Some(utc("2026-12-03T23:00:00Z")));
+    // Santiago's clocks jump from 00:00 to 01:00 on 2027-09-05: the day starts at 01:00 -03.
+    let (raise, _) = start_times(
+        json!({"timezone": "America/Santiago", "recurrence": "daily",
+        "start": "2027-09-05T18:00", "end": "2027-09-05T20:00"}),
+    );
+    assert_eq!(raise, Some(utc("2027-09-05T04:00:00Z")));
+    // One-off actions run once: no StartTime.
+    assert_eq!(start_times(json!({})), (None, None));
+}
+
+/// Actions written before StartTime existed differ only by it: the sync updates them.
+#[test]
+fn a_recurring_action_without_its_start_time_is_updated() {
+    let e = one(json!({"recurrence": "weekly"}));
+    let (raise, restore) = schedules(json!({"recurrence": "weekly"}));
+    let (desired, _) = actions(
+        &e,
+        T,
+        &raise,
+        &restore,
+        Capacity { min: 2, max: 20 },
+        None,
+        2,
+    );
+    let old: Vec<ScheduledAction> = desired
+        .iter()
+        .map(|a| ScheduledAction {
+            start_time: None,
+            ..a.clone()
+        })
+        .collect();
+    let changes = diff(desired.clone(), &old);
+    assert_eq!(changes.update, desired);
+    assert!(changes.create.is_empty() && changes.delete.is_empty());
+    assert_eq!(diff(desired.clone(), &desired).unchanged, desired);
 }
