@@ -188,21 +188,27 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
             )))
         }
     };
+    // One occurrence ends before the next is raised: an end at or after the next raise
+    // would drop that occurrence to the baseline.
     let limit = match recurrence {
         Recurrence::Daily => chrono::Duration::hours(24),
         Recurrence::Weekly => chrono::Duration::days(7),
         _ => chrono::Duration::days(28),
     };
-    if end - entry.start >= limit {
+    if end - raise >= limit {
         return Err(Error::InvalidEvent(format!(
-            "end: an event that repeats {} must be shorter than {} hours",
+            "end: an event that repeats {} must be shorter than {} hours, lead_minutes \
+             included (one occurrence must end before the next is raised)",
             describe(recurrence),
             limit.num_hours()
         )));
     }
     match recurrence {
         Recurrence::Daily | Recurrence::Weekly => Ok(()),
-        Recurrence::Monthly => same_day("raise"),
+        Recurrence::Monthly => {
+            same_day("raise")?;
+            check_monthly_days(entry)
+        }
         Recurrence::MonthlyNth { nth, weekday } => {
             let start = entry.start.date();
             if start.weekday() != *weekday || (start.day() - 1) / 7 + 1 != *nth {
@@ -227,6 +233,39 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
             same_day("end")
         }
     }
+}
+
+/// `monthly` repeats on a day of the month, and a cron day-of-month that a month lacks skips
+/// that month: the event's days must be in every month (1 to 28), and it ends in the month it
+/// starts in (an end on "the 2nd" after a start on the 27th would not be the same length every
+/// month).
+fn check_monthly_days(entry: &Entry) -> Result<(), Error> {
+    let (start, end) = (entry.start.date(), entry.end.date());
+    if start.day() > 28 {
+        return Err(Error::InvalidEvent(format!(
+            "start: {start} is day {} of its month, which not every month has: with recurrence \
+             monthly, AWS would skip the months without it. Start on day 1 to 28, or use a \
+             weekday-based recurrence such as monthly:fourth-{}",
+            start.day(),
+            [
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday"
+            ][start.weekday().num_days_from_monday() as usize]
+        )));
+    }
+    if end.day() > 28 || end.month() != start.month() {
+        return Err(Error::InvalidEvent(format!(
+            "end: {end}: with recurrence monthly, the event must end by day 28 of the month it \
+             starts in (a cron cannot end it on the same day after the start in every month); \
+             end earlier or start earlier"
+        )));
+    }
+    Ok(())
 }
 
 fn describe(recurrence: &Recurrence) -> String {

@@ -326,3 +326,89 @@ fn a_recurring_action_without_its_start_time_is_updated() {
     assert!(changes.create.is_empty() && changes.delete.is_empty());
     assert_eq!(diff(desired.clone(), &desired).unchanged, desired);
 }
+
+fn refusal(extra: Value) -> String {
+    let err = timing(&one(extra.clone()), now()).unwrap_err();
+    assert_eq!(
+        err.error_type(),
+        "NonRetryable.InvalidEvent",
+        "{extra}: {err}"
+    );
+    err.to_string()
+}
+
+/// `monthly` on the 29th to 31st would skip the months without that day; an end past
+/// midnight on such a day, or in the next month, would end on a different day each month.
+#[test]
+fn monthly_entries_stay_on_days_every_month_has() {
+    for day in ["2027-01-29", "2027-01-30", "2027-01-31"] {
+        let err = refusal(
+            json!({"recurrence": "monthly", "start": format!("{day}T18:00"),
+            "end": format!("{day}T20:00")}),
+        );
+        assert!(
+            err.contains(&format!(
+                "start: {day} is day {} of its month, which not every month has",
+                &day[8..]
+            )),
+            "{err}"
+        );
+        assert!(err.contains("such as monthly:fourth-"), "{err}");
+    }
+    // 2027-01-29 is a Friday.
+    assert!(
+        refusal(json!({"recurrence": "monthly", "start": "2027-01-29T18:00",
+        "end": "2027-01-29T20:00"}))
+        .contains("monthly:fourth-friday")
+    );
+    // The 28th until 02:00 on the 29th: the end would skip February.
+    let err = refusal(json!({"recurrence": "monthly", "start": "2026-12-28T22:00",
+        "end": "2026-12-29T02:00"}));
+    assert!(
+        err.contains("end: 2026-12-29: with recurrence monthly, the event must end by day 28"),
+        "{err}"
+    );
+    // The 27th until the 2nd of the next month.
+    let err = refusal(json!({"recurrence": "monthly", "start": "2026-12-27T22:00",
+        "end": "2027-01-02T02:00"}));
+    assert!(
+        err.contains("end: 2027-01-02: with recurrence monthly"),
+        "{err}"
+    );
+    // Past midnight on a day every month has: the end action runs on the next day.
+    let (raise, restore) = schedules(json!({"recurrence": "monthly", "start": "2026-12-04T22:00",
+        "end": "2026-12-05T02:00"}));
+    assert_eq!(raise.0, "cron(45 21 4 * ? *)");
+    assert_eq!(restore.0, "cron(0 2 5 * ? *)");
+    // Several days within the month: from the 4th to the 20th.
+    let (_, restore) = schedules(json!({"recurrence": "monthly", "end": "2026-12-20T20:00"}));
+    assert_eq!(restore.0, "cron(0 20 20 * ? *)");
+}
+
+/// One occurrence must end before the next is raised, lead included: otherwise the earlier
+/// occurrence's end action drops the next one to its baseline.
+#[test]
+fn a_recurring_event_ends_before_its_next_raise() {
+    // Daily from 17:30 (18:00 less 30 minutes' lead) to 17:30 the next day: 24 hours.
+    let err = refusal(json!({"recurrence": "daily", "lead_minutes": 30,
+        "end": "2026-12-05T17:30"}));
+    assert!(
+        err.contains(
+            "end: an event that repeats daily must be shorter than 24 hours, \
+             lead_minutes included"
+        ),
+        "{err}"
+    );
+    let (raise, restore) = schedules(json!({"recurrence": "daily", "lead_minutes": 30,
+        "end": "2026-12-05T17:29"}));
+    assert_eq!(
+        (raise.0.as_str(), restore.0.as_str()),
+        ("cron(30 17 * * ? *)", "cron(29 17 * * ? *)")
+    );
+    let err = refusal(json!({"recurrence": "weekly", "lead_minutes": 60,
+        "end": "2026-12-11T17:00"}));
+    assert!(
+        err.contains("repeats weekly must be shorter than 168 hours"),
+        "{err}"
+    );
+}
