@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use remediation::Error;
 use serde::Serialize;
@@ -15,8 +15,10 @@ use serde_json::Value;
 
 use crate::fields::Fields;
 
+mod cron;
 mod schedule;
 
+pub use cron::CronDays;
 pub use schedule::{actions, diff, resolve, timing, Changes, UTC_ZONE};
 
 /// Every scheduled action this function owns starts with this.
@@ -67,15 +69,31 @@ pub enum Recurrence {
         nth: u32,
         weekday: Weekday,
     },
-    /// A raw 6-field cron for the event's start; its minute and hour must match `start`.
+    /// A raw 6-field cron for the event's start; its minute and hour must match `start`, and
+    /// `start` must be one of its days.
     Cron {
         minute: u32,
         hour: u32,
-        day_of_month: String,
-        month: String,
-        day_of_week: String,
-        year: String,
+        /// Day-of-month, month, day-of-week and year.
+        days: CronDays,
     },
+}
+
+impl Recurrence {
+    /// Whether an entry repeating like this, whose first event starts on `first`, has an event
+    /// starting on `day`.
+    pub fn runs_on(&self, first: NaiveDate, day: NaiveDate) -> bool {
+        day >= first
+            && match self {
+                Recurrence::Daily => true,
+                Recurrence::Weekly => day.weekday() == first.weekday(),
+                Recurrence::Monthly => day.day() == first.day(),
+                Recurrence::MonthlyNth { nth, weekday } => {
+                    day.weekday() == *weekday && (day.day() - 1) / 7 + 1 == *nth
+                }
+                Recurrence::Cron { days, .. } => days.matches(day),
+            }
+    }
 }
 
 /// One scheduled action, desired or found on AWS.
@@ -294,12 +312,6 @@ fn parse_recurrence(text: &str) -> Result<Recurrence, Error> {
                 "does not have 6 fields (minutes hours day-of-month month day-of-week year)",
             ));
         }
-        if parts.iter().any(|p| {
-            !p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "*?,-/#".contains(c))
-        }) {
-            return Err(bad("has characters a cron field cannot have"));
-        }
         if (parts[2] == "?") == (parts[4] == "?") {
             return Err(bad(
                 "must have '?' in exactly one of day-of-month and day-of-week",
@@ -310,14 +322,9 @@ fn parse_recurrence(text: &str) -> Result<Recurrence, Error> {
                 "must give the event's start as a single minute and hour",
             ));
         };
-        return Ok(Recurrence::Cron {
-            minute,
-            hour,
-            day_of_month: parts[2].to_owned(),
-            month: parts[3].to_owned(),
-            day_of_week: parts[4].to_owned(),
-            year: parts[5].to_owned(),
-        });
+        let days =
+            CronDays::parse(parts[2], parts[3], parts[4], parts[5]).map_err(|why| bad(&why))?;
+        return Ok(Recurrence::Cron { minute, hour, days });
     }
     Err(bad("is not understood"))
 }

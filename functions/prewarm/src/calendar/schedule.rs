@@ -148,14 +148,8 @@ fn recurring(entry: &Entry, recurrence: &Recurrence) -> Result<Timing, Error> {
             let days = format!("? * {}#{nth} *", weekday_name(*weekday));
             (cron(raise, &days), cron(end, &days))
         }
-        Recurrence::Cron {
-            day_of_month,
-            month,
-            day_of_week,
-            year,
-            ..
-        } => {
-            let days = format!("{day_of_month} {month} {day_of_week} {year}");
+        Recurrence::Cron { days, .. } => {
+            let days = days.to_string();
             (cron(raise, &days), cron(end, &days))
         }
     };
@@ -211,7 +205,7 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
         }
         Recurrence::MonthlyNth { nth, weekday } => {
             let start = entry.start.date();
-            if start.weekday() != *weekday || (start.day() - 1) / 7 + 1 != *nth {
+            if !recurrence.runs_on(start, start) {
                 return Err(Error::InvalidEvent(format!(
                     "start: {start} is not the {} {weekday} of its month, as recurrence {} says",
                     ordinal(*nth),
@@ -221,12 +215,19 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
             same_day("raise")?;
             same_day("end")
         }
-        Recurrence::Cron { minute, hour, .. } => {
+        Recurrence::Cron { minute, hour, days } => {
             if (*hour, *minute) != (entry.start.hour(), entry.start.minute()) {
                 return Err(Error::InvalidEvent(format!(
                     "recurrence: the cron starts the event at {hour:02}:{minute:02} but start \
                      says {}; they must agree",
                     entry.start.format("%H:%M")
+                )));
+            }
+            let start = entry.start.date();
+            if !recurrence.runs_on(start, start) {
+                return Err(Error::InvalidEvent(format!(
+                    "start: {start} is not a day the cron runs on ({days}); start is the first \
+                     occurrence"
                 )));
             }
             same_day("raise")?;

@@ -412,3 +412,87 @@ fn a_recurring_event_ends_before_its_next_raise() {
         "{err}"
     );
 }
+
+/// The day fields of a cron, read as Application Auto Scaling reads them.
+#[test]
+fn cron_days_match_the_days_aws_runs_them_on() {
+    let cases = [
+        (["?", "*", "FRI#1", "*"], "2026-12-04", true),
+        (["?", "*", "FRI#1", "*"], "2026-12-11", false),
+        (["?", "*", "MON-FRI", "*"], "2026-12-07", true),
+        (["?", "*", "MON-FRI", "*"], "2026-12-05", false),
+        (["?", "*", "2-6", "*"], "2026-12-07", true),
+        (["?", "*", "1,7", "*"], "2026-12-05", true),
+        // The last Friday of December 2026 is the 25th.
+        (["?", "*", "6L", "*"], "2026-12-25", true),
+        (["?", "*", "6L", "*"], "2026-12-18", false),
+        (["L", "*", "?", "*"], "2027-02-28", true),
+        (["L", "*", "?", "*"], "2028-02-28", false),
+        // 2027-05-15 is a Saturday: 15W is Friday the 14th; 1W (a Saturday) is Monday the 3rd.
+        (["15W", "*", "?", "*"], "2027-05-14", true),
+        (["15W", "*", "?", "*"], "2027-05-15", false),
+        (["1W", "*", "?", "*"], "2027-05-03", true),
+        // 2027-10-31 is a Sunday: the last weekday is Friday the 29th.
+        (["LW", "*", "?", "*"], "2027-10-29", true),
+        (["LW", "*", "?", "*"], "2027-10-31", false),
+        (["1,15", "JAN-MAR", "?", "2027"], "2027-03-15", true),
+        (["1,15", "JAN-MAR", "?", "2027"], "2027-04-15", false),
+        (["1,15", "1-3", "?", "2026-2027"], "2028-01-15", false),
+        // Steps count from the first value: the 1st, 11th, 21st and 31st.
+        (["*/10", "*", "?", "*"], "2027-01-21", true),
+        (["*/10", "*", "?", "*"], "2027-01-20", false),
+        (["?", "*", "FRI", "2027/2"], "2029-01-05", true),
+        (["?", "*", "FRI", "2027/2"], "2028-01-07", false),
+    ];
+    for (fields, day, expected) in cases {
+        let days = CronDays::parse(fields[0], fields[1], fields[2], fields[3]).unwrap();
+        let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+        assert_eq!(days.matches(date), expected, "{fields:?} on {day}");
+        assert_eq!(days.to_string(), fields.join(" "));
+    }
+}
+
+/// A cron the calendar cannot read would fail at PutScheduledAction, after other writes; its
+/// `start` is its first occurrence, as for the other recurrences.
+#[test]
+fn cron_recurrences_are_read_before_anything_is_written() {
+    let cases = [
+        (
+            "cron(0 18 32 * ? *)",
+            "day-of-month field \"32\" that is not understood",
+        ),
+        (
+            "cron(0 18 ? 13 FRI *)",
+            "month field \"13\" that is not understood",
+        ),
+        (
+            "cron(0 18 ? * FRX *)",
+            "day-of-week field \"FRX\" that is not understood",
+        ),
+        ("cron(0 18 ? * FRI#6 *)", "day-of-week field \"FRI#6\""),
+        ("cron(0 18 ? * FRI-MON *)", "day-of-week field \"FRI-MON\""),
+        ("cron(0 18 ? * FRI 1969)", "year field \"1969\""),
+        ("cron(0 18 ? JAN/0 FRI *)", "month field \"JAN/0\""),
+    ];
+    for (recurrence, expected) in cases {
+        let err = parse(&json!([entry(json!({"recurrence": recurrence}))])).unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "invalid event: calendar[0].recurrence: \"{recurrence}\" has a {expected}"
+            )),
+            "{err}"
+        );
+    }
+    // 2026-12-04 is the first Friday, not the second.
+    let err = refusal(json!({"recurrence": "cron(0 18 ? * FRI#2 *)"}));
+    assert!(
+        err.contains("start: 2026-12-04 is not a day the cron runs on (? * FRI#2 *)"),
+        "{err}"
+    );
+    let (raise, restore) = schedules(json!({"recurrence": "cron(0 18 ? * MON-FRI *)"}));
+    assert_eq!(
+        (raise.0.as_str(), restore.0.as_str()),
+        ("cron(45 17 ? * MON-FRI *)", "cron(0 20 ? * MON-FRI *)")
+    );
+}
