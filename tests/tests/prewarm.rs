@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 const VARIANT: &str = "AllTraffic";
 /// 2030-11-29 17:45 in New York: fifteen minutes before the sample calendar's promotion starts.
 const NOW: &str = "2030-11-29T22:45:00Z";
-/// A time before the 2027 events of the daylight-saving and raise_max calendars below.
+/// A time before the 2027 events of the raise_max calendar below.
 const BEFORE_2027: &str = "2026-12-04T22:45:00Z";
 
 fn now() -> DateTime<Utc> {
@@ -754,10 +754,17 @@ async fn stale_actions_are_removed_and_foreign_actions_are_never_touched() {
 /// Clocks go forward at 02:00 on 2027-03-14 in New York and on 2027-03-28 in Berlin: fifteen
 /// minutes before 03:10 is 01:55 local. They go back on 2027-10-31 in Berlin: 90 minutes before
 /// 03:10 is 02:40 summer time, a local time that happens twice, so it is written in UTC.
+/// A calendar schedules at most 90 days ahead, so spring and autumn are two syncs.
 #[tokio::test]
 async fn daylight_saving_boundaries_in_new_york_and_berlin() {
     let f = Fixture::new().await;
     let e = &f.endpoint;
+    let at = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (spring, autumn) = (at("2027-01-10T12:00:00Z"), at("2027-09-01T12:00:00Z"));
     let mut fall_back = entry(
         e,
         "berlin-fall",
@@ -784,29 +791,11 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             "Europe/Berlin",
             15
         ),
-        fall_back,
     ]);
-    f.app(&[])
-        .handle(sync(calendar), before_2027())
-        .await
-        .unwrap();
+    f.app(&[]).handle(sync(calendar), spring).await.unwrap();
     assert_eq!(
         f.schedules().await,
         vec![
-            row(
-                "prewarm-berlin-fall-end",
-                "at(2027-10-31T05:00:00)",
-                "Europe/Berlin",
-                2,
-                None
-            ),
-            row(
-                "prewarm-berlin-fall-start",
-                "at(2027-10-31T00:40:00)",
-                "Etc/UTC",
-                4,
-                None
-            ),
             row(
                 "prewarm-berlin-spring-end",
                 "at(2027-03-28T05:10:00)",
@@ -837,6 +826,29 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             ),
         ]
     );
+    f.app(&[])
+        .handle(sync(json!([fall_back])), autumn)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.schedules().await,
+        vec![
+            row(
+                "prewarm-berlin-fall-end",
+                "at(2027-10-31T05:00:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            row(
+                "prewarm-berlin-fall-start",
+                "at(2027-10-31T00:40:00)",
+                "Etc/UTC",
+                4,
+                None
+            ),
+        ]
+    );
     // A start inside the skipped hour does not exist: refused, nothing written.
     let before = f.state().await;
     let err = f
@@ -850,7 +862,7 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
                 "America/New_York",
                 0
             )])),
-            before_2027(),
+            spring,
         )
         .await
         .unwrap_err();
@@ -936,6 +948,56 @@ async fn recurring_actions_carry_their_start_time() {
         "{}",
         messages[0].message
     );
+}
+
+/// An entry beyond the 90-day horizon and a monthly entry on the 31st are refused before any
+/// write: the previous sync's actions stay and nothing is published.
+#[tokio::test]
+async fn calendar_refusals_leave_the_previous_sync_alone() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let at = now() - Duration::days(7);
+    app.handle(f.event("prewarm-sync-calendar.json"), at)
+        .await
+        .unwrap();
+    let before = f.state().await;
+    assert_eq!(before.2.len(), 4);
+    // Read (and so hidden from the next read): the first sync's message.
+    assert_eq!(f.published().await.len(), 1);
+    let e = &f.endpoint;
+    let zone = "America/New_York";
+    let promo = entry(e, "promo", "2030-11-29T18:00", "2030-11-29T20:00", zone, 15);
+    let typo = entry(e, "typo", "2031-11-28T18:00", "2031-11-28T20:00", zone, 15);
+    let mut month_end = entry(
+        e,
+        "month-end",
+        "2030-12-31T18:00",
+        "2030-12-31T20:00",
+        zone,
+        0,
+    );
+    month_end["recurrence"] = json!("monthly");
+    let cases = [
+        (
+            json!([promo, typo]),
+            "calendar[1].end: 2031-11-28T20:00 in America/New_York is more than 90 days ahead"
+                .to_owned(),
+        ),
+        (
+            json!([month_end]),
+            "calendar[0].start: 2030-12-31 is day 31 of its month".to_owned(),
+        ),
+    ];
+    for (calendar, expected) in cases {
+        let err = app.handle(sync(calendar), at).await.unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+        assert!(
+            err.to_string().contains(&expected),
+            "{err}\nshould contain {expected}"
+        );
+    }
+    assert_eq!(f.state().await, before);
+    assert!(f.published().await.is_empty(), "nothing published since");
 }
 
 #[tokio::test]

@@ -15,9 +15,11 @@ use serde_json::Value;
 
 use crate::fields::Fields;
 
+mod checks;
 mod cron;
 mod schedule;
 
+pub use checks::check;
 pub use cron::CronDays;
 pub use schedule::{actions, diff, resolve, timing, Changes, UTC_ZONE};
 

@@ -54,6 +54,7 @@ impl App {
             .enumerate()
             .map(|(i, entry)| calendar::timing(entry, now).map_err(in_entry(i)))
             .collect::<Result<Vec<_>, _>>()?;
+        calendar::check(&entries, now)?;
         for entry in &entries {
             self.allowed(&entry.endpoint, entry.variant.as_deref(), Some(&entry.name))
                 .await?;

@@ -128,6 +128,19 @@ fn lead(entry: &Entry) -> chrono::Duration {
     chrono::Duration::minutes(entry.lead_minutes.into())
 }
 
+/// When the event an entry starts on local date `day` is raised and when it ends, as instants
+/// (a one-off entry: its one event, `day` being its start's). As the actions run: a one-off
+/// lead is real time, a recurring entry's raise and end are wall-clock times.
+pub(super) fn occurrence(entry: &Entry, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let tz = entry.timezone;
+    let start = day.and_time(entry.start.time());
+    let end = instant(tz, start + (entry.end - entry.start));
+    match entry.recurrence {
+        None => (instant(tz, start) - lead(entry), end),
+        Some(_) => (instant(tz, start - lead(entry)), end),
+    }
+}
+
 /// Recurring: wall-clock times in the zone; AWS applies daylight saving on every occurrence.
 fn recurring(entry: &Entry, recurrence: &Recurrence) -> Result<Timing, Error> {
     check_recurring(entry, recurrence)?;

@@ -496,3 +496,59 @@ fn cron_recurrences_are_read_before_anything_is_written() {
         ("cron(45 17 ? * MON-FRI *)", "cron(0 20 ? * MON-FRI *)")
     );
 }
+
+/// `check` on a calendar of `entry(...)` variations at `at`: `Ok`, or the error's text.
+fn checked(extras: &[Value], at: DateTime<Utc>) -> Result<(), String> {
+    let list: Vec<Value> = extras.iter().map(|e| entry(e.clone())).collect();
+    let entries = parse(&Value::Array(list)).unwrap();
+    check(&entries, at).map_err(|err| {
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+        err.to_string()
+    })
+}
+
+/// A raise is limited to 90 days ahead; so is a calendar: a one-off event ends within them, a
+/// recurring entry's first event is raised within them. now() is 2026-11-28T12:00Z, so the
+/// horizon is 2027-02-26T12:00Z (07:00 in New York).
+#[test]
+fn calendar_entries_are_held_to_the_horizon_of_a_raise() {
+    let one_off = |end: &str| json!({"start": "2027-02-26T05:00", "end": end});
+    assert_eq!(checked(&[one_off("2027-02-26T07:00")], now()), Ok(()));
+    assert_eq!(
+        checked(&[one_off("2027-02-26T07:01")], now()),
+        Err(
+            "invalid event: calendar[0].end: 2027-02-26T07:01 in America/New_York is more \
+             than 90 days ahead (now 2026-11-28T12:00:00Z); like a raise's expiry, a one-off \
+             event must end within 90 days: sync it nearer the time"
+                .to_owned()
+        )
+    );
+    let years = json!({"name": "typo", "start": "2030-12-04T18:00", "end": "2030-12-04T20:00"});
+    let err = checked(&[json!({"name": "ok"}), years], now()).unwrap_err();
+    assert!(
+        err.starts_with("invalid event: calendar[1].end: 2030-12-04T20:00"),
+        "{err}"
+    );
+    // An event that is over is no concern of the horizon.
+    let over = json!({"start": "2026-11-01T18:00", "end": "2026-11-01T20:00"});
+    assert_eq!(checked(&[over], now()), Ok(()));
+
+    // Recurring: the first event, 2027-03-05 17:45 in New York, is raised too far ahead.
+    let monthly = |day: &str| {
+        json!({"recurrence": "monthly:first-friday", "start": format!("{day}T18:00"),
+               "end": format!("{day}T20:00")})
+    };
+    assert_eq!(
+        checked(&[monthly("2027-03-05")], now()),
+        Err(
+            "invalid event: calendar[0].start: the first event is raised at \
+             2027-03-05T22:45:00Z, more than 90 days ahead (now 2026-11-28T12:00:00Z); a \
+             recurring entry's start is its first event and must be raised within 90 days: \
+             sync it nearer the time"
+                .to_owned()
+        )
+    );
+    assert_eq!(checked(&[monthly("2027-02-05")], now()), Ok(()));
+    // A recurring entry that started long ago repeats now.
+    assert_eq!(checked(&[monthly("2024-11-01")], now()), Ok(()));
+}
