@@ -950,8 +950,8 @@ async fn recurring_actions_carry_their_start_time() {
     );
 }
 
-/// An entry beyond the 90-day horizon and a monthly entry on the 31st are refused before any
-/// write: the previous sync's actions stay and nothing is published.
+/// Overlapping entries, an entry beyond the 90-day horizon and a monthly entry on the 31st are
+/// refused before any write: the previous sync's actions stay and nothing is published.
 #[tokio::test]
 async fn calendar_refusals_leave_the_previous_sync_alone() {
     let f = Fixture::new().await;
@@ -967,6 +967,14 @@ async fn calendar_refusals_leave_the_previous_sync_alone() {
     let e = &f.endpoint;
     let zone = "America/New_York";
     let promo = entry(e, "promo", "2030-11-29T18:00", "2030-11-29T20:00", zone, 15);
+    let late = entry(
+        e,
+        "late-show",
+        "2030-11-29T20:00",
+        "2030-11-29T22:00",
+        zone,
+        15,
+    );
     let typo = entry(e, "typo", "2031-11-28T18:00", "2031-11-28T20:00", zone, 15);
     let mut month_end = entry(
         e,
@@ -978,6 +986,14 @@ async fn calendar_refusals_leave_the_previous_sync_alone() {
     );
     month_end["recurrence"] = json!("monthly");
     let cases = [
+        (
+            json!([promo.clone(), late]),
+            format!(
+                "calendar[1].start: entry \"late-show\" overlaps entry \"promo\" \
+                 (calendar[0]) on {e}/AllTraffic: \"late-show\" is raised at \
+                 2030-11-30T00:45:00Z"
+            ),
+        ),
         (
             json!([promo, typo]),
             "calendar[1].end: 2031-11-28T20:00 in America/New_York is more than 90 days ahead"

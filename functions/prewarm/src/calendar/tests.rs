@@ -552,3 +552,135 @@ fn calendar_entries_are_held_to_the_horizon_of_a_raise() {
     // A recurring entry that started long ago repeats now.
     assert_eq!(checked(&[monthly("2024-11-01")], now()), Ok(()));
 }
+
+/// Two events on one variant, lead included, must not intersect or touch: the first to end
+/// would drop the other to its baseline.
+#[test]
+fn overlapping_entries_on_one_variant_are_refused_naming_both() {
+    // "a" from 17:45 (lead 15) to 20:00 on 2026-12-04 in New York.
+    let a = json!({"name": "a"});
+    let b = |lead: u32| {
+        json!({"name": "b", "start": "2026-12-04T20:10", "end": "2026-12-04T22:00",
+               "lead_minutes": lead})
+    };
+    assert_eq!(
+        checked(&[a.clone(), b(15)], now()),
+        Err(
+            "invalid event: calendar[1].start: entry \"b\" overlaps entry \"a\" (calendar[0]) \
+             on prod-ranker/AllTraffic: \"b\" is raised at 2026-12-05T00:55:00Z (lead \
+             included), not after \"a\" ends at 2026-12-05T01:00:00Z, and the first to end \
+             would drop the other to its baseline. Give a variant one event at a time: move \
+             one, or merge them into one entry"
+                .to_owned()
+        )
+    );
+    // Listed the other way round: the later entry in the list is the one named first.
+    let err = checked(&[b(15), a.clone()], now()).unwrap_err();
+    assert!(
+        err.contains("calendar[1].start: entry \"a\" overlaps entry \"b\" (calendar[0])"),
+        "{err}"
+    );
+    // Raised the minute "a" ends: both actions at once, in no particular order.
+    assert!(checked(&[a.clone(), b(10)], now()).is_err());
+    assert_eq!(checked(&[a.clone(), b(5)], now()), Ok(()));
+    // Other variants and other endpoints are not concerned; no variant means every variant.
+    let mut other = b(15);
+    other["variant"] = json!("Canary");
+    assert_eq!(checked(&[a.clone(), other.clone()], now()), Ok(()));
+    other["variant"] = Value::Null;
+    let err = checked(&[a.clone(), other.clone()], now()).unwrap_err();
+    assert!(err.contains("on prod-ranker/AllTraffic"), "{err}");
+    other["endpoint"] = json!("prod-search");
+    assert_eq!(checked(&[a.clone(), other], now()), Ok(()));
+    let mut everywhere = b(15);
+    everywhere["variant"] = Value::Null;
+    let mut again = a.clone();
+    again["variant"] = Value::Null;
+    let err = checked(&[again, everywhere], now()).unwrap_err();
+    assert!(
+        err.contains("on prod-ranker (every production variant)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
+    // Weekly on Fridays 18:00-20:00 from 2026-12-04; a one-off on Friday 2026-12-18 at 19:00.
+    let weekly = json!({"name": "weekly", "recurrence": "weekly", "lead_minutes": 0});
+    let on = |day: &str| {
+        json!({"name": "once", "start": format!("{day}T19:00"), "end": format!("{day}T21:00"),
+               "lead_minutes": 0})
+    };
+    let err = checked(&[weekly.clone(), on("2026-12-18")], now()).unwrap_err();
+    assert!(
+        err.contains(
+            "\"once\" is raised at 2026-12-19T00:00:00Z (lead included), not after \
+                      \"weekly\" ends at 2026-12-19T01:00:00Z"
+        ),
+        "{err}"
+    );
+    assert_eq!(checked(&[weekly.clone(), on("2026-12-17")], now()), Ok(()));
+    // A one-off that is over is left out, whatever it overlapped.
+    assert_eq!(checked(&[weekly, on("2026-11-20")], now()), Ok(()));
+
+    // New York at 12:00 is 18:00 in Berlin, except in the weeks when one of the two cities
+    // is on summer time and the other not yet: then it is 17:00, and "ny" (12:00-13:00 New
+    // York) meets "berlin" (17:15-17:45 Berlin), first on Monday 2027-03-15.
+    let ny = json!({"name": "ny", "recurrence": "weekly", "start": "2026-12-07T12:00",
+        "end": "2026-12-07T13:00", "lead_minutes": 0});
+    let berlin = json!({"name": "berlin", "recurrence": "weekly", "timezone": "Europe/Berlin",
+        "start": "2026-12-07T17:15", "end": "2026-12-07T17:45", "lead_minutes": 0});
+    let err = checked(&[ny.clone(), berlin.clone()], now()).unwrap_err();
+    assert!(
+        err.contains(
+            "\"berlin\" is raised at 2027-03-15T16:15:00Z (lead included), not after \
+                      \"ny\" ends at 2027-03-15T17:00:00Z"
+        ),
+        "{err}"
+    );
+    let mut later = berlin;
+    later["start"] = json!("2026-12-07T18:15");
+    later["end"] = json!("2026-12-07T18:45");
+    assert!(checked(&[ny.clone(), later], now())
+        .unwrap_err()
+        .contains("\"berlin\" is raised at 2026-12-07T17:15:00Z"));
+    let mut evening = json!({"name": "berlin", "recurrence": "weekly",
+        "timezone": "Europe/Berlin", "start": "2026-12-07T19:15", "end": "2026-12-07T19:45"});
+    evening["lead_minutes"] = json!(0);
+    assert_eq!(checked(&[ny, evening], now()), Ok(()));
+
+    // The 13th of every month and every Friday meet on the next Friday the 13th, 2027-08-13.
+    let thirteenth = json!({"name": "thirteenth", "recurrence": "monthly",
+        "timezone": "Europe/Berlin", "start": "2026-12-13T18:00", "end": "2026-12-13T20:00",
+        "lead_minutes": 0});
+    let fridays = json!({"name": "fridays", "recurrence": "weekly",
+        "timezone": "Europe/Berlin", "start": "2026-12-04T19:00", "end": "2026-12-04T21:00",
+        "lead_minutes": 0});
+    let err = checked(&[thirteenth, fridays], now()).unwrap_err();
+    assert!(
+        err.contains(
+            "\"fridays\" is raised at 2027-08-13T17:00:00Z (lead included), not \
+                      after \"thirteenth\" ends at 2027-08-13T18:00:00Z"
+        ),
+        "{err}"
+    );
+    // First and third Fridays never meet; nor do weekdays and a Saturday cron.
+    let nth = |name: &str, nth: &str, day: &str| {
+        json!({"name": name, "recurrence": format!("monthly:{nth}-friday"),
+               "start": format!("{day}T18:00"), "end": format!("{day}T20:00")})
+    };
+    assert_eq!(
+        checked(
+            &[
+                nth("first", "first", "2026-12-04"),
+                nth("third", "third", "2026-12-18")
+            ],
+            now()
+        ),
+        Ok(())
+    );
+    let weekdays = json!({"name": "weekdays", "recurrence": "cron(0 18 ? * MON-FRI *)"});
+    let saturdays = json!({"name": "saturdays", "recurrence": "cron(0 18 ? * SAT *)",
+        "start": "2026-12-05T18:00", "end": "2026-12-05T20:00"});
+    assert_eq!(checked(&[weekdays, saturdays], now()), Ok(()));
+}
