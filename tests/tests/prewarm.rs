@@ -10,6 +10,7 @@ use aws_sdk_applicationautoscaling::types::{
     ScalableDimension, ScalableTargetAction, ServiceNamespace,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use integration_tests::proxy::FaultProxy;
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
@@ -1014,6 +1015,126 @@ async fn calendar_refusals_leave_the_previous_sync_alone() {
     }
     assert_eq!(f.state().await, before);
     assert!(f.published().await.is_empty(), "nothing published since");
+}
+
+/// `count` one-hour one-off entries on the fixture's variant, two hours apart from 2030-11-25.
+fn hourly_entries(endpoint: &str, prefix: &str, count: usize) -> Value {
+    let first = DateTime::parse_from_rfc3339("2030-11-25T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let local = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let entries: Vec<Value> = (0..count)
+        .map(|k| {
+            let start = first + Duration::hours(2 * k as i64);
+            json!({"name": format!("{prefix}{k:03}"), "endpoint": endpoint, "variant": VARIANT,
+                   "start": local(start), "end": local(start + Duration::hours(1)),
+                   "timezone": "Etc/UTC", "lead_minutes": 0, "min_capacity": 4})
+        })
+        .collect();
+    sync(json!(entries))
+}
+
+/// Application Auto Scaling keeps at most 200 scheduled actions per scalable target. A
+/// calendar that would leave more there (101 entries; or 100 beside someone else's action) is
+/// refused before any write, with one audit message naming the target; one that fits is
+/// synced, its stale actions deleted before the first new one is put.
+#[tokio::test]
+async fn a_calendar_over_200_actions_on_a_target_writes_nothing() {
+    let f = Fixture::new().await;
+    let (proxy, sdk) = FaultProxy::with_sdk().await.unwrap();
+    let env = f.env(&f.endpoint, &[]);
+    let app = App::new(
+        &sdk,
+        Config::from_lookup(&|name| env.get(name).cloned()).unwrap(),
+    );
+    let at = now() - Duration::days(7);
+    let writes = |ops: &[String]| {
+        ops.iter()
+            .filter(|op| {
+                op.as_str() == "PutScheduledAction" || op.as_str() == "DeleteScheduledAction"
+            })
+            .count()
+    };
+
+    let err = app
+        .handle(hourly_entries(&f.endpoint, "a", 101), at)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid event: calendar: too many scheduled actions: {} would hold 202 (202 of \
+             this calendar, two per entry on it, and 0 not made by it), more than the 200 \
+             Application Auto Scaling allows per scalable target; nothing was synced. Remove \
+             entries on this variant (or other scheduled actions of its target)",
+            f.resource_id()
+        )
+    );
+    assert_eq!(writes(&proxy.operations()), 0);
+    assert!(f.schedules().await.is_empty());
+    let audit = f.published().await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].attributes["action"], "refused");
+    assert_eq!(
+        audit[0].subject,
+        format!(
+            "Refused change to {}/{VARIANT}: too many scheduled actions",
+            f.endpoint
+        )
+    );
+
+    // 99 entries and someone else's action: 199 fit.
+    f.foreign_action(&f.resource_id(), "nightly-scale-in").await;
+    app.handle(hourly_entries(&f.endpoint, "a", 99), at)
+        .await
+        .unwrap();
+    let synced = f.schedules().await;
+    assert_eq!(synced.len(), 199);
+
+    // 100 other entries: the 198 stale actions would go, but 200 new ones and the other
+    // action make 201. Nothing changes.
+    let before = proxy.operations().len();
+    let err = app
+        .handle(hourly_entries(&f.endpoint, "b", 100), at)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "{} would hold 201 (200 of this calendar, two per entry on it, and 1 not made by \
+             it)",
+            f.resource_id()
+        )),
+        "{err}"
+    );
+    assert_eq!(writes(&proxy.operations()[before..]), 0);
+    assert_eq!(f.schedules().await, synced);
+
+    // 99 other entries fit: every stale action is deleted before the first new one is put,
+    // so the target never holds more than 199.
+    let before = proxy.operations().len();
+    let report = app
+        .handle(hourly_entries(&f.endpoint, "b", 99), at)
+        .await
+        .unwrap()
+        .calendar
+        .unwrap();
+    assert_eq!((report.deleted.len(), report.created.len()), (198, 198));
+    let ops: Vec<String> = proxy.operations()[before..]
+        .iter()
+        .filter(|op| op.ends_with("ScheduledAction"))
+        .cloned()
+        .collect();
+    assert_eq!(ops.len(), 396);
+    assert!(
+        ops[..198].iter().all(|op| op == "DeleteScheduledAction"),
+        "{ops:?}"
+    );
+    assert!(
+        ops[198..].iter().all(|op| op == "PutScheduledAction"),
+        "{ops:?}"
+    );
+    assert_eq!(f.schedules().await.len(), 199);
 }
 
 #[tokio::test]

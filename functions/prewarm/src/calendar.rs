@@ -19,7 +19,7 @@ mod checks;
 mod cron;
 mod schedule;
 
-pub use checks::check;
+pub use checks::{check, too_many, TooMany, MAX_ACTIONS_PER_TARGET};
 pub use cron::CronDays;
 pub use schedule::{actions, diff, resolve, timing, Changes, UTC_ZONE};
 

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use remediation::audit::{self, Notice};
+use remediation::audit::{self, Notice, Outcome};
 use remediation::capacity::Endpoint;
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::calendar::{self, Entry, ScheduledAction, Timing, ACTION_PREFIX};
+use crate::calendar::{self, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
+use crate::hold::event_report;
 use crate::payload::{rfc3339, CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
 
@@ -60,12 +61,12 @@ impl App {
                 .await?;
         }
         let allowlist = &self.config.common.allowlist;
-        let existing: Vec<ScheduledAction> = self
-            .scheduled_actions()
-            .await?
-            .into_iter()
+        let all = self.scheduled_actions().await?;
+        let existing: Vec<ScheduledAction> = all
+            .iter()
             .filter(|a| a.name.starts_with(ACTION_PREFIX))
             .filter(|a| a.endpoint().is_some_and(|e| allowlist.allows(e)))
+            .cloned()
             .collect();
         let mut report = CalendarReport {
             entries: entries.len(),
@@ -74,13 +75,17 @@ impl App {
         let desired = self
             .desired_actions(&entries, &timings, &existing, &mut report)
             .await?;
+        if let Some(full) = calendar::too_many(&desired, &all) {
+            return Err(self.refuse(&full).await);
+        }
         let changes = calendar::diff(desired, &existing);
         if !self.config.common.dry_run {
-            for action in changes.create.iter().chain(&changes.update) {
-                self.put_scheduled_action(action).await?;
-            }
+            // Stale actions go first, so a target never holds more than it will at the end.
             for action in &changes.delete {
                 self.delete_scheduled_action(action).await?;
+            }
+            for action in changes.create.iter().chain(&changes.update) {
+                self.put_scheduled_action(action).await?;
             }
         }
         report.unchanged = changes.unchanged.len();
@@ -103,6 +108,22 @@ impl App {
                 .await?;
         }
         Ok(report)
+    }
+
+    /// A target that would hold too many actions: the refusal is published (the endpoint is
+    /// known) and returned; nothing is written.
+    async fn refuse(&self, full: &TooMany) -> Error {
+        let reason = full.to_string();
+        let (endpoint, variant) = full
+            .resource_id
+            .strip_prefix("endpoint/")
+            .and_then(|rest| rest.split_once("/variant/"))
+            .map_or((full.resource_id.as_str(), None), |(e, v)| (e, Some(v)));
+        let outcome = Outcome::refused(endpoint, variant, reason.clone());
+        match self.path.publish(&outcome, &event_report(None), true).await {
+            Ok(()) => Error::InvalidEvent(format!("calendar: {reason}")),
+            Err(err) => err,
+        }
     }
 
     /// Every scheduled action the calendar wants, on every variant its entries name; expired

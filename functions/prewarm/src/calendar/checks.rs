@@ -1,14 +1,19 @@
-//! What a whole calendar must keep when it is synced, checked before any AWS call: every entry
-//! within the horizon of a raise, and one event at a time on each variant.
+//! What a whole calendar must keep when it is synced: every entry within the horizon of a raise
+//! and one event at a time on each variant (checked before any AWS call), and no scalable
+//! target with more scheduled actions than AWS allows (checked before any write).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 use remediation::Error;
 
 use super::schedule::occurrence;
-use super::Entry;
+use super::{Entry, ScheduledAction, ACTION_PREFIX};
 use crate::payload::{rfc3339, MAX_HOLD_DAYS};
+
+/// Application Auto Scaling keeps at most this many scheduled actions per scalable target.
+pub const MAX_ACTIONS_PER_TARGET: usize = 200;
 
 /// How far ahead of the latest first event overlaps are looked for: 28 years, after which
 /// weekdays fall on the same dates again (and daylight-saving rules repeat every year).
@@ -165,4 +170,62 @@ fn overlap(
         entries[j].name,
         rfc3339(until)
     ))
+}
+
+/// A scalable target that would hold more scheduled actions than AWS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooMany {
+    pub resource_id: String,
+    /// This calendar's actions on the target after the sync.
+    pub calendar: usize,
+    /// Actions on the target that this function does not own (their names lack the prefix).
+    pub others: usize,
+}
+
+impl fmt::Display for TooMany {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "too many scheduled actions: {} would hold {} ({} of this calendar, two per entry \
+             on it, and {} not made by it), more than the {MAX_ACTIONS_PER_TARGET} Application Auto \
+             Scaling allows per scalable target; nothing was synced. Remove entries on this \
+             variant (or other scheduled actions of its target)",
+            self.resource_id,
+            self.calendar + self.others,
+            self.calendar,
+            self.others
+        )
+    }
+}
+
+/// The first target (by resource id) where `desired`, every action of the calendar after the
+/// sync, and the actions in `existing` that this function does not own come to more than
+/// [`MAX_ACTIONS_PER_TARGET`]. This function's actions that the calendar no longer produces
+/// are deleted before anything is put, so they do not count.
+pub fn too_many(desired: &[ScheduledAction], existing: &[ScheduledAction]) -> Option<TooMany> {
+    let mut counts: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    for action in desired {
+        counts
+            .entry((&action.resource_id, &action.dimension))
+            .or_default()
+            .0 += 1;
+    }
+    for action in existing
+        .iter()
+        .filter(|a| !a.name.starts_with(ACTION_PREFIX))
+    {
+        if let Some(count) =
+            counts.get_mut(&(action.resource_id.as_str(), action.dimension.as_str()))
+        {
+            count.1 += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .find(|(_, (calendar, others))| calendar + others > MAX_ACTIONS_PER_TARGET)
+        .map(|((resource_id, _), (calendar, others))| TooMany {
+            resource_id: resource_id.to_owned(),
+            calendar,
+            others,
+        })
 }

@@ -684,3 +684,60 @@ fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
         "start": "2026-12-05T18:00", "end": "2026-12-05T20:00"});
     assert_eq!(checked(&[weekdays, saturdays], now()), Ok(()));
 }
+
+/// `count` actions named `prefix<n>` on the target `resource`.
+fn many(prefix: &str, resource: &str, count: usize) -> Vec<ScheduledAction> {
+    (0..count)
+        .map(|n| ScheduledAction {
+            name: format!("{prefix}{n}"),
+            resource_id: resource.to_owned(),
+            dimension: "sagemaker:variant:DesiredInstanceCount".to_owned(),
+            schedule: "at(2026-12-04T18:00:00)".to_owned(),
+            timezone: Some("Etc/UTC".to_owned()),
+            min_capacity: Some(4),
+            max_capacity: None,
+            start_time: None,
+        })
+        .collect()
+}
+
+/// At most 200 scheduled actions per scalable target: this calendar's after the sync plus
+/// those of others on the same target; this function's stale actions are deleted first.
+#[test]
+fn a_target_holds_at_most_200_scheduled_actions() {
+    let (v, w) = ("endpoint/e/variant/v", "endpoint/e/variant/w");
+    assert_eq!(too_many(&many("prewarm-a", v, 200), &[]), None);
+    assert_eq!(
+        too_many(&many("prewarm-a", v, 202), &[]),
+        Some(TooMany {
+            resource_id: v.to_owned(),
+            calendar: 202,
+            others: 0
+        })
+    );
+    // Someone else's action on the same target counts; on another target it does not.
+    let theirs = many("nightly-", v, 1);
+    let full = too_many(&many("prewarm-a", v, 200), &theirs).unwrap();
+    assert_eq!((full.calendar, full.others), (200, 1));
+    assert_eq!(
+        full.to_string(),
+        "too many scheduled actions: endpoint/e/variant/v would hold 201 (200 of this \
+         calendar, two per entry on it, and 1 not made by it), more than the 200 Application Auto \
+         Scaling allows per scalable target; nothing was synced. Remove entries on this \
+         variant (or other scheduled actions of its target)"
+    );
+    assert_eq!(
+        too_many(&many("prewarm-a", v, 200), &many("nightly-", w, 5)),
+        None
+    );
+    // This function's actions that the calendar drops are deleted before anything is put.
+    assert_eq!(
+        too_many(&many("prewarm-a", v, 200), &many("prewarm-old", v, 150)),
+        None
+    );
+    // Per target: the first one over the limit is named.
+    let mut both = many("prewarm-a", v, 10);
+    both.extend(many("prewarm-a", w, 201));
+    assert_eq!(too_many(&both, &[]).unwrap().resource_id, w);
+    assert_eq!(MAX_ACTIONS_PER_TARGET, 200);
+}
