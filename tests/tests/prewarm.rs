@@ -10,6 +10,7 @@ use aws_sdk_applicationautoscaling::types::{
     ScalableDimension, ScalableTargetAction, ServiceNamespace,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use integration_tests::proxy::FaultProxy;
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
@@ -19,7 +20,7 @@ use serde_json::{json, Value};
 const VARIANT: &str = "AllTraffic";
 /// 2030-11-29 17:45 in New York: fifteen minutes before the sample calendar's promotion starts.
 const NOW: &str = "2030-11-29T22:45:00Z";
-/// A time before the 2027 events of the daylight-saving and raise_max calendars below.
+/// A time before the 2027 events of the raise_max calendar below.
 const BEFORE_2027: &str = "2026-12-04T22:45:00Z";
 
 fn now() -> DateTime<Utc> {
@@ -92,6 +93,31 @@ impl Fixture {
     /// Scheduled actions on this fixture's variant, sorted by name.
     async fn schedules(&self) -> Vec<Row> {
         schedules_of(&self.moto, &self.resource_id()).await
+    }
+
+    /// (name, StartTime) of the scheduled actions on this fixture's variant, sorted by name.
+    async fn start_times(&self) -> Vec<(String, Option<String>)> {
+        let out = self
+            .moto
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(self.resource_id())
+            .send()
+            .await
+            .unwrap();
+        let mut rows: Vec<(String, Option<String>)> = out
+            .scheduled_actions()
+            .iter()
+            .map(|a| {
+                let start = a.start_time().map(|t| {
+                    rfc3339(DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap())
+                });
+                (a.scheduled_action_name().to_owned(), start)
+            })
+            .collect();
+        rows.sort();
+        rows
     }
 
     /// Everything a refused or bad request must leave alone.
@@ -729,10 +755,17 @@ async fn stale_actions_are_removed_and_foreign_actions_are_never_touched() {
 /// Clocks go forward at 02:00 on 2027-03-14 in New York and on 2027-03-28 in Berlin: fifteen
 /// minutes before 03:10 is 01:55 local. They go back on 2027-10-31 in Berlin: 90 minutes before
 /// 03:10 is 02:40 summer time, a local time that happens twice, so it is written in UTC.
+/// A calendar schedules at most 90 days ahead, so spring and autumn are two syncs.
 #[tokio::test]
 async fn daylight_saving_boundaries_in_new_york_and_berlin() {
     let f = Fixture::new().await;
     let e = &f.endpoint;
+    let at = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (spring, autumn) = (at("2027-01-10T12:00:00Z"), at("2027-09-01T12:00:00Z"));
     let mut fall_back = entry(
         e,
         "berlin-fall",
@@ -759,29 +792,11 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             "Europe/Berlin",
             15
         ),
-        fall_back,
     ]);
-    f.app(&[])
-        .handle(sync(calendar), before_2027())
-        .await
-        .unwrap();
+    f.app(&[]).handle(sync(calendar), spring).await.unwrap();
     assert_eq!(
         f.schedules().await,
         vec![
-            row(
-                "prewarm-berlin-fall-end",
-                "at(2027-10-31T05:00:00)",
-                "Europe/Berlin",
-                2,
-                None
-            ),
-            row(
-                "prewarm-berlin-fall-start",
-                "at(2027-10-31T00:40:00)",
-                "Etc/UTC",
-                4,
-                None
-            ),
             row(
                 "prewarm-berlin-spring-end",
                 "at(2027-03-28T05:10:00)",
@@ -812,6 +827,29 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             ),
         ]
     );
+    f.app(&[])
+        .handle(sync(json!([fall_back])), autumn)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.schedules().await,
+        vec![
+            row(
+                "prewarm-berlin-fall-end",
+                "at(2027-10-31T05:00:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            row(
+                "prewarm-berlin-fall-start",
+                "at(2027-10-31T00:40:00)",
+                "Etc/UTC",
+                4,
+                None
+            ),
+        ]
+    );
     // A start inside the skipped hour does not exist: refused, nothing written.
     let before = f.state().await;
     let err = f
@@ -825,7 +863,7 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
                 "America/New_York",
                 0
             )])),
-            before_2027(),
+            spring,
         )
         .await
         .unwrap_err();
@@ -836,6 +874,267 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
         "{err}"
     );
     assert_eq!(f.state().await, before);
+}
+
+/// A monthly entry whose first event is 2027-06-04 must not run on the first Fridays before
+/// it: both cron actions carry a StartTime (midnight in New York on the day each first runs),
+/// moto keeps it, and a second sync finds nothing to change. A one-off action has none.
+#[tokio::test]
+async fn recurring_actions_carry_their_start_time() {
+    let f = Fixture::new().await;
+    let mut launch = entry(
+        &f.endpoint,
+        "launch",
+        "2027-06-04T18:00",
+        "2027-06-04T20:00",
+        "America/New_York",
+        15,
+    );
+    launch["recurrence"] = json!("monthly:first-friday");
+    let once = entry(
+        &f.endpoint,
+        "promo",
+        "2027-05-20T18:00",
+        "2027-05-20T20:00",
+        "America/New_York",
+        15,
+    );
+    let calendar = sync(json!([launch, once]));
+    let at = DateTime::parse_from_rfc3339("2027-04-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let app = f.app(&[]);
+    let first = app.handle(calendar.clone(), at).await.unwrap();
+    assert_eq!(first.calendar.unwrap().created.len(), 4);
+    let midnight = Some("2027-06-04T04:00:00Z".to_owned());
+    assert_eq!(
+        f.start_times().await,
+        vec![
+            ("prewarm-launch-end".to_owned(), midnight.clone()),
+            ("prewarm-launch-start".to_owned(), midnight),
+            ("prewarm-promo-end".to_owned(), None),
+            ("prewarm-promo-start".to_owned(), None),
+        ]
+    );
+    let schedules: Vec<String> = f.schedules().await.into_iter().map(|r| r.1).collect();
+    assert_eq!(
+        schedules,
+        vec![
+            "cron(0 20 ? * FRI#1 *)",
+            "cron(45 17 ? * FRI#1 *)",
+            "at(2027-05-20T20:00:00)",
+            "at(2027-05-20T17:45:00)",
+        ]
+    );
+    let second = app
+        .handle(calendar, at + Duration::days(1))
+        .await
+        .unwrap()
+        .calendar
+        .unwrap();
+    assert_eq!(
+        (second.changed(), second.unchanged),
+        (false, 4),
+        "{second:?}"
+    );
+    let messages = f.published().await;
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]
+            .message
+            .contains("created: prewarm-launch-start on ")
+            && messages[0]
+                .message
+                .contains("cron(45 17 ? * FRI#1 *) America/New_York from 2027-06-04T04:00:00Z"),
+        "{}",
+        messages[0].message
+    );
+}
+
+/// Overlapping entries, an entry beyond the 90-day horizon and a monthly entry on the 31st are
+/// refused before any write: the previous sync's actions stay and nothing is published.
+#[tokio::test]
+async fn calendar_refusals_leave_the_previous_sync_alone() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let at = now() - Duration::days(7);
+    app.handle(f.event("prewarm-sync-calendar.json"), at)
+        .await
+        .unwrap();
+    let before = f.state().await;
+    assert_eq!(before.2.len(), 4);
+    // Read (and so hidden from the next read): the first sync's message.
+    assert_eq!(f.published().await.len(), 1);
+    let e = &f.endpoint;
+    let zone = "America/New_York";
+    let promo = entry(e, "promo", "2030-11-29T18:00", "2030-11-29T20:00", zone, 15);
+    let late = entry(
+        e,
+        "late-show",
+        "2030-11-29T20:00",
+        "2030-11-29T22:00",
+        zone,
+        15,
+    );
+    let typo = entry(e, "typo", "2031-11-28T18:00", "2031-11-28T20:00", zone, 15);
+    let mut month_end = entry(
+        e,
+        "month-end",
+        "2030-12-31T18:00",
+        "2030-12-31T20:00",
+        zone,
+        0,
+    );
+    month_end["recurrence"] = json!("monthly");
+    let cases = [
+        (
+            json!([promo.clone(), late]),
+            format!(
+                "calendar[1].start: entry \"late-show\" overlaps entry \"promo\" \
+                 (calendar[0]) on {e}/AllTraffic: \"late-show\" is raised at \
+                 2030-11-30T00:45:00Z"
+            ),
+        ),
+        (
+            json!([promo, typo]),
+            "calendar[1].end: 2031-11-28T20:00 in America/New_York is more than 90 days ahead"
+                .to_owned(),
+        ),
+        (
+            json!([month_end]),
+            "calendar[0].start: 2030-12-31 is day 31 of its month".to_owned(),
+        ),
+    ];
+    for (calendar, expected) in cases {
+        let err = app.handle(sync(calendar), at).await.unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+        assert!(
+            err.to_string().contains(&expected),
+            "{err}\nshould contain {expected}"
+        );
+    }
+    assert_eq!(f.state().await, before);
+    assert!(f.published().await.is_empty(), "nothing published since");
+}
+
+/// `count` one-hour one-off entries on the fixture's variant, two hours apart from 2030-11-25.
+fn hourly_entries(endpoint: &str, prefix: &str, count: usize) -> Value {
+    let first = DateTime::parse_from_rfc3339("2030-11-25T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let local = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let entries: Vec<Value> = (0..count)
+        .map(|k| {
+            let start = first + Duration::hours(2 * k as i64);
+            json!({"name": format!("{prefix}{k:03}"), "endpoint": endpoint, "variant": VARIANT,
+                   "start": local(start), "end": local(start + Duration::hours(1)),
+                   "timezone": "Etc/UTC", "lead_minutes": 0, "min_capacity": 4})
+        })
+        .collect();
+    sync(json!(entries))
+}
+
+/// Application Auto Scaling keeps at most 200 scheduled actions per scalable target. A
+/// calendar that would leave more there (101 entries; or 100 beside someone else's action) is
+/// refused before any write, with one audit message naming the target; one that fits is
+/// synced, its stale actions deleted before the first new one is put.
+#[tokio::test]
+async fn a_calendar_over_200_actions_on_a_target_writes_nothing() {
+    let f = Fixture::new().await;
+    let (proxy, sdk) = FaultProxy::with_sdk().await.unwrap();
+    let env = f.env(&f.endpoint, &[]);
+    let app = App::new(
+        &sdk,
+        Config::from_lookup(&|name| env.get(name).cloned()).unwrap(),
+    );
+    let at = now() - Duration::days(7);
+    let writes = |ops: &[String]| {
+        ops.iter()
+            .filter(|op| {
+                op.as_str() == "PutScheduledAction" || op.as_str() == "DeleteScheduledAction"
+            })
+            .count()
+    };
+
+    let err = app
+        .handle(hourly_entries(&f.endpoint, "a", 101), at)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent", "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid event: calendar: too many scheduled actions: {} would hold 202 (202 of \
+             this calendar, two per entry on it, and 0 not made by it), more than the 200 \
+             Application Auto Scaling allows per scalable target; nothing was synced. Remove \
+             entries on this variant (or other scheduled actions of its target)",
+            f.resource_id()
+        )
+    );
+    assert_eq!(writes(&proxy.operations()), 0);
+    assert!(f.schedules().await.is_empty());
+    let audit = f.published().await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].attributes["action"], "refused");
+    assert_eq!(
+        audit[0].subject,
+        format!(
+            "Refused change to {}/{VARIANT}: too many scheduled actions",
+            f.endpoint
+        )
+    );
+
+    // 99 entries and someone else's action: 199 fit.
+    f.foreign_action(&f.resource_id(), "nightly-scale-in").await;
+    app.handle(hourly_entries(&f.endpoint, "a", 99), at)
+        .await
+        .unwrap();
+    let synced = f.schedules().await;
+    assert_eq!(synced.len(), 199);
+
+    // 100 other entries: the 198 stale actions would go, but 200 new ones and the other
+    // action make 201. Nothing changes.
+    let before = proxy.operations().len();
+    let err = app
+        .handle(hourly_entries(&f.endpoint, "b", 100), at)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "{} would hold 201 (200 of this calendar, two per entry on it, and 1 not made by \
+             it)",
+            f.resource_id()
+        )),
+        "{err}"
+    );
+    assert_eq!(writes(&proxy.operations()[before..]), 0);
+    assert_eq!(f.schedules().await, synced);
+
+    // 99 other entries fit: every stale action is deleted before the first new one is put,
+    // so the target never holds more than 199.
+    let before = proxy.operations().len();
+    let report = app
+        .handle(hourly_entries(&f.endpoint, "b", 99), at)
+        .await
+        .unwrap()
+        .calendar
+        .unwrap();
+    assert_eq!((report.deleted.len(), report.created.len()), (198, 198));
+    let ops: Vec<String> = proxy.operations()[before..]
+        .iter()
+        .filter(|op| op.ends_with("ScheduledAction"))
+        .cloned()
+        .collect();
+    assert_eq!(ops.len(), 396);
+    assert!(
+        ops[..198].iter().all(|op| op == "DeleteScheduledAction"),
+        "{ops:?}"
+    );
+    assert!(
+        ops[198..].iter().all(|op| op == "PutScheduledAction"),
+        "{ops:?}"
+    );
+    assert_eq!(f.schedules().await.len(), 199);
 }
 
 #[tokio::test]

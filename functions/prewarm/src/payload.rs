@@ -9,9 +9,11 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use remediation::Error;
 use serde_json::{Map, Value};
+
+use crate::fields::{missing, Fields};
 
 /// The longest a raise may hold capacity: a typo in `until` must not pin capacity for years.
 pub const MAX_HOLD_DAYS: i64 = 90;
@@ -21,7 +23,7 @@ pub const MAX_CAPACITY: u32 = 10_000;
 pub const ACTIONS: &str = "raise, restore, verify, sync-calendar";
 
 /// Fields that only describe the invocation (Scheduler context); never required.
-const INFO_FIELDS: [&str; 5] = [
+pub(crate) const INFO_FIELDS: [&str; 5] = [
     "scheduled_time",
     "execution_id",
     "attempt_number",
@@ -101,33 +103,7 @@ pub enum CalendarSource {
 
 /// Parse an invocation payload. `now` is needed to refuse an `until` in the past.
 pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
-    let event = match event {
-        // A payload delivered as a JSON string (some targets stringify constant input).
-        Value::String(text) => remediation::entry::parse_embedded(
-            &text,
-            "payload",
-            "the payload is a string but not JSON",
-        )?,
-        other => other,
-    };
-    let Value::Object(mut map) = event else {
-        return Err(Error::InvalidEvent(format!(
-            "expected a JSON object with an \"action\" ({ACTIONS})"
-        )));
-    };
-    // An EventBridge envelope: the payload is its `detail`.
-    if map.contains_key("detail-type") && !map.contains_key("action") {
-        match map.remove("detail") {
-            Some(Value::Object(detail)) if detail.contains_key("action") => map = detail,
-            _ => {
-                return Err(Error::InvalidEvent(
-                    "an EventBridge event without an \"action\": give the schedule or rule \
-                     target a constant JSON input such as events/prewarm-raise.json"
-                        .to_owned(),
-                ))
-            }
-        }
-    }
+    let map = payload_object(event)?;
     let fields = Fields { map: &map };
     let action = fields.required_str("action")?;
     let request = match action.as_str() {
@@ -179,44 +155,9 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
         }
         "sync-calendar" => {
             fields.only(&["action", "calendar"])?;
-            let source =
-                match map.get("calendar") {
-                    None | Some(Value::Null) => return Err(missing("calendar")),
-                    Some(Value::Array(_)) => {
-                        CalendarSource::Inline(map.get("calendar").cloned().unwrap_or_default())
-                    }
-                    Some(Value::String(_)) => {
-                        let text = fields.required_str("calendar")?;
-                        match text.strip_prefix("s3://") {
-                            Some(rest) => match rest.split_once('/') {
-                                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                                    CalendarSource::S3 {
-                                        bucket: bucket.to_owned(),
-                                        key: key.to_owned(),
-                                    }
-                                }
-                                _ => {
-                                    return Err(Error::InvalidEvent(format!(
-                                        "calendar: {text:?} is not s3://<bucket>/<key>"
-                                    )))
-                                }
-                            },
-                            None if text.contains("://") => {
-                                return Err(Error::InvalidEvent(format!(
-                                    "calendar: {} is not read: only s3://<bucket>/<key> \
-                                     locations are",
-                                    shown(text.split("://").next().unwrap_or_default()) + "://..."
-                                )))
-                            }
-                            None => CalendarSource::File(PathBuf::from(text)),
-                        }
-                    }
-                    Some(_) => return Err(Error::InvalidEvent(
-                        "calendar: expected a list of entries, a file path or s3://<bucket>/<key>"
-                            .to_owned(),
-                    )),
-                };
-            Request::SyncCalendar(SyncCalendar { source })
+            Request::SyncCalendar(SyncCalendar {
+                source: calendar_source(&fields)?,
+            })
         }
         other => {
             return Err(Error::InvalidEvent(format!(
@@ -225,6 +166,72 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
         }
     };
     Ok(request)
+}
+
+/// The payload's object: as it came, from a JSON string, or from an EventBridge envelope's
+/// `detail`.
+fn payload_object(event: Value) -> Result<Map<String, Value>, Error> {
+    let event = match event {
+        // A payload delivered as a JSON string (some targets stringify constant input).
+        Value::String(text) => remediation::entry::parse_embedded(
+            &text,
+            "payload",
+            "the payload is a string but not JSON",
+        )?,
+        other => other,
+    };
+    let Value::Object(mut map) = event else {
+        return Err(Error::InvalidEvent(format!(
+            "expected a JSON object with an \"action\" ({ACTIONS})"
+        )));
+    };
+    // An EventBridge envelope: the payload is its `detail`.
+    if map.contains_key("detail-type") && !map.contains_key("action") {
+        match map.remove("detail") {
+            Some(Value::Object(detail)) if detail.contains_key("action") => map = detail,
+            _ => {
+                return Err(Error::InvalidEvent(
+                    "an EventBridge event without an \"action\": give the schedule or rule \
+                     target a constant JSON input such as events/prewarm-raise.json"
+                        .to_owned(),
+                ))
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// Where a `sync-calendar` payload says its calendar is: inline, `s3://<bucket>/<key>`, or a
+/// file path (admitted or refused later, see [`crate::files`]).
+fn calendar_source(fields: &Fields<'_>) -> Result<CalendarSource, Error> {
+    match fields.map.get("calendar") {
+        None | Some(Value::Null) => Err(missing("calendar")),
+        Some(list @ Value::Array(_)) => Ok(CalendarSource::Inline(list.clone())),
+        Some(Value::String(_)) => {
+            let text = fields.required_str("calendar")?;
+            match text.strip_prefix("s3://") {
+                Some(rest) => match rest.split_once('/') {
+                    Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                        Ok(CalendarSource::S3 {
+                            bucket: bucket.to_owned(),
+                            key: key.to_owned(),
+                        })
+                    }
+                    _ => Err(Error::InvalidEvent(format!(
+                        "calendar: {text:?} is not s3://<bucket>/<key>"
+                    ))),
+                },
+                None if text.contains("://") => Err(Error::InvalidEvent(format!(
+                    "calendar: {} is not read: only s3://<bucket>/<key> locations are",
+                    shown(text.split("://").next().unwrap_or_default()) + "://..."
+                ))),
+                None => Ok(CalendarSource::File(PathBuf::from(text))),
+            }
+        }
+        Some(_) => Err(Error::InvalidEvent(
+            "calendar: expected a list of entries, a file path or s3://<bucket>/<key>".to_owned(),
+        )),
+    }
 }
 
 /// Whether a string is an EventBridge Scheduler context placeholder left unresolved.
@@ -261,251 +268,6 @@ pub const SHOWN: usize = 64;
 
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn missing(field: &str) -> Error {
-    Error::InvalidEvent(format!("{field}: missing (required)"))
-}
-
-/// Typed access to the payload's fields with errors that name them. Shared by the calendar.
-pub(crate) struct Fields<'a> {
-    pub map: &'a Map<String, Value>,
-}
-
-impl Fields<'_> {
-    /// Refuse fields this action does not know (a typo would otherwise be silently ignored).
-    pub fn only(&self, known: &[&str]) -> Result<(), Error> {
-        match self
-            .map
-            .keys()
-            .find(|k| !known.contains(&k.as_str()) && !INFO_FIELDS.contains(&k.as_str()))
-        {
-            Some(unknown) => Err(Error::InvalidEvent(format!(
-                "{}: unknown field; expected {}",
-                shown(unknown),
-                known.join(", ")
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    pub fn optional_str(&self, field: &str) -> Result<Option<String>, Error> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if is_placeholder(s) => Err(Error::InvalidEvent(format!(
-                "{field}: {s} is an EventBridge Scheduler placeholder that was not resolved; \
-                 placeholders are only filled in when Scheduler invokes the function, give a value"
-            ))),
-            Some(Value::String(s)) if s.trim().is_empty() => {
-                Err(Error::InvalidEvent(format!("{field}: must not be empty")))
-            }
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(other) => Err(Error::InvalidEvent(format!(
-                "{field}: expected a string, got {other}"
-            ))),
-        }
-    }
-
-    pub fn required_str(&self, field: &str) -> Result<String, Error> {
-        self.optional_str(field)?.ok_or_else(|| missing(field))
-    }
-
-    /// An informational string: placeholders and non-strings are ignored.
-    pub fn info(&self, field: &str) -> Option<String> {
-        self.map
-            .get(field)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && !is_placeholder(s))
-            .map(str::to_owned)
-    }
-
-    pub fn endpoint(&self) -> Result<String, Error> {
-        let name = self.required_str("endpoint")?;
-        if valid_name(&name) {
-            Ok(name)
-        } else {
-            Err(Error::InvalidEvent(format!(
-                "endpoint: {name:?} is not a SageMaker endpoint name (letters, digits, '-', \
-                 at most 63)"
-            )))
-        }
-    }
-
-    pub fn variant(&self) -> Result<Option<String>, Error> {
-        match self.optional_str("variant")? {
-            Some(name) if !valid_name(&name) => Err(Error::InvalidEvent(format!(
-                "variant: {name:?} is not a SageMaker variant name (letters, digits, '-', at \
-                 most 63)"
-            ))),
-            other => Ok(other),
-        }
-    }
-
-    pub fn event_name(&self) -> Result<String, Error> {
-        let name = self.required_str("event")?;
-        if name.chars().count() > 100 {
-            return Err(Error::InvalidEvent(
-                "event: at most 100 characters".to_owned(),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Error::InvalidEvent(
-                "event: contains control characters (line breaks, tabs, NUL); give a plain name"
-                    .to_owned(),
-            ));
-        }
-        Ok(name)
-    }
-
-    pub fn capacity(&self, field: &str) -> Result<u32, Error> {
-        let value = self.map.get(field).ok_or_else(|| missing(field))?;
-        let n = match value {
-            Value::Number(n) => n.as_i64().ok_or_else(|| {
-                Error::InvalidEvent(format!("{field}: {n} is not a whole number"))
-            })?,
-            Value::Null => return Err(missing(field)),
-            other => {
-                return Err(Error::InvalidEvent(format!(
-                    "{field}: expected a whole number, got {other}"
-                )))
-            }
-        };
-        if n < 1 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: must be at least 1, got {n} (instance variants need at least one \
-                 instance)"
-            )));
-        }
-        u32::try_from(n)
-            .ok()
-            .filter(|&n| n <= MAX_CAPACITY)
-            .ok_or_else(|| Error::InvalidEvent(format!("{field}: at most {MAX_CAPACITY}, got {n}")))
-    }
-
-    pub fn bool(&self, field: &str) -> Result<Option<bool>, Error> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(Error::InvalidEvent(format!(
-                "{field}: expected true or false, got {other}"
-            ))),
-        }
-    }
-
-    /// A raise's expiry: exactly one of `until` (a time with an offset) and `for` (a duration
-    /// from `now`), in the future and at most [`MAX_HOLD_DAYS`] ahead.
-    pub fn expiry(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Option<Duration>), Error> {
-        let given = |field| !matches!(self.map.get(field), None | Some(Value::Null));
-        let (until, hold_for) = match (given("until"), given("for")) {
-            (true, true) => {
-                return Err(Error::InvalidEvent(
-                    "until, for: give one of them, not both (until: a time such as \
-                     2026-12-01T19:15:00Z; for: a duration such as 2h)"
-                        .to_owned(),
-                ))
-            }
-            (false, false) => {
-                return Err(Error::InvalidEvent(
-                    "until: missing (required, or instead for: a duration such as 2h); \
-                     nothing is pinned forever"
-                        .to_owned(),
-                ))
-            }
-            (true, false) => (self.time("until")?, None),
-            (false, true) => {
-                let hold_for = self.duration("for")?;
-                (now + hold_for, Some(hold_for))
-            }
-        };
-        if until <= now {
-            return Err(Error::InvalidEvent(format!(
-                "until: {} is in the past (now {}); a raise must end in the future",
-                rfc3339(until),
-                rfc3339(now)
-            )));
-        }
-        if until > now + Duration::days(MAX_HOLD_DAYS) {
-            return Err(Error::InvalidEvent(format!(
-                "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
-                 (raise again later to extend)",
-                rfc3339(until)
-            )));
-        }
-        Ok((until, hold_for))
-    }
-
-    /// A duration such as `2h`, `90m`, `2h15m`, `1d12h` or `45s`: whole numbers with the
-    /// units d, h, m, s, largest first, each at most once; longer than zero.
-    pub fn duration(&self, field: &str) -> Result<Duration, Error> {
-        let text = self.required_str(field)?;
-        let bad = || {
-            Error::InvalidEvent(format!(
-                "{field}: {text:?} is not a duration such as 2h, 90m or 1d12h (whole numbers \
-                 with the units d, h, m, s)"
-            ))
-        };
-        let mut total_seconds: i64 = 0;
-        let mut units = ['d', 'h', 'm', 's'].iter();
-        let mut digits = String::new();
-        for c in text.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            // Each unit once, largest first: the next unit must come later in the list.
-            let Some(&unit) = units.by_ref().find(|&&u| u == c) else {
-                return Err(bad());
-            };
-            let n: i64 = digits.parse().map_err(|_| bad())?;
-            digits.clear();
-            let seconds = match unit {
-                'd' => 86_400,
-                'h' => 3_600,
-                'm' => 60,
-                _ => 1,
-            };
-            total_seconds = total_seconds.saturating_add(n.saturating_mul(seconds));
-        }
-        if !digits.is_empty() || text.is_empty() {
-            return Err(bad());
-        }
-        if total_seconds <= 0 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} must be longer than zero"
-            )));
-        }
-        if total_seconds > MAX_HOLD_DAYS * 86_400 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} is more than {MAX_HOLD_DAYS} days; use a shorter hold \
-                 (raise again later to extend)"
-            )));
-        }
-        Ok(Duration::seconds(total_seconds))
-    }
-
-    /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`), to the whole
-    /// second: holds are stored to the second, so `...:00.250Z` delivered twice is the same
-    /// hold both times. A leap second (`:60`) is refused: none is scheduled, and an expiry
-    /// stored as written would not be a real time.
-    pub fn time(&self, field: &str) -> Result<DateTime<Utc>, Error> {
-        let text = self.required_str(field)?;
-        let time = DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                Error::InvalidEvent(format!(
-                    "{field}: {text:?} is not a time with a UTC offset, such as \
-                     2026-12-01T19:15:00Z or 2026-12-01T20:15:00+01:00"
-                ))
-            })?;
-        if time.nanosecond() >= 1_000_000_000 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} is a leap second (second 60), not a time a hold can end at; \
-                 use second 59 or the next minute"
-            )));
-        }
-        Ok(time.trunc_subsecs(0))
-    }
 }
 
 #[cfg(test)]
