@@ -11,7 +11,7 @@ use drift_notify::finding::parse_violations;
 use prewarm::calendar;
 use prewarm::payload::{self, Request};
 use remediation::alarm::{Alarm, AlarmState};
-use remediation::decide::{self, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
+use remediation::decide::{self, AlarmChange, Change, Plan, ScalePolicy, View};
 use remediation::holds::{self, Capacity, Hold, VariantHolds};
 use remediation::record::Record;
 use remediation::Error;
@@ -198,14 +198,7 @@ fn prewarm(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
     let (current, _) = variant_state(variant, now);
     Ok(match payload::parse(event, now)? {
         Request::Raise(raise) => {
-            let change = Change::Hold(EventHold {
-                event: &raise.event,
-                min: raise.min_capacity,
-                until: raise.until,
-                hold_for: raise.hold_for,
-                raise_max: raise.raise_max,
-                trigger: raise.scheduled_time.as_deref(),
-            });
+            let change = Change::Hold(raise.hold());
             let plan = plan(variant, &change, now);
             plan.reason.len() + plan.put_tags.len()
         }

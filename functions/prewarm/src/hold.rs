@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use remediation::audit::Outcome;
-use remediation::decide::{Change, EventHold};
+use remediation::decide::Change;
 use remediation::remediate::Report;
 use remediation::Error;
 
@@ -37,14 +37,7 @@ impl App {
         let change = match change {
             HoldChange::Raise(raise) => {
                 report.hold_note = Some("restore sooner with the restore action".to_owned());
-                Change::Hold(EventHold {
-                    event: &raise.event,
-                    min: raise.min_capacity,
-                    until: raise.until,
-                    hold_for: raise.hold_for,
-                    raise_max: raise.raise_max,
-                    trigger: raise.scheduled_time.as_deref(),
-                })
+                Change::Hold(raise.hold())
             }
             HoldChange::Restore(restore) => Change::Release {
                 event: &restore.event,

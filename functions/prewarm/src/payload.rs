@@ -69,6 +69,20 @@ pub struct Raise {
     pub scheduled_time: Option<String>,
 }
 
+impl Raise {
+    /// The change this raise asks of each of its variants.
+    pub fn hold(&self) -> remediation::decide::EventHold<'_> {
+        remediation::decide::EventHold {
+            event: &self.event,
+            min: self.min_capacity,
+            until: self.until,
+            hold_for: self.hold_for,
+            raise_max: self.raise_max,
+            trigger: self.scheduled_time.as_deref(),
+        }
+    }
+}
+
 /// Drop the hold of `event`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restore {
