@@ -1,5 +1,8 @@
 use super::*;
+use std::time::Duration;
+
 use crate::demand::Sizing;
+use crate::holds::{Capacity, VariantHolds};
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
