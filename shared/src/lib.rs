@@ -13,6 +13,7 @@ pub mod entry;
 pub mod error;
 pub mod holds;
 pub mod iam;
+pub mod notice;
 pub mod record;
 pub mod remediate;
 pub mod sdk;
