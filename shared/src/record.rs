@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::notice::Notice;
+
+/// At most this many unpublished audit messages are kept per variant; older ones go first.
+pub const MAX_UNPUBLISHED: usize = 20;
+
 /// How long an alarm's last transition is remembered: longer than any hold, so a redelivery
 /// or a reordered delivery is recognised after its hold expired.
 pub const REMEMBER_TRANSITIONS_DAYS: i64 = 14;
@@ -24,6 +29,14 @@ pub struct Record {
     /// The latest transition seen of each alarm, by exact alarm name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alarms: BTreeMap<String, Transition>,
+    /// Audit messages of decisions on this variant whose publish failed: the next decision
+    /// (the retry, or any later one) publishes them first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpublished: Vec<Notice>,
+    /// The refusal a sweep last published for this variant: a sweep that finds the same
+    /// refusal again logs it and does not publish it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 /// An alarm's state change as CloudWatch timestamps it.
@@ -43,6 +56,14 @@ impl Record {
         self.alarms.retain(|_, t| t.at > horizon);
     }
 
+    /// Keep `notices` for the next decision to publish, the newest [`MAX_UNPUBLISHED`]; returns
+    /// the ones that no longer fit.
+    pub fn keep_unpublished(&mut self, notices: Vec<Notice>) -> Vec<Notice> {
+        self.unpublished.extend(notices);
+        let excess = self.unpublished.len().saturating_sub(MAX_UNPUBLISHED);
+        self.unpublished.drain(..excess).collect()
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
@@ -57,6 +78,15 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn notice(n: usize) -> Notice {
+        Notice {
+            subject: format!("Raised {n}"),
+            body: "body".to_owned(),
+            attributes: BTreeMap::from([("action".to_owned(), "raised".to_owned())]),
+            dedup_id: None,
+        }
+    }
 
     #[test]
     fn record_round_trips_and_forgets_old_transitions() {
@@ -82,10 +112,22 @@ mod tests {
                     },
                 ),
             ]),
+            refusal: Some("no scalable target".to_owned()),
+            ..Record::default()
         };
+        assert!(record.keep_unpublished(vec![notice(0)]).is_empty());
         assert_eq!(Record::from_json(&record.to_json()), record);
         record.prune(now);
         assert_eq!(record.alarms.len(), 1);
         assert_eq!(Record::from_json("not json"), Record::default());
+    }
+
+    #[test]
+    fn unpublished_messages_are_bounded_oldest_first() {
+        let mut record = Record::default();
+        let dropped = record.keep_unpublished((0..MAX_UNPUBLISHED + 2).map(notice).collect());
+        assert_eq!(dropped, vec![notice(0), notice(1)]);
+        assert_eq!(record.unpublished.len(), MAX_UNPUBLISHED);
+        assert_eq!(record.unpublished[0], notice(2));
     }
 }

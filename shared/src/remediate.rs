@@ -2,15 +2,17 @@
 //! lease, read its target, tags and record, decide ([`crate::decide`]), write in the safe
 //! order, store the record, give the lease back, and report. ARCHITECTURE.md explains why.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::{Notifier, Outcome};
+use crate::audit::{Notice, Notifier, Outcome};
 use crate::budget::{self, Budget, LOW_TAG_SLOTS, MAX_USER_TAGS};
 use crate::capacity::{Endpoint, Variant};
 use crate::config::CommonConfig;
-use crate::decide::{decide, Action, Change, Plan, View};
+use crate::decide::{decide, Action, AlarmChange, Change, Plan, View};
+use crate::demand::Demand;
 use crate::error::Error;
 use crate::holds::{rfc3339, Capacity, VariantHolds};
 use crate::record::Record;
@@ -68,44 +70,62 @@ impl<S: Store> Remediator<S> {
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
+        self.remediate_sized(endpoint, variant, change, report, now, &NoSizing)
+            .await
+    }
+
+    /// [`Self::remediate`], a latency raise sized by `sizer` once it is going ahead.
+    pub async fn remediate_sized(
+        &self,
+        endpoint: &Endpoint,
+        variant: &Variant,
+        change: &Change<'_>,
+        report: &Report,
+        now: DateTime<Utc>,
+        sizer: &impl Sizer,
+    ) -> Result<Outcome, Error> {
         let key = lease_key(&endpoint.name, &variant.name);
+        let target = Target {
+            endpoint,
+            variant,
+            change,
+            report,
+            now,
+        };
         if self.common.dry_run {
-            let record = self.store.record(&key).await?;
-            let (plan, _) = self
-                .plan(endpoint, variant, change, &record, report, now)
-                .await?;
-            return self.finish(endpoint, variant, &plan, report).await;
+            let mut record = self.store.record(&key).await?;
+            // Messages a real run failed to publish are left for a real run.
+            record.unpublished.clear();
+            let (mut plan, _) = self
+                .plan(&target, &record, sizer)
+                .await
+                .map_err(|s| s.error)?;
+            let notices = self.announce(&target, &mut plan);
+            self.send(notices).await.map_err(|(err, _)| err)?;
+            return Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan));
         }
         let owner = lease_owner(self.function);
         let record = self
             .acquire(&key, &owner, &endpoint.name, &variant.name, now)
             .await?;
-        let result = self
-            .locked(endpoint, variant, change, &record, report, now)
-            .await;
-        let (released, outcome) = match &result {
-            Ok(plan) => {
-                let (released, outcome) = tokio::join!(
-                    self.store.release(&key, &owner, Some(&plan.record)),
-                    self.finish(endpoint, variant, plan, report)
-                );
-                (released, Some(outcome))
+        let mut plan = match self.locked(&target, &record, sizer).await {
+            Ok(plan) => plan,
+            Err(stop) => {
+                let released = self.store.release(&key, &owner, stop.record.as_ref()).await;
+                lost_lease(endpoint, variant, released?)?;
+                return Err(stop.error);
             }
-            Err(_) => (self.store.release(&key, &owner, None).await, None),
         };
-        if !released? {
-            tracing::error!(function = self.function, endpoint = %endpoint.name,
-                variant = %variant.name, "lease expired before the decision finished");
-            return Err(Error::Busy(format!(
-                "{}/{}: the lease expired before this decision finished; retry to re-check",
-                endpoint.name, variant.name
-            )));
+        let notices = self.announce(&target, &mut plan);
+        let (released, sent) = tokio::join!(
+            self.store.release(&key, &owner, Some(&plan.record)),
+            self.send(notices)
+        );
+        if let Err((err, unsent)) = sent {
+            return Err(self.keep_unpublished(&key, &target, unsent, err).await);
         }
-        match (outcome, result) {
-            (Some(outcome), _) => outcome,
-            (None, Err(err)) => Err(err),
-            (None, Ok(plan)) => Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan)),
-        }
+        lost_lease(endpoint, variant, released?)?;
+        Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan))
     }
 
     async fn acquire(
@@ -135,16 +155,12 @@ impl<S: Store> Remediator<S> {
     /// Under the lease: read, decide, write.
     async fn locked(
         &self,
-        endpoint: &Endpoint,
-        variant: &Variant,
-        change: &Change<'_>,
+        target: &Target<'_>,
         record: &Record,
-        report: &Report,
-        now: DateTime<Utc>,
-    ) -> Result<Plan, Error> {
-        let (plan, delete_first) = self
-            .plan(endpoint, variant, change, record, report, now)
-            .await?;
+        sizer: &impl Sizer,
+    ) -> Result<Plan, Stop> {
+        let (endpoint, variant) = (target.endpoint, target.variant);
+        let (plan, delete_first) = self.plan(target, record, sizer).await?;
         // Near the tag limit, the plan's removals (expired, unreadable or released holds)
         // make room first: removing a hold never leaves capacity raised without one.
         if delete_first && !plan.delete_tags.is_empty() {
@@ -155,16 +171,11 @@ impl<S: Store> Remediator<S> {
         }
         if plan.changes_capacity() {
             let max = plan.new_max.unwrap_or(plan.old_max);
-            self.store
-                .register(
-                    endpoint,
-                    variant,
-                    Capacity {
-                        min: plan.new_min,
-                        max,
-                    },
-                )
-                .await?;
+            let capacity = Capacity {
+                min: plan.new_min,
+                max,
+            };
+            self.store.register(endpoint, variant, capacity).await?;
         }
         if !delete_first && !plan.delete_tags.is_empty() {
             self.store.delete_tags(endpoint, &plan.delete_tags).await?;
@@ -173,45 +184,49 @@ impl<S: Store> Remediator<S> {
     }
 
     /// Read the variant and decide, and whether the plan's tag removals must come first (the
-    /// tag budget). No scalable target, or tags that do not fit: the refusal is published and
-    /// returned, and nothing is written.
+    /// tag budget). A latency raise that goes ahead is sized by `sizer` (never a duplicate, a
+    /// stale delivery or a raise the cooldown refuses). No scalable target, or tags that do
+    /// not fit: the refusal is published and returned, and nothing is written.
     async fn plan(
         &self,
-        endpoint: &Endpoint,
-        variant: &Variant,
-        change: &Change<'_>,
+        target: &Target<'_>,
         record: &Record,
-        report: &Report,
-        now: DateTime<Utc>,
-    ) -> Result<(Plan, bool), Error> {
-        let (target, tags) = self.store.read(endpoint, variant).await?;
-        let Some(current) = target else {
+        sizer: &impl Sizer,
+    ) -> Result<(Plan, bool), Stop> {
+        let (endpoint, variant) = (target.endpoint, target.variant);
+        let (current, tags) = self.store.read(endpoint, variant).await?;
+        let Some(current) = current else {
             let reason = format!(
                 "no scalable target: register {} ({}) with Application Auto Scaling first",
                 variant.resource_id(&endpoint.name),
                 variant.dimension().as_str()
             );
-            let outcome = Outcome::refused(&endpoint.name, Some(&variant.name), reason.clone());
-            self.publish(&outcome, report, true).await?;
-            return Err(Error::NotFound(format!(
-                "{}/{}: {reason}",
-                endpoint.name, variant.name
-            )));
+            let error = Error::NotFound(format!("{}/{}: {reason}", endpoint.name, variant.name));
+            return Err(self.refuse(target, record, reason, error).await);
         };
         let holds = VariantHolds::from_tags(
             &variant.name,
             tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        let mut plan = decide(
-            change,
-            &View {
-                variant: &variant.name,
-                current,
-                holds: &holds,
-                record,
-                now,
-            },
-        );
+        let view = View {
+            variant: &variant.name,
+            current,
+            holds: &holds,
+            record,
+            now: target.now,
+        };
+        let mut plan = decide(target.change, &view);
+        if let Change::Alarm(alarm) = target.change {
+            if plan.starts_cooldown(record) {
+                if let Some(demand) = sizer.size(&endpoint.name, &variant.name, target.now).await {
+                    let sized = AlarmChange {
+                        demand: Some(&demand),
+                        ..*alarm
+                    };
+                    plan = decide(&Change::Alarm(sized), &view);
+                }
+            }
+        }
         match budget::fit(&tags, &plan) {
             Budget::Over { now: count, needed } => {
                 let reason = format!(
@@ -221,12 +236,8 @@ impl<S: Store> Remediator<S> {
                      hold)",
                     endpoint.name
                 );
-                let outcome = Outcome::refused(&endpoint.name, Some(&variant.name), reason.clone());
-                self.publish(&outcome, report, true).await?;
-                Err(Error::Refused(format!(
-                    "{}/{}: {reason}",
-                    endpoint.name, variant.name
-                )))
+                let error = Error::Refused(format!("{}/{}: {reason}", endpoint.name, variant.name));
+                Err(self.refuse(target, record, reason, error).await)
             }
             Budget::Fits { delete_first, left } => {
                 if left < LOW_TAG_SLOTS && !plan.put_tags.is_empty() {
@@ -240,27 +251,104 @@ impl<S: Store> Remediator<S> {
         }
     }
 
-    /// Log the outcome and publish it when it is news.
-    async fn finish(
+    /// A refusal made before deciding: published (a sweep's only when it is not the one it
+    /// published last), and returned with the record that remembers it.
+    async fn refuse(
         &self,
-        endpoint: &Endpoint,
-        variant: &Variant,
-        plan: &Plan,
-        report: &Report,
-    ) -> Result<Outcome, Error> {
-        let outcome = Outcome::from_plan(&endpoint.name, &variant.name, plan);
-        let mut report = report.clone();
-        if let Some(until) = plan.hold_until.filter(|_| plan.action != Action::Unchanged) {
-            let note = report
-                .hold_note
-                .as_deref()
-                .map_or(String::new(), |n| format!(" ({n})"));
-            report
-                .context
-                .push(("Hold", format!("until {}{note}", rfc3339(until))));
+        target: &Target<'_>,
+        record: &Record,
+        reason: String,
+        error: Error,
+    ) -> Stop {
+        let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
+        let outcome = Outcome::refused(endpoint, Some(variant), reason);
+        let mut record = record.clone();
+        let news = remember_refusal(target.change, &mut record, &outcome);
+        if let Err(err) = self.publish(&outcome, target.report, news).await {
+            return Stop::from(err);
         }
-        self.publish(&outcome, &report, plan.is_news()).await?;
-        Ok(outcome)
+        Stop {
+            error,
+            record: matches!(target.change, Change::Sweep).then_some(record),
+        }
+    }
+
+    /// The messages a finished decision publishes, in order: those earlier decisions could not
+    /// publish (taken out of the record, which is stored without them), then its own when it
+    /// is news. Every outcome is logged.
+    fn announce(&self, target: &Target<'_>, plan: &mut Plan) -> Vec<Notice> {
+        let outcome = Outcome::from_plan(&target.endpoint.name, &target.variant.name, plan);
+        outcome.log(self.function, self.common.dry_run);
+        let fresh = remember_refusal(target.change, &mut plan.record, &outcome);
+        let news = plan.is_news() && fresh;
+        let mut notices = std::mem::take(&mut plan.record.unpublished);
+        if news {
+            let mut report = target.report.clone();
+            if let Some(until) = plan.hold_until.filter(|_| plan.action != Action::Unchanged) {
+                let note = report
+                    .hold_note
+                    .as_deref()
+                    .map_or(String::new(), |n| format!(" ({n})"));
+                report
+                    .context
+                    .push(("Hold", format!("until {}{note}", rfc3339(until))));
+            }
+            notices.push(self.notice(&outcome, &report));
+        }
+        notices
+    }
+
+    /// Publish `notices` in order; on the first failure, the error and what was not sent.
+    async fn send(&self, notices: Vec<Notice>) -> Result<(), (Error, Vec<Notice>)> {
+        for (i, notice) in notices.iter().enumerate() {
+            if let Err(err) = self.notifier.publish(notice).await {
+                return Err((err, notices[i..].to_vec()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A publish failed after the decision was made: keep the messages not sent in the
+    /// variant's record, so the retry (or the next decision) publishes them, and return a
+    /// retryable error that says so.
+    async fn keep_unpublished(
+        &self,
+        key: &str,
+        target: &Target<'_>,
+        unsent: Vec<Notice>,
+        err: Error,
+    ) -> Error {
+        let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
+        let owner = lease_owner(self.function);
+        let kept = async {
+            let mut record = self
+                .acquire(key, &owner, endpoint, variant, target.now)
+                .await?;
+            for dropped in record.keep_unpublished(unsent.clone()) {
+                tracing::error!(function = self.function, endpoint = %endpoint, variant = %variant,
+                    subject = %dropped.subject, "audit message dropped: too many unpublished");
+            }
+            self.store.release(key, &owner, Some(&record)).await
+        };
+        match kept.await {
+            Ok(true) => Error::Aws {
+                operation: "Publish",
+                message: format!(
+                    "{err}; {} audit message(s) of {endpoint}/{variant} kept, published by the \
+                     retry or the next decision on the variant",
+                    unsent.len()
+                ),
+                retryable: true,
+            },
+            kept => {
+                for notice in &unsent {
+                    tracing::error!(function = self.function, endpoint = %endpoint,
+                        variant = %variant, subject = %notice.subject, body = %notice.body,
+                        ?kept, "audit message lost: neither published nor kept");
+                }
+                err
+            }
+        }
     }
 
     /// The one rule for audit: log every outcome; publish it when `news`.
@@ -274,14 +362,90 @@ impl<S: Store> Remediator<S> {
         if !news {
             return Ok(());
         }
-        let notice = outcome.notice(
+        self.notifier.publish(&self.notice(outcome, report)).await
+    }
+
+    fn notice(&self, outcome: &Outcome, report: &Report) -> Notice {
+        outcome.notice(
             self.function,
             self.common.dry_run,
             &report.context,
             report.dedup_id.clone(),
-        );
-        self.notifier.publish(&notice).await
+        )
     }
+}
+
+/// Sizes a latency raise from the load the variant serves (`SCALE_MODE=demand`). The path asks
+/// only once a raise is going ahead, under the lease: a duplicate, a stale delivery or a raise
+/// the cooldown refuses reads no metrics.
+pub trait Sizer: Sync {
+    /// `None`: no sizing, the raise is one step.
+    fn size(
+        &self,
+        endpoint: &str,
+        variant: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Option<Demand>> + Send;
+}
+
+/// Every raise is one step.
+pub struct NoSizing;
+
+impl Sizer for NoSizing {
+    async fn size(&self, _: &str, _: &str, _: DateTime<Utc>) -> Option<Demand> {
+        None
+    }
+}
+
+/// What one variant's decision is about.
+struct Target<'a> {
+    endpoint: &'a Endpoint,
+    variant: &'a Variant,
+    change: &'a Change<'a>,
+    report: &'a Report,
+    now: DateTime<Utc>,
+}
+
+/// A decision that stopped before its plan was carried out: the error to return, and the
+/// record to store with the lease (a sweep's refusal), if any.
+struct Stop {
+    error: Error,
+    record: Option<Record>,
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Stop {
+            error,
+            record: None,
+        }
+    }
+}
+
+/// Whether `outcome` is news for the record: a sweep runs every 15 minutes, so the refusal it
+/// published last is only logged when it finds it again; any other outcome of a sweep clears
+/// it. Other decisions are each news.
+fn remember_refusal(change: &Change<'_>, record: &mut Record, outcome: &Outcome) -> bool {
+    if !matches!(change, Change::Sweep) {
+        return true;
+    }
+    let refusal = (outcome.action == Action::Refused).then(|| outcome.reason.clone());
+    let repeated = refusal.is_some() && refusal == record.refusal;
+    record.refusal = refusal;
+    !repeated
+}
+
+/// `released`: whether the lease was still this decision's when it gave it back.
+fn lost_lease(endpoint: &Endpoint, variant: &Variant, released: bool) -> Result<(), Error> {
+    if released {
+        return Ok(());
+    }
+    tracing::error!(endpoint = %endpoint.name, variant = %variant.name,
+        "lease expired before the decision finished");
+    Err(Error::Busy(format!(
+        "{}/{}: the lease expired before this decision finished; retry to re-check",
+        endpoint.name, variant.name
+    )))
 }
 
 /// The lease of one variant.

@@ -265,6 +265,41 @@ async fn persistent_failure_on_any_write_is_retryable_consistent_and_repaired_by
     }
 }
 
+/// #21: the raise is made and its message cannot be published (a server error, or a 403 the
+/// SDK does not retry): the error is retryable whatever the cause, the message is kept in the
+/// variant's record, and the retry (a duplicate, which changes nothing) publishes it, once.
+#[tokio::test]
+async fn a_message_that_fails_after_a_raise_is_kept_and_published_by_the_retry() {
+    for fault in [Fault::Status(500), Fault::Status(403)] {
+        let f = Fixture::new().await;
+        let app = f.latency();
+        f.proxy.inject("Publish", fault, None);
+        let err = app.handle(f.event(ALARM), Utc::now()).await.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.AwsError", "{fault:?}: {err}");
+        assert!(err.to_string().contains("kept"), "{err}");
+        assert_eq!(f.min().await, 4, "the raise stands");
+        assert_eq!(f.messages().await, 0);
+
+        f.proxy.clear();
+        let summary = app.handle(f.event(ALARM), Utc::now()).await.unwrap();
+        let summary = serde_json::to_string(&summary).unwrap();
+        assert!(summary.contains("duplicate delivery"), "{summary}");
+        let published = f.f.moto.published(&f.f.inbox).await.unwrap();
+        let subjects: Vec<&str> = published.iter().map(|m| m.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [format!(
+                "Raised {}/{VARIANT} MinCapacity 2 -> 4",
+                f.f.endpoint
+            )],
+            "{fault:?}"
+        );
+        app.handle(f.event(ALARM), Utc::now()).await.unwrap();
+        assert_eq!(f.messages().await, 0, "published once");
+        assert_eq!(f.min().await, 4);
+    }
+}
+
 #[tokio::test]
 async fn prewarm_raise_with_a_failing_target_write_is_retryable_and_completed_by_a_retry() {
     let f = Fixture::new().await;

@@ -4,8 +4,10 @@
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
+use integration_tests::proxy::{Fault, FaultProxy};
 use integration_tests::{sample_event, EndpointFixture};
 use scale_on_latency::{App, Config, Summary};
+use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";
 
@@ -65,7 +67,8 @@ impl Fixture {
             .unwrap();
     }
 
-    async fn raise(&self, now: DateTime<Utc>, vars: &[(&str, &str)]) -> Summary {
+    /// The handler in demand mode, on `sdk`, with `vars` on top.
+    fn app(&self, sdk: &aws_config::SdkConfig, vars: &[(&str, &str)]) -> App {
         let mut env = self.env(
             &self.endpoint,
             &[
@@ -75,9 +78,16 @@ impl Fixture {
         );
         env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::from_lookup(&|name| env.get(name).cloned()).unwrap();
-        let event = sample_event("cloudwatch-alarm-latency-eventbridge.json", &self.endpoint);
-        App::new(&self.moto.sdk, config)
-            .handle(event, now)
+        App::new(sdk, config)
+    }
+
+    fn alarm(&self) -> Value {
+        sample_event("cloudwatch-alarm-latency-eventbridge.json", &self.endpoint)
+    }
+
+    async fn raise(&self, now: DateTime<Utc>, vars: &[(&str, &str)]) -> Summary {
+        self.app(&self.moto.sdk, vars)
+            .handle(self.alarm(), now)
             .await
             .unwrap()
     }
@@ -161,4 +171,61 @@ async fn ceiling_and_max_capacity_still_bound_a_demand_raise() {
     f.put_load(now, 5, 7200.0, 250_000.0).await;
     assert_eq!(result(&f.raise(now, &[]).await).0, 8);
     assert_eq!(f.moto.capacity(&f.endpoint, VARIANT).await.unwrap(), (8, 8));
+}
+
+/// #21: metrics are read only for a raise that goes ahead: a redelivery of the same transition
+/// and another alarm's raise within the cooldown are decided without them (and the cooldown
+/// refusal leads with its own reason).
+#[tokio::test]
+async fn duplicates_and_the_cooldown_are_decided_before_any_metrics_are_read() {
+    let f = Fixture::new(20).await;
+    let (proxy, sdk) = FaultProxy::with_sdk().await.unwrap();
+    let app = f.app(&sdk, &[]);
+    let now = Utc::now();
+    f.put_load(now, 5, 7200.0, 250_000.0).await;
+    assert_eq!(result(&app.handle(f.alarm(), now).await.unwrap()).0, 10);
+    assert_eq!(proxy.count("GetMetricData"), 1);
+
+    let again = app.handle(f.alarm(), now).await.unwrap();
+    let reason = &again.alarms[0].results[0].reason;
+    assert!(reason.starts_with("duplicate delivery"), "{reason}");
+    let mut other = f.alarm();
+    other["detail"]["alarmName"] = json!(format!("{}-p90", f.endpoint));
+    other["detail"]["state"]["timestamp"] = json!(now.to_rfc3339());
+    let refused = app.handle(other, now).await.unwrap();
+    let r = &refused.alarms[0].results[0];
+    assert_eq!(r.action.as_str(), "refused", "{r:?}");
+    assert!(r.reason.starts_with("cooldown: raised at"), "{}", r.reason);
+    assert_eq!(
+        proxy.count("GetMetricData"),
+        1,
+        "no metrics read for either"
+    );
+    assert_eq!(f.min().await, 10);
+}
+
+/// #21: a metrics API failure (here a 403, as when the role lacks cloudwatch:GetMetricData)
+/// does not block the raise: it falls back to the step and says why.
+#[tokio::test]
+async fn a_metrics_api_failure_falls_back_to_the_step() {
+    let f = Fixture::new(20).await;
+    let (proxy, sdk) = FaultProxy::with_sdk().await.unwrap();
+    f.put_load(Utc::now(), 5, 7200.0, 250_000.0).await;
+    proxy.inject("GetMetricData", Fault::Status(403), None);
+    let summary = f
+        .app(&sdk, &[])
+        .handle(f.alarm(), Utc::now())
+        .await
+        .unwrap();
+    let (new_min, reason) = result(&summary);
+    assert_eq!(new_min, 4);
+    assert!(
+        reason.starts_with("demand sizing unavailable (metrics could not be read: GetMetricData"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("fell back to step: MinCapacity 2 + step 2"),
+        "{reason}"
+    );
+    assert_eq!(f.min().await, 4);
 }

@@ -272,6 +272,68 @@ async fn no_variant_dimension_acts_on_every_production_variant() {
     assert_eq!(f.moto.capacity(&f.endpoint, "green").await.unwrap().0, 5);
 }
 
+/// #14, blue/green: an alarm on one variant touches only it; an alarm on the endpoint raises
+/// each variant with its own hold and message; the OK of either never lowers a variant another
+/// alarm still holds.
+#[tokio::test]
+async fn each_variant_of_an_endpoint_keeps_its_own_holds() {
+    let f = Fixture(EndpointFixture::new("ranker", &["blue", "green"], 2, 20).await);
+    let app = f.app(&[("SCALE_COOLDOWN_SECONDS", "0")]);
+    let min = |variant: &'static str| {
+        let f = &f;
+        async move { f.moto.capacity(&f.endpoint, variant).await.unwrap().0 }
+    };
+    let dimensions = "/detail/configuration/metrics/0/metricStat/metric/dimensions";
+    let on_blue = |file: &str| {
+        let mut event = f.event(file);
+        event.pointer_mut(dimensions).unwrap()["VariantName"] = json!("blue");
+        event
+    };
+    let on_endpoint = |file: &str| {
+        let mut event = f.event(file);
+        event["detail"]["alarmName"] = json!(format!("{}-errors", f.endpoint));
+        event
+            .pointer_mut(dimensions)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove("VariantName");
+        event
+    };
+    const ALARM: &str = "cloudwatch-alarm-latency-eventbridge.json";
+    const OK: &str = "cloudwatch-alarm-latency-ok-eventbridge.json";
+
+    app.handle(on_blue(ALARM), now()).await.unwrap();
+    assert_eq!((min("blue").await, min("green").await), (4, 2));
+    assert_eq!(f.published().await.len(), 1);
+
+    let summary = app.handle(on_endpoint(ALARM), now()).await.unwrap();
+    assert_eq!(summary.alarms[0].results.len(), 2);
+    assert_eq!((min("blue").await, min("green").await), (6, 4));
+    let messages = f.published().await;
+    let mut variants: Vec<&str> = messages
+        .iter()
+        .map(|m| m.attributes["variant"].as_str())
+        .collect();
+    variants.sort();
+    assert_eq!(variants, ["blue", "green"], "one message per variant");
+    let holds = f
+        .tags()
+        .await
+        .keys()
+        .filter(|k| k.contains(":hold:"))
+        .count();
+    assert_eq!(holds, 3, "blue: two alarms' holds; green: one");
+
+    // blue's own alarm clears: the endpoint alarm still holds both variants.
+    app.handle(on_blue(OK), now()).await.unwrap();
+    assert_eq!((min("blue").await, min("green").await), (6, 4));
+    // The endpoint alarm clears: both come back to their baselines, each on its own.
+    app.handle(on_endpoint(OK), now()).await.unwrap();
+    assert_eq!((min("blue").await, min("green").await), (2, 2));
+    assert!(f.tags().await.is_empty(), "{:?}", f.tags().await);
+}
+
 #[tokio::test]
 async fn bad_events_change_nothing_and_say_what_is_wrong() {
     let f = Fixture::new().await;
@@ -754,6 +816,61 @@ async fn scheduled_sweep_releases_expired_holds_on_allowed_endpoints_only() {
     // The endpoint outside the allowlist keeps its (expired) hold and capacity.
     assert_eq!(other.min().await, 4);
     assert!(!other.tags().await.is_empty());
+}
+
+/// #21: a sweep runs every 15 minutes; a variant it cannot act on (its scalable target was
+/// deregistered under a hold) is refused and announced once, not on every sweep, and
+/// announced again when the refusal changes (here: it is resolved, and the hold given back).
+#[tokio::test]
+async fn a_sweep_announces_a_repeated_refusal_once() {
+    use remediation::holds::{alarm_reason, baseline_key, hold_key};
+    let moto = Moto::connect().await;
+    let bare = unique("ranker");
+    moto.create_endpoint(&bare, &[VARIANT]).await.unwrap();
+    let hold = integration_tests::expired_hold(4, now());
+    let hold_tag = hold_key(VARIANT, &alarm_reason(VARIANT, "latency"));
+    moto.put_tags(
+        &bare,
+        &[
+            (baseline_key(VARIANT).as_str(), "2"),
+            (hold_tag.as_str(), hold.encode().as_str()),
+        ],
+    )
+    .await
+    .unwrap();
+    let f = Fixture::new().await;
+    let app = f.app(&[("ALLOWED_ENDPOINTS", bare.as_str())]);
+    let sweep = sample_event("eventbridge-scheduled-sweep.json", &bare);
+    for (minute, announced) in [(0, 1), (15, 0), (30, 0)] {
+        let summary = app
+            .handle(sweep.clone(), now() + Duration::minutes(minute))
+            .await
+            .unwrap();
+        let swept = summary.swept.unwrap();
+        assert_eq!(swept.len(), 1, "{swept:?}");
+        assert_eq!(
+            swept[0].action.as_str(),
+            "refused",
+            "every sweep reports it"
+        );
+        assert!(swept[0].reason.contains("no scalable target"), "{swept:?}");
+        let published = f.published().await;
+        assert_eq!(published.len(), announced, "sweep at +{minute} min");
+    }
+    moto.register_target(&bare, VARIANT, 4, 20).await.unwrap();
+    let summary = app
+        .handle(sweep, now() + Duration::minutes(45))
+        .await
+        .unwrap();
+    assert_eq!(summary.swept.unwrap()[0].action.as_str(), "restored");
+    let published = f.published().await;
+    assert_eq!(published.len(), 1);
+    assert!(
+        published[0].subject.starts_with("Restored"),
+        "{}",
+        published[0].subject
+    );
+    assert_eq!(moto.capacity(&bare, VARIANT).await.unwrap().0, 2);
 }
 
 /// A composite alarm whose suppressor (a maintenance window) fires: EventBridge still delivers

@@ -21,7 +21,7 @@ use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::decide::{AlarmChange, Change, ScalePolicy};
 use remediation::demand::{self, Demand, DemandMetrics};
-use remediation::remediate::{Remediator, Report};
+use remediation::remediate::{Remediator, Report, Sizer};
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
@@ -333,19 +333,6 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
         let firing = alarm.state == AlarmState::Alarm;
-        // Any failure to size falls back to the step, and the decision says why.
-        let sizing = match self.config.scale.demand {
-            Some(config) if firing => Some(
-                match self
-                    .demand_metrics(&endpoint.name, &variant.name, now)
-                    .await
-                {
-                    Ok(metrics) => demand::size(&metrics, &config),
-                    Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
-                },
-            ),
-            _ => None,
-        };
         let trigger = alarm.transition_id();
         let policy = self.config.policy();
         let change = Change::Alarm(AlarmChange {
@@ -354,7 +341,7 @@ impl App {
             at: alarm.time,
             trigger: trigger.as_deref(),
             policy: &policy,
-            demand: sizing.as_ref(),
+            demand: None,
         });
         let mut report = alarm_report(alarm, &endpoint.name, Some(&variant.name));
         report.hold_note = Some(format!(
@@ -365,7 +352,7 @@ impl App {
             endpoint,
             variant,
             self.path
-                .remediate(endpoint, variant, &change, &report, now)
+                .remediate_sized(endpoint, variant, &change, &report, now, self)
                 .await,
         )
     }
@@ -453,6 +440,18 @@ pub(crate) fn refused_if_missing(
             reason,
         )),
         other => other,
+    }
+}
+
+/// `SCALE_MODE=demand`: a raise goes to what the load needs; metrics that cannot be read or
+/// sized fall back to the step, and the decision says why.
+impl Sizer for App {
+    async fn size(&self, endpoint: &str, variant: &str, now: DateTime<Utc>) -> Option<Demand> {
+        let config = self.config.scale.demand?;
+        Some(match self.demand_metrics(endpoint, variant, now).await {
+            Ok(metrics) => demand::size(&metrics, &config),
+            Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
+        })
     }
 }
 

@@ -122,6 +122,12 @@ impl Plan {
         self.changes_capacity() || !self.put_tags.is_empty() || !self.delete_tags.is_empty()
     }
 
+    /// Whether this plan is a latency alarm's new raise: it starts the variant's cooldown
+    /// (`before` is the record the decision was made on).
+    pub fn starts_cooldown(&self, before: &Record) -> bool {
+        self.record.last_raise != before.last_raise
+    }
+
     /// The one rule for audit: actions, refusals and repairs are published; a no-op (a
     /// duplicate, a stale delivery, nothing to restore) is only logged.
     pub fn is_news(&self) -> bool {
