@@ -67,7 +67,7 @@ pub fn parse_payload(text: &str) -> Result<Value, Error> {
 /// refused with its `InvalidEvent`.
 pub async fn serve<F, Fut, R>(handler: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(Value, DateTime<Utc>) -> Fut,
+    F: Fn(Value, Option<DateTime<Utc>>) -> Fut,
     Fut: Future<Output = Result<R, Error>>,
     R: Serialize,
 {
@@ -77,11 +77,24 @@ where
             let payload = parse_payload(event.payload.get()).inspect_err(|err| {
                 tracing::error!(error = %err, "rejected event");
             })?;
-            let deadline = DateTime::<Utc>::from(event.context.deadline());
+            let deadline = usable_deadline(event.context.deadline(), Utc::now());
             handler(payload, deadline).await
         },
     ))
     .await
+}
+
+/// The invocation's deadline, or `None` when the runtime gives one that has already passed as
+/// the invocation starts: Lambda never does; a local emulator may send a placeholder
+/// (cargo-lambda's is 600,000 ms after the epoch), and a deadline taken at its word would stop
+/// a sweep before it starts.
+fn usable_deadline(deadline: std::time::SystemTime, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let deadline = DateTime::<Utc>::from(deadline);
+    if deadline > now {
+        return Some(deadline);
+    }
+    tracing::warn!(%deadline, "the runtime's deadline has already passed (a local emulator?): running without one");
+    None
 }
 
 /// The configuration, or, when it is rejected, the error reported to the Runtime API's
@@ -128,6 +141,18 @@ async fn report_init_error(err: &Error) -> Result<(), lambda_runtime::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_already_past_is_no_deadline() {
+        let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
+        let later = std::time::SystemTime::from(now + chrono::Duration::seconds(60));
+        assert_eq!(
+            usable_deadline(later, now),
+            Some(now + chrono::Duration::seconds(60))
+        );
+        let placeholder = std::time::UNIX_EPOCH + std::time::Duration::from_millis(600_000);
+        assert_eq!(usable_deadline(placeholder, now), None);
+    }
 
     #[test]
     fn out_of_range_numbers_name_their_field() {

@@ -1,0 +1,259 @@
+//! Capacity someone else set (#18), through the real binaries: scale-on-latency and prewarm run
+//! under cargo-lambda's Runtime API emulator against moto, beside two other writers of
+//! MinCapacity: the calendar's own scheduled actions and an operator.
+//!
+//! moto stores scheduled actions but never runs them, so [`Writers::run_action`] does what
+//! Application Auto Scaling does when one comes due: it reads the action `sync-calendar` wrote
+//! and sets the target's capacity to the action's, with RegisterScalableTarget.
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use integration_tests::{function_binary, sample_event, EndpointFixture, LocalRuntime, LOCK_TABLE};
+use serde_json::{json, Value};
+
+const VARIANT: &str = "AllTraffic";
+const ALARM: &str = "cloudwatch-alarm-latency-eventbridge.json";
+const OK: &str = "cloudwatch-alarm-latency-ok-eventbridge.json";
+const SWEEP: &str = "eventbridge-scheduled-sweep.json";
+
+/// One endpoint (MinCapacity 2, MaxCapacity 20) with both functions running on it.
+struct Writers {
+    f: EndpointFixture,
+    latency: LocalRuntime,
+    prewarm: LocalRuntime,
+}
+
+impl Writers {
+    async fn start() -> Writers {
+        let f = EndpointFixture::new("writers", &[VARIANT], 2, 20).await;
+        let env = vec![
+            ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
+            ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
+            ("LOCK_TABLE", LOCK_TABLE.to_owned()),
+            ("SCALE_COOLDOWN_SECONDS", "0".to_owned()),
+        ];
+        let latency = LocalRuntime::start(&function_binary("scale-on-latency"), &env)
+            .await
+            .unwrap();
+        let prewarm = LocalRuntime::start(&function_binary("prewarm"), &env)
+            .await
+            .unwrap();
+        Writers {
+            f,
+            latency,
+            prewarm,
+        }
+    }
+
+    async fn stop(self) {
+        self.latency.stop().await;
+        self.prewarm.stop().await;
+    }
+
+    async fn min(&self) -> i32 {
+        self.f
+            .moto
+            .capacity(&self.f.endpoint, VARIANT)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// The latency alarm's transition to `state` at `at`: a distinct transition per time.
+    fn alarm(&self, file: &str, at: DateTime<Utc>) -> Value {
+        let mut event = sample_event(file, &self.f.endpoint);
+        event["detail"]["state"]["timestamp"] =
+            json!(at.to_rfc3339_opts(SecondsFormat::Millis, true));
+        event
+    }
+
+    /// scale-on-latency's decision on the alarm's transition: (action, new MinCapacity).
+    async fn latency(&mut self, file: &str, at: DateTime<Utc>) -> (String, i64) {
+        let event = self.alarm(file, at);
+        let out = self.latency.invoke(&event).await.unwrap();
+        let result = &out["alarms"][0]["results"][0];
+        assert!(result.is_object(), "{out}");
+        (
+            result["action"].as_str().unwrap().to_owned(),
+            result["new_min"].as_i64().unwrap(),
+        )
+    }
+
+    /// The scheduled sweep.
+    async fn sweep(&mut self) -> Value {
+        let event = sample_event(SWEEP, &self.f.endpoint);
+        self.latency.invoke(&event).await.unwrap()
+    }
+
+    /// prewarm's decision on `payload`: (action, new MinCapacity).
+    async fn prewarm(&mut self, payload: Value) -> (String, i64) {
+        let out = self.prewarm.invoke(&payload).await.unwrap();
+        let result = &out["results"][0];
+        assert!(result.is_object(), "{out}");
+        (
+            result["action"].as_str().unwrap().to_owned(),
+            result["new_min"].as_i64().unwrap(),
+        )
+    }
+
+    fn raise(&self, event: &str, min: u32) -> Value {
+        json!({"action": "raise", "endpoint": self.f.endpoint, "variant": VARIANT,
+               "event": event, "min_capacity": min, "for": "2h"})
+    }
+
+    fn restore(&self, event: &str) -> Value {
+        json!({"action": "restore", "endpoint": self.f.endpoint, "variant": VARIANT,
+               "event": event})
+    }
+
+    /// Sync a calendar of one event, `launch`, tomorrow 12:00-14:00 UTC at MinCapacity 10.
+    async fn sync_calendar(&mut self) {
+        let day = (Utc::now() + Duration::days(1)).date_naive();
+        let calendar = json!({"action": "sync-calendar", "calendar": [{
+            "name": "launch", "endpoint": self.f.endpoint, "variant": VARIANT,
+            "start": format!("{day}T12:00"), "end": format!("{day}T14:00"),
+            "timezone": "UTC", "min_capacity": 10}]});
+        let out = self.prewarm.invoke(&calendar).await.unwrap();
+        assert_eq!(
+            out["calendar"]["created"].as_array().map(Vec::len),
+            Some(2),
+            "{out}"
+        );
+    }
+
+    /// What Application Auto Scaling does when the calendar's action `prewarm-launch-<which>`
+    /// comes due: set the target's capacity to the action's.
+    async fn run_action(&self, which: &str) {
+        let name = format!("prewarm-launch-{which}");
+        let resource = format!("endpoint/{}/variant/{VARIANT}", self.f.endpoint);
+        let autoscaling = &self.f.moto.autoscaling;
+        let out = autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(&resource)
+            .scheduled_action_names(&name)
+            .send()
+            .await
+            .unwrap();
+        let action = out.scheduled_actions().first().expect("the synced action");
+        let set = action.scalable_target_action().expect("its capacity");
+        let mut register = autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(&resource)
+            .scalable_dimension(ScalableDimension::SageMakerVariantDesiredInstanceCount);
+        if let Some(min) = set.min_capacity() {
+            register = register.min_capacity(min);
+        }
+        if let Some(max) = set.max_capacity() {
+            register = register.max_capacity(max);
+        }
+        register.send().await.unwrap();
+    }
+
+    /// An operator (or infrastructure code) sets MinCapacity.
+    async fn operator_sets(&self, min: i32) {
+        self.f
+            .moto
+            .register_target(&self.f.endpoint, VARIANT, min, 20)
+            .await
+            .unwrap();
+    }
+
+    async fn tags(&self) -> std::collections::BTreeMap<String, String> {
+        self.f.moto.tags(&self.f.endpoint).await.unwrap()
+    }
+}
+
+/// Case 1: a latency hold at 4; the calendar's start action sets 10; the alarm clears: the
+/// event keeps its 10. The end action gives 2 back, and the calendar's end during a live
+/// latency hold is brought back to the hold by the next decision (here the sweep).
+#[tokio::test]
+async fn the_calendar_and_latency_holds_compose_both_ways() {
+    let mut w = Writers::start().await;
+    let t0 = Utc::now() - Duration::minutes(10);
+    w.sync_calendar().await;
+    assert_eq!(w.latency(ALARM, t0).await, ("raised".to_owned(), 4));
+    w.run_action("start").await;
+    assert_eq!(w.min().await, 10);
+    let (action, min) = w.latency(OK, t0 + Duration::seconds(60)).await;
+    assert_eq!(
+        (action.as_str(), min),
+        ("unchanged", 10),
+        "the event's capacity stays"
+    );
+    assert_eq!(w.min().await, 10);
+    w.run_action("end").await;
+    assert_eq!(w.min().await, 2);
+
+    // The alarm fires again during the next event; the event ends while it still fires.
+    w.run_action("start").await;
+    assert_eq!(
+        w.latency(ALARM, t0 + Duration::seconds(120)).await,
+        ("raised".to_owned(), 12)
+    );
+    w.run_action("end").await;
+    assert_eq!(
+        w.min().await,
+        2,
+        "the end action itself sets 2 (no Lambda runs then)"
+    );
+    let swept = w.sweep().await;
+    assert_eq!(swept["swept"][0]["action"], "raised", "{swept}");
+    assert_eq!(
+        w.min().await,
+        12,
+        "the next decision brings the firing alarm's hold back"
+    );
+    let (action, min) = w.latency(OK, t0 + Duration::seconds(180)).await;
+    assert_eq!((action.as_str(), min), ("restored", 2));
+    w.stop().await;
+}
+
+/// Case 2: a raise never lowers what someone else set, with or without holds of its own.
+#[tokio::test]
+async fn a_raise_never_lowers_capacity_an_operator_set() {
+    let mut w = Writers::start().await;
+    assert_eq!(w.prewarm(w.raise("a", 5)).await, ("raised".to_owned(), 5));
+    w.operator_sets(15).await;
+    let (_, min) = w.prewarm(w.raise("b", 8)).await;
+    assert_eq!((min, w.min().await), (15, 15));
+    let t0 = Utc::now() - Duration::minutes(10);
+    let (_, min) = w.latency(ALARM, t0).await;
+    assert_eq!(min, 17, "a latency raise steps from what it finds");
+    assert_eq!(w.latency(OK, t0 + Duration::seconds(60)).await.1, 15);
+    // The same event raised again, lower: the raise does not lower.
+    assert_eq!(w.prewarm(w.raise("c", 18)).await.1, 18);
+    let (_, min) = w.prewarm(w.raise("c", 16)).await;
+    assert_eq!((min, w.min().await), (18, 18));
+    // Restores come back to the operator's value, not below it.
+    for event in ["a", "b", "c"] {
+        w.prewarm(w.restore(event)).await;
+    }
+    assert_eq!(w.min().await, 15);
+    w.stop().await;
+}
+
+/// Case 3: the first decision on a variant comes in the middle of a calendar event. The event's
+/// capacity is another writer's: when its end action gives the real baseline back, that is the
+/// baseline the latency hold is released to, not the event's 10.
+#[tokio::test]
+async fn a_baseline_taken_mid_event_follows_the_calendar_end() {
+    let mut w = Writers::start().await;
+    let t0 = Utc::now() - Duration::minutes(10);
+    w.sync_calendar().await;
+    w.run_action("start").await;
+    assert_eq!(w.latency(ALARM, t0).await, ("raised".to_owned(), 12));
+    w.run_action("end").await;
+    let (_, min) = w.latency(OK, t0 + Duration::seconds(60)).await;
+    assert_eq!(
+        (min, w.min().await),
+        (2, 2),
+        "released to the calendar's end value"
+    );
+    assert!(
+        w.tags().await.is_empty(),
+        "no hold and no baseline left behind"
+    );
+    w.stop().await;
+}
