@@ -421,8 +421,17 @@ pub fn expired_hold(min: u32, now: chrono::DateTime<chrono::Utc>) -> remediation
 /// A sample event from `events/`, with the sample endpoint name replaced (also inside SNS
 /// message strings) so each test works on its own endpoint.
 pub fn sample_event(file: &str, endpoint: &str) -> Value {
-    let path = workspace().join("events").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    read_event(&workspace().join("events").join(file), endpoint)
+}
+
+/// An event kept for the tests alone, in `tests/fixtures/` (one that describes fixed dates,
+/// replayed at a fixed clock), with the endpoint name replaced as in [`sample_event`].
+pub fn fixture_event(file: &str, endpoint: &str) -> Value {
+    read_event(&workspace().join("tests/fixtures").join(file), endpoint)
+}
+
+fn read_event(path: &Path, endpoint: &str) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text.replace("prod-ranker", endpoint))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -74,6 +74,12 @@ impl Fixture {
         sample_event(file, &self.endpoint)
     }
 
+    /// The worked calendar example of docs/prewarm.md (a one-off promotion on 2030-11-29 and a
+    /// monthly game night), synced at this file's fixed clock.
+    fn calendar_2030(&self) -> Value {
+        integration_tests::fixture_event("sync-calendar-2030.json", &self.endpoint)
+    }
+
     async fn capacity(&self) -> (i32, i32) {
         self.moto.capacity(&self.endpoint, VARIANT).await.unwrap()
     }
@@ -563,7 +569,7 @@ async fn endpoint_outside_the_allowlist_is_refused_and_audited() {
     for event in [
         f.event("prewarm-raise.json"),
         f.event("prewarm-restore.json"),
-        f.event("prewarm-sync-calendar.json"),
+        f.calendar_2030(),
     ] {
         let err = app.handle(event, now()).await.unwrap_err();
         assert_eq!(err.error_type(), "NonRetryable.Refused", "{err}");
@@ -586,10 +592,7 @@ async fn dry_run_decides_and_publishes_but_writes_nothing() {
         .unwrap();
     assert!(raised.dry_run);
     assert_eq!(only_result(&raised).new_min, Some(10));
-    let synced = app
-        .handle(f.event("prewarm-sync-calendar.json"), now())
-        .await
-        .unwrap();
+    let synced = app.handle(f.calendar_2030(), now()).await.unwrap();
     assert_eq!(synced.calendar.as_ref().unwrap().created.len(), 4);
     assert_eq!(f.state().await, before);
     let messages = f.published().await;
@@ -614,10 +617,7 @@ async fn calendar_sync_creates_scheduled_actions_and_is_idempotent() {
     let f = Fixture::new().await;
     let app = f.app(&[]);
     let first = app
-        .handle(
-            f.event("prewarm-sync-calendar.json"),
-            now() - Duration::days(7),
-        )
+        .handle(f.calendar_2030(), now() - Duration::days(7))
         .await
         .unwrap();
     let report = first.calendar.as_ref().unwrap();
@@ -661,10 +661,7 @@ async fn calendar_sync_creates_scheduled_actions_and_is_idempotent() {
 
     // Twice: nothing put, nothing deleted, nothing published.
     let second = app
-        .handle(
-            f.event("prewarm-sync-calendar.json"),
-            now() - Duration::days(6),
-        )
+        .handle(f.calendar_2030(), now() - Duration::days(6))
         .await
         .unwrap();
     let report = second.calendar.as_ref().unwrap();
@@ -678,10 +675,7 @@ async fn calendar_sync_creates_scheduled_actions_and_is_idempotent() {
         .await
         .unwrap();
     let during = app
-        .handle(
-            f.event("prewarm-sync-calendar.json"),
-            now() + Duration::minutes(30),
-        )
+        .handle(f.calendar_2030(), now() + Duration::minutes(30))
         .await
         .unwrap();
     assert!(!during.calendar.as_ref().unwrap().changed());
@@ -702,13 +696,11 @@ async fn stale_actions_are_removed_and_foreign_actions_are_never_touched() {
         .await;
     let app = f.app(&[]);
     let at = now() - Duration::days(7);
-    app.handle(f.event("prewarm-sync-calendar.json"), at)
-        .await
-        .unwrap();
+    app.handle(f.calendar_2030(), at).await.unwrap();
     assert_eq!(f.schedules().await.len(), 5);
 
     // game-night is removed from the calendar: its two actions go, nothing else.
-    let mut smaller = f.event("prewarm-sync-calendar.json");
+    let mut smaller = f.calendar_2030();
     smaller["calendar"]
         .as_array_mut()
         .unwrap()
@@ -958,9 +950,7 @@ async fn calendar_refusals_leave_the_previous_sync_alone() {
     let f = Fixture::new().await;
     let app = f.app(&[]);
     let at = now() - Duration::days(7);
-    app.handle(f.event("prewarm-sync-calendar.json"), at)
-        .await
-        .unwrap();
+    app.handle(f.calendar_2030(), at).await.unwrap();
     let before = f.state().await;
     assert_eq!(before.2.len(), 4);
     // Read (and so hidden from the next read): the first sync's message.

@@ -126,7 +126,8 @@ fn no_sample_carries_a_date_that_passes_within_a_year() {
 
 /// What the code compares with the current time: a prewarm payload is accepted today and a year
 /// from today (a fixed `until` cannot be: it is refused in the past and beyond the 90-day
-/// horizon), and no one-off calendar entry is over a year from today.
+/// horizon), and every calendar passes the checks a sync makes before writing (the horizon
+/// among them) on both days, with no entry over.
 #[test]
 fn prewarm_samples_are_accepted_today_and_in_a_year() {
     let mut payloads = 0;
@@ -157,6 +158,8 @@ fn prewarm_samples_are_accepted_today_and_in_a_year() {
                 }
                 None => continue,
             };
+            calendar::check(&calendar, now)
+                .unwrap_or_else(|e| panic!("{} at {now}: {e}", name(&file)));
             for entry in &calendar {
                 let timing = calendar::timing(entry, now)
                     .unwrap_or_else(|e| panic!("{} {} at {now}: {e}", name(&file), entry.name));
