@@ -144,11 +144,13 @@ const CAPACITY: [Permission; 13] = [
     code("dynamodb:DeleteItem", Scope::LockTable),
 ];
 
-const SCALE_ON_LATENCY_OWN: [Permission; 3] = [
+const SCALE_ON_LATENCY_OWN: [Permission; 4] = [
     // The sweep lists every endpoint, then filters with ALLOWED_ENDPOINTS.
     code("sagemaker:ListEndpoints", Scope::NoResourceType),
     // Composite alarms: targets from the alarm's tags.
     code("cloudwatch:ListTagsForResource", Scope::LatencyAlarms),
+    // An ALARM older than the hold (a replay): does the alarm still fire?
+    code("cloudwatch:DescribeAlarms", Scope::LatencyAlarms),
     // SCALE_MODE=demand reads the variant's load.
     code("cloudwatch:GetMetricData", Scope::NoResourceType),
 ];

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_sagemaker::types::{ProductionVariant, ProductionVariantInstanceType, Tag};
 use serde_json::Value;
 use tokio::process::{Child, Command};
@@ -276,6 +277,34 @@ impl Moto {
         ))
     }
 
+    /// The metric alarm `name` (see [`Moto::tagged_alarm`]) in `state` now: moto never
+    /// evaluates alarms, so the state is set as CloudWatch would have it. An ALARM event older
+    /// than the hold is checked against this state.
+    pub async fn alarm_in(
+        &self,
+        name: &str,
+        state: aws_sdk_cloudwatch::types::StateValue,
+    ) -> Result<()> {
+        self.tagged_alarm(name, &[]).await?;
+        self.set_alarm_state(name, state).await
+    }
+
+    /// Set the state of the existing alarm `name`, as CloudWatch's evaluation would.
+    pub async fn set_alarm_state(
+        &self,
+        name: &str,
+        state: aws_sdk_cloudwatch::types::StateValue,
+    ) -> Result<()> {
+        self.cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(state)
+            .state_reason("set by the test")
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// A topic with a queue subscribed to it.
     pub async fn inbox(&self, name: &str) -> Result<Inbox> {
         self.create_inbox(name, false).await
@@ -388,6 +417,11 @@ impl EndpointFixture {
                 .unwrap();
         }
         let inbox = moto.inbox(&unique("audit")).await.unwrap();
+        // The sample latency alarm of this endpoint fires: the samples' ALARM events are days
+        // old, and an old ALARM raises only while its alarm is in ALARM.
+        moto.alarm_in(&sample_alarm(&endpoint), StateValue::Alarm)
+            .await
+            .unwrap();
         EndpointFixture {
             moto,
             endpoint,
@@ -416,6 +450,11 @@ pub fn expired_hold(min: u32, now: chrono::DateTime<chrono::Utc>) -> remediation
         since: now - chrono::Duration::hours(4),
         trigger: None,
     }
+}
+
+/// The name of the latency alarm the sample events of `endpoint` come from.
+pub fn sample_alarm(endpoint: &str) -> String {
+    format!("{endpoint}-model-latency-p99")
 }
 
 /// A sample event from `events/`, with the sample endpoint name replaced (also inside SNS

@@ -82,6 +82,13 @@ impl Fixture {
         sample_event(file, &self.f.endpoint)
     }
 
+    /// `file` as CloudWatch sends it as the alarm changes state: its transition is now.
+    fn fresh(&self, file: &str) -> Value {
+        let mut event = self.event(file);
+        event["detail"]["state"]["timestamp"] = json!(Utc::now().to_rfc3339());
+        event
+    }
+
     async fn min(&self) -> i32 {
         self.f
             .moto
@@ -127,15 +134,16 @@ fn hold_key(f: &Fixture) -> String {
 
 /// The calls a raise and its restore make, without faults: DescribeEndpoint, the lease
 /// (UpdateItem), the target and the tags side by side, the writes, then the lease given back
-/// (UpdateItem) side by side with the audit message (ARCHITECTURE.md, the hold protocol).
+/// (UpdateItem) side by side with the audit message (ARCHITECTURE.md, the hold protocol). A
+/// fresh ALARM costs no DescribeAlarms; one older than the hold costs exactly that one call.
 #[tokio::test]
 async fn a_raise_and_a_restore_make_each_call_once() {
     let f = Fixture::new().await;
     let app = f.latency();
-    app.handle(f.event(ALARM), Utc::now()).await.unwrap();
+    app.handle(f.fresh(ALARM), Utc::now()).await.unwrap();
     assert_eq!(f.min().await, 4);
     let raise = f.proxy.operations();
-    app.handle(f.event(OK), Utc::now()).await.unwrap();
+    app.handle(f.fresh(OK), Utc::now()).await.unwrap();
     assert_eq!(f.min().await, 2);
     let restore = f.proxy.operations()[raise.len()..].to_vec();
     let expected = (
@@ -153,6 +161,18 @@ async fn a_raise_and_a_restore_make_each_call_once() {
         shape(&restore, ["RegisterScalableTarget", "DeleteTags"]),
         expected,
         "{restore:?}"
+    );
+    // The sample ALARM is days old (its alarm still fires): one call more, first.
+    let g = Fixture::new().await;
+    g.latency()
+        .handle(g.event(ALARM), Utc::now())
+        .await
+        .unwrap();
+    let replay = g.proxy.operations();
+    assert_eq!(replay[0], "DescribeAlarms", "{replay:?}");
+    assert_eq!(
+        shape(&replay[1..], ["AddTags", "RegisterScalableTarget"]),
+        expected
     );
 }
 

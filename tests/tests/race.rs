@@ -5,6 +5,7 @@
 //! order, the variant must end at 10 with the pre-warm's hold and without the alarm's.
 //! Every round uses a new endpoint, so each starts from the same state.
 
+use aws_sdk_cloudwatch::types::StateValue;
 use integration_tests::{function_binary, sample_event, unique, LocalRuntime, Moto, LOCK_TABLE};
 use serde_json::Value;
 
@@ -46,6 +47,13 @@ async fn a_pre_warm_and_a_latency_ok_at_once_never_lose_the_pre_warm() {
         moto.register_target(&endpoint, VARIANT, 2, 20)
             .await
             .unwrap();
+        // The sample ALARM is days old: it raises because its alarm still fires.
+        moto.alarm_in(
+            &integration_tests::sample_alarm(&endpoint),
+            StateValue::Alarm,
+        )
+        .await
+        .unwrap();
         let raised = latency
             .invoke(&sample_event(
                 "cloudwatch-alarm-latency-eventbridge.json",

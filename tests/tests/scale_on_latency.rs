@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_cloudwatch::types::StateValue;
 use chrono::{DateTime, Duration, Utc};
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
@@ -217,6 +218,21 @@ async fn math_daily_and_composite_alarms_reach_the_variant() {
                 .await
                 .unwrap();
         }
+        // Each sample is days old: its alarm (named in the event) still fires.
+        let name = remediation::alarm::Alarm::parse(f.event(file)).unwrap()[0]
+            .name
+            .clone();
+        if composite["resources"][0]
+            .as_str()
+            .is_some_and(|a| a.contains("composite"))
+        {
+            f.moto
+                .set_alarm_state(&name, StateValue::Alarm)
+                .await
+                .unwrap();
+        } else {
+            f.moto.alarm_in(&name, StateValue::Alarm).await.unwrap();
+        }
         let summary = f.app(&[]).handle(f.event(file), now()).await.unwrap();
         let result = only_result(&summary);
         assert_eq!(
@@ -272,6 +288,54 @@ async fn no_variant_dimension_acts_on_every_production_variant() {
     assert_eq!(f.moto.capacity(&f.endpoint, "green").await.unwrap().0, 5);
 }
 
+/// #14: an ALARM older than the hold (a replay from the failed-events queue, the sample invoked
+/// by hand days later) raises only while its alarm is still in ALARM; otherwise the result
+/// says how old it is and what the alarm is now, and nothing is written or published.
+#[tokio::test]
+async fn an_old_alarm_raises_only_while_its_alarm_still_fires() {
+    let f = Fixture::new().await;
+    let app = f.app(&[]);
+    let old = f.event("cloudwatch-alarm-latency-eventbridge.json");
+    for (state, says) in [
+        (Some(StateValue::Ok), "the alarm is in OK now"),
+        (None, "the alarm is gone (no such alarm) now"),
+    ] {
+        match state {
+            Some(state) => f.moto.alarm_in(&f.alarm_name(), state).await.unwrap(),
+            None => {
+                f.moto
+                    .cloudwatch
+                    .delete_alarms()
+                    .alarm_names(f.alarm_name())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        let before = f.state().await;
+        let summary = app.handle(old.clone(), now()).await.unwrap();
+        let result = only_result(&summary);
+        assert_eq!(result.action.as_str(), "unchanged", "{result:?}");
+        assert!(
+            result
+                .reason
+                .starts_with("stale delivery: this ALARM is from 2026-11-28T12:00:00Z, "),
+            "{}",
+            result.reason
+        );
+        assert!(result.reason.contains(says), "{}", result.reason);
+        assert_eq!(f.state().await, before);
+    }
+    assert!(f.published().await.is_empty());
+    // The alarm fires again: the same old event raises.
+    f.moto
+        .alarm_in(&f.alarm_name(), StateValue::Alarm)
+        .await
+        .unwrap();
+    let summary = app.handle(old, now()).await.unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(4));
+}
+
 /// #14, blue/green: an alarm on one variant touches only it; an alarm on the endpoint raises
 /// each variant with its own hold and message; the OK of either never lowers a variant another
 /// alarm still holds.
@@ -292,6 +356,7 @@ async fn each_variant_of_an_endpoint_keeps_its_own_holds() {
     let on_endpoint = |file: &str| {
         let mut event = f.event(file);
         event["detail"]["alarmName"] = json!(format!("{}-errors", f.endpoint));
+        event["detail"]["state"]["timestamp"] = json!(Utc::now().to_rfc3339());
         event
             .pointer_mut(dimensions)
             .unwrap()
@@ -642,6 +707,9 @@ async fn unknown_endpoint_and_missing_target_are_clear() {
     let moto = Moto::connect().await;
     let bare = unique("ranker");
     moto.create_endpoint(&bare, &[VARIANT]).await.unwrap();
+    moto.alarm_in(&integration_tests::sample_alarm(&bare), StateValue::Alarm)
+        .await
+        .unwrap();
     let summary = f
         .app(&[])
         .handle(

@@ -10,6 +10,7 @@
 //! pin capacity (and cost) past the hold's expiry.
 
 mod each;
+mod stale;
 mod sweep;
 
 use std::collections::BTreeSet;
@@ -194,6 +195,14 @@ impl App {
         }
         if let Some(suppression) = &alarm.suppression {
             return self.suppressed(alarm, suppression, &targets).await;
+        }
+        if let Some(reason) = self.stale(alarm, now).await? {
+            let outcomes = targets.iter().map(|target| {
+                Outcome::unchanged(&target.endpoint, target.variant.as_deref(), reason.clone())
+            });
+            return Ok(outcomes
+                .inspect(|o| o.log(FUNCTION, self.config.common.dry_run))
+                .collect());
         }
         let mut results = Each::default();
         for target in &targets {

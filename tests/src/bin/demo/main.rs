@@ -35,6 +35,12 @@ async fn run() -> Result<()> {
     );
     moto.create_endpoint(ENDPOINT, &[VARIANT]).await?;
     moto.register_target(ENDPOINT, VARIANT, 2, 20).await?;
+    // The sample ALARM is days old: it raises because its alarm is in ALARM now.
+    moto.alarm_in(
+        &integration_tests::sample_alarm(ENDPOINT),
+        aws_sdk_cloudwatch::types::StateValue::Alarm,
+    )
+    .await?;
     let inbox = moto.inbox("remediation-audit").await?;
     // Each scenario runs one function under the emulator; later scenarios add theirs here.
     scale_on_latency::run(&moto).await?;
