@@ -7,22 +7,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::{Notice, Notifier, Outcome};
+use crate::audit::{Notifier, Outcome};
 use crate::budget::{self, Budget, LOW_TAG_SLOTS, MAX_USER_TAGS};
 use crate::capacity::{Endpoint, Variant};
 use crate::config::CommonConfig;
-use crate::decide::{decide, Action, AlarmChange, Change, Plan, View};
+use crate::decide::{decide, AlarmChange, Change, Plan, View};
 use crate::demand::Demand;
 use crate::error::Error;
-use crate::holds::{rfc3339, Capacity, VariantHolds};
+use crate::holds::{Capacity, VariantHolds};
 use crate::record::Record;
 use crate::store::Store;
 
-/// How long a lease lasts: longer than the longest invocation (the stack's 60 s timeout), so a
-/// lease can only expire under a function that is no longer running.
+mod announce;
+use announce::remember_refusal;
+
+/// What each AWS call still to make is budgeted at: the SDK's limit for one call, retries
+/// included.
+pub const CALL_BUDGET: std::time::Duration = crate::sdk::OPERATION_TIMEOUT;
+/// The calls a decision makes once it holds the lease: the reads (side by side), a demand
+/// sizing, at most three writes and the release.
+pub const DECISION_CALLS: u32 = 6;
+/// How long a lease lasts: longer than a decision can hold it ([`DECISION_CALLS`] calls of at
+/// most [`CALL_BUDGET`]: 72 s), so a lease expires only under a decision that is no longer
+/// running.
 pub const LEASE_SECONDS: i64 = 90;
 /// Attempts at a busy lease before giving up with a retryable error: about 18 s of waiting,
-/// enough for dozens of decisions queued on one variant, well inside the 60 s timeout.
+/// enough for dozens of decisions queued on one variant. A decision also stops waiting when
+/// the invocation's time left could not fit its calls.
 pub const LEASE_ATTEMPTS: u32 = 25;
 
 /// What one variant's decision needs besides the change itself: lines for the audit message
@@ -33,6 +44,10 @@ pub struct Report {
     pub dedup_id: Option<String>,
     /// Said after the expiry of the hold a decision records ("Hold: until <time> (<note>)").
     pub hold_note: Option<String>,
+    /// The invocation's deadline: a decision starts its writes only when they and the release
+    /// fit before it, each call at [`CALL_BUDGET`], so it ends with its own error rather than
+    /// a timeout in the middle of its writes.
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 /// The path, with the store it writes to and where it reports.
@@ -105,9 +120,7 @@ impl<S: Store> Remediator<S> {
             return Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan));
         }
         let owner = lease_owner(self.function);
-        let record = self
-            .acquire(&key, &owner, &endpoint.name, &variant.name, now)
-            .await?;
+        let record = self.acquire(&key, &owner, &target).await?;
         let mut plan = match self.locked(&target, &record, sizer).await {
             Ok(plan) => plan,
             Err(stop) => {
@@ -128,22 +141,19 @@ impl<S: Store> Remediator<S> {
         Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan))
     }
 
-    async fn acquire(
-        &self,
-        key: &str,
-        owner: &str,
-        endpoint: &str,
-        variant: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Record, Error> {
+    async fn acquire(&self, key: &str, owner: &str, target: &Target<'_>) -> Result<Record, Error> {
+        let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
         for attempt in 0..LEASE_ATTEMPTS {
-            let until = Utc::now().max(now) + chrono::Duration::seconds(LEASE_SECONDS);
-            if let Some(record) = self
-                .store
-                .acquire(key, owner, Utc::now().max(now), until)
-                .await?
-            {
+            let now = Utc::now().max(target.now);
+            let until = now + chrono::Duration::seconds(LEASE_SECONDS);
+            if let Some(record) = self.store.acquire(key, owner, now, until).await? {
                 return Ok(record);
+            }
+            if let Err(short) = time_for(target.report.deadline, DECISION_CALLS) {
+                return Err(Error::Busy(format!(
+                    "{endpoint}/{variant}: another decision holds the variant's lease, and {short} \
+                     for a decision; nothing done, the retry decides again"
+                )));
             }
             self.store.backoff(attempt).await;
         }
@@ -161,6 +171,19 @@ impl<S: Store> Remediator<S> {
     ) -> Result<Plan, Stop> {
         let (endpoint, variant) = (target.endpoint, target.variant);
         let (plan, delete_first) = self.plan(target, record, sizer).await?;
+        let writes = [
+            !plan.delete_tags.is_empty(),
+            !plan.put_tags.is_empty(),
+            plan.changes_capacity(),
+        ];
+        let calls = writes.iter().filter(|w| **w).count() as u32 + 1;
+        if let Err(short) = time_for(target.report.deadline, calls) {
+            return Err(Stop::from(Error::Busy(format!(
+                "{}/{}: {short} for its writes and the release of the lease; nothing written, \
+                 the retry decides again",
+                endpoint.name, variant.name
+            ))));
+        }
         // Near the tag limit, the plan's removals (expired, unreadable or released holds)
         // make room first: removing a hold never leaves capacity raised without one.
         if delete_first && !plan.delete_tags.is_empty() {
@@ -272,107 +295,6 @@ impl<S: Store> Remediator<S> {
             record: matches!(target.change, Change::Sweep).then_some(record),
         }
     }
-
-    /// The messages a finished decision publishes, in order: those earlier decisions could not
-    /// publish (taken out of the record, which is stored without them), then its own when it
-    /// is news. Every outcome is logged.
-    fn announce(&self, target: &Target<'_>, plan: &mut Plan) -> Vec<Notice> {
-        let outcome = Outcome::from_plan(&target.endpoint.name, &target.variant.name, plan);
-        outcome.log(self.function, self.common.dry_run);
-        let fresh = remember_refusal(target.change, &mut plan.record, &outcome);
-        let news = plan.is_news() && fresh;
-        let mut notices = std::mem::take(&mut plan.record.unpublished);
-        if news {
-            let mut report = target.report.clone();
-            if let Some(until) = plan.hold_until.filter(|_| plan.action != Action::Unchanged) {
-                let note = report
-                    .hold_note
-                    .as_deref()
-                    .map_or(String::new(), |n| format!(" ({n})"));
-                report
-                    .context
-                    .push(("Hold", format!("until {}{note}", rfc3339(until))));
-            }
-            notices.push(self.notice(&outcome, &report));
-        }
-        notices
-    }
-
-    /// Publish `notices` in order; on the first failure, the error and what was not sent.
-    async fn send(&self, notices: Vec<Notice>) -> Result<(), (Error, Vec<Notice>)> {
-        for (i, notice) in notices.iter().enumerate() {
-            if let Err(err) = self.notifier.publish(notice).await {
-                return Err((err, notices[i..].to_vec()));
-            }
-        }
-        Ok(())
-    }
-
-    /// A publish failed after the decision was made: keep the messages not sent in the
-    /// variant's record, so the retry (or the next decision) publishes them, and return a
-    /// retryable error that says so.
-    async fn keep_unpublished(
-        &self,
-        key: &str,
-        target: &Target<'_>,
-        unsent: Vec<Notice>,
-        err: Error,
-    ) -> Error {
-        let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
-        let owner = lease_owner(self.function);
-        let kept = async {
-            let mut record = self
-                .acquire(key, &owner, endpoint, variant, target.now)
-                .await?;
-            for dropped in record.keep_unpublished(unsent.clone()) {
-                tracing::error!(function = self.function, endpoint = %endpoint, variant = %variant,
-                    subject = %dropped.subject, "audit message dropped: too many unpublished");
-            }
-            self.store.release(key, &owner, Some(&record)).await
-        };
-        match kept.await {
-            Ok(true) => Error::Aws {
-                operation: "Publish",
-                message: format!(
-                    "{err}; {} audit message(s) of {endpoint}/{variant} kept, published by the \
-                     retry or the next decision on the variant",
-                    unsent.len()
-                ),
-                retryable: true,
-            },
-            kept => {
-                for notice in &unsent {
-                    tracing::error!(function = self.function, endpoint = %endpoint,
-                        variant = %variant, subject = %notice.subject, body = %notice.body,
-                        ?kept, "audit message lost: neither published nor kept");
-                }
-                err
-            }
-        }
-    }
-
-    /// The one rule for audit: log every outcome; publish it when `news`.
-    pub async fn publish(
-        &self,
-        outcome: &Outcome,
-        report: &Report,
-        news: bool,
-    ) -> Result<(), Error> {
-        outcome.log(self.function, self.common.dry_run);
-        if !news {
-            return Ok(());
-        }
-        self.notifier.publish(&self.notice(outcome, report)).await
-    }
-
-    fn notice(&self, outcome: &Outcome, report: &Report) -> Notice {
-        outcome.notice(
-            self.function,
-            self.common.dry_run,
-            &report.context,
-            report.dedup_id.clone(),
-        )
-    }
 }
 
 /// Sizes a latency raise from the load the variant serves (`SCALE_MODE=demand`). The path asks
@@ -422,17 +344,20 @@ impl From<Error> for Stop {
     }
 }
 
-/// Whether `outcome` is news for the record: a sweep runs every 15 minutes, so the refusal it
-/// published last is only logged when it finds it again; any other outcome of a sweep clears
-/// it. Other decisions are each news.
-fn remember_refusal(change: &Change<'_>, record: &mut Record, outcome: &Outcome) -> bool {
-    if !matches!(change, Change::Sweep) {
-        return true;
+/// Whether `calls` calls, each at [`CALL_BUDGET`], fit before `deadline`; otherwise what is
+/// left and what is needed ("20 s of the invocation are left, less than the 36 s needed").
+fn time_for(deadline: Option<DateTime<Utc>>, calls: u32) -> Result<(), String> {
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    let left = (deadline - Utc::now()).num_seconds();
+    let needed = CALL_BUDGET.as_secs() as i64 * i64::from(calls);
+    if left >= needed {
+        return Ok(());
     }
-    let refusal = (outcome.action == Action::Refused).then(|| outcome.reason.clone());
-    let repeated = refusal.is_some() && refusal == record.refusal;
-    record.refusal = refusal;
-    !repeated
+    Err(format!(
+        "{left} s of the invocation are left, less than the {needed} s needed"
+    ))
 }
 
 /// `released`: whether the lease was still this decision's when it gave it back.

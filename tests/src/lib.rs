@@ -3,6 +3,7 @@
 //! cargo-lambda Runtime API emulator driving the real binaries.
 
 pub mod event_pattern;
+pub mod mocks;
 pub mod proxy;
 
 use std::collections::{BTreeMap, HashMap};

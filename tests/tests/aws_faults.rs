@@ -337,6 +337,75 @@ async fn prewarm_raise_with_a_failing_target_write_is_retryable_and_completed_by
     assert_eq!(f.min().await, 10);
 }
 
+/// #20: a decision starts its writes only when they and the lease's release fit before the
+/// invocation's deadline at 12 s a call (a raise: AddTags, RegisterScalableTarget, release:
+/// 36 s); with 20 s left it ends with `Retryable.Busy`, nothing written, the lease given back.
+#[tokio::test]
+async fn a_decision_without_time_for_its_writes_writes_nothing() {
+    let f = Fixture::new().await;
+    let app = f.latency();
+    let event = f.fresh(ALARM);
+    let deadline = Some(Utc::now() + chrono::Duration::seconds(20));
+    let err = app
+        .handle_until(event.clone(), Utc::now(), deadline)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.Busy", "{err}");
+    assert!(
+        err.to_string().contains("of the invocation are left"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("nothing written"), "{err}");
+    assert_eq!((f.min().await, f.tags().await.len()), (2, 0));
+    assert_eq!(
+        f.proxy.count("AddTags") + f.proxy.count("RegisterScalableTarget"),
+        0
+    );
+    // The lease was given back and nothing was recorded: the retry raises.
+    app.handle(event, Utc::now()).await.unwrap();
+    assert_eq!(f.min().await, 4);
+}
+
+/// #20: waiting for a busy lease stops once a whole decision (six calls at 12 s) no longer
+/// fits before the deadline, instead of waiting its 18 s into a timeout.
+#[tokio::test]
+async fn waiting_for_a_busy_lease_stops_when_a_decision_no_longer_fits() {
+    use remediation::store::Store;
+    let f = Fixture::new().await;
+    let app = f.latency();
+    let key = remediation::remediate::lease_key(&f.f.endpoint, VARIANT);
+    let now = Utc::now();
+    let taken = app
+        .path
+        .store
+        .acquire(
+            &key,
+            "someone-else",
+            now,
+            now + chrono::Duration::seconds(90),
+        )
+        .await
+        .unwrap();
+    assert!(taken.is_some());
+    let seen = f.proxy.count("UpdateItem");
+    let deadline = Some(Utc::now() + chrono::Duration::seconds(70));
+    let err = app
+        .handle_until(f.fresh(ALARM), Utc::now(), deadline)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.Busy", "{err}");
+    assert!(
+        err.to_string().contains("holds the variant's lease, and"),
+        "{err}"
+    );
+    assert_eq!(
+        f.proxy.count("UpdateItem") - seen,
+        1,
+        "one attempt, no waiting"
+    );
+    assert_eq!(f.min().await, 2);
+}
+
 #[tokio::test]
 async fn a_slow_api_is_cut_by_the_configured_timeouts() {
     let settings = short_timeouts();

@@ -15,6 +15,8 @@ use scale_on_latency::{App, Config, SWEEP_MARGIN_SECONDS};
 const VARIANT: &str = "AllTraffic";
 const SWEEP: &str = "eventbridge-scheduled-sweep.json";
 const CALL_DELAY: Duration = Duration::from_millis(30);
+/// The functions' timeout in template.yaml: a sweep's deadline is this long after it starts.
+const STACK_TIMEOUT: i64 = 150;
 
 /// `count` endpoints `<prefix>-NNN` with a target at 2..20; the first `expired` of them at
 /// MinCapacity 4 under a latency hold that expired an hour ago.
@@ -71,7 +73,7 @@ async fn a_sweep_over_two_hundred_endpoints_restores_every_expired_hold() {
         .handle_until(
             sample_event(SWEEP, &names[0]),
             now,
-            Some(now + chrono::Duration::seconds(60)),
+            Some(now + chrono::Duration::seconds(STACK_TIMEOUT)),
         )
         .await
         .unwrap();
@@ -134,7 +136,7 @@ async fn a_sweep_near_its_deadline_starts_nothing_and_says_what_is_left() {
         .handle_until(
             sample_event(SWEEP, &names[0]),
             now,
-            Some(Utc::now() + chrono::Duration::seconds(60)),
+            Some(Utc::now() + chrono::Duration::seconds(STACK_TIMEOUT)),
         )
         .await
         .unwrap();

@@ -426,6 +426,61 @@ async fn restore_keeps_a_live_latency_hold_and_not_an_expired_one() {
     assert!(f.tags().await.is_empty(), "{:?}", f.tags().await);
 }
 
+/// #20: a pre-warm that meets an endpoint being updated waits for it while a decision still
+/// fits in the invocation, then raises and says how long it waited; without that time left it
+/// fails at once with `Retryable.EndpointNotReady` and writes nothing.
+#[tokio::test]
+async fn a_raise_waits_for_an_endpoint_update_while_the_invocation_has_time() {
+    use aws_sdk_sagemaker::types::EndpointStatus;
+    let f = Fixture::new().await;
+    let updating_twice = |n: usize| {
+        if n < 2 {
+            EndpointStatus::Updating
+        } else {
+            EndpointStatus::InService
+        }
+    };
+    let (sagemaker, describe) =
+        integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, updating_twice);
+    let mut app = f.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker.clone());
+    app.ready_poll = std::time::Duration::from_millis(20);
+    let raise = f.event("prewarm-raise.json");
+    let summary = app
+        .handle_until(
+            raise.clone(),
+            now(),
+            Some(Utc::now() + Duration::seconds(300)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_result(&summary).new_min, Some(10));
+    let waited = summary.waited.as_deref().unwrap_or_default();
+    assert!(waited.contains("(3 checks)"), "{waited}");
+    assert_eq!(describe.num_calls(), 3);
+    assert_eq!(f.capacity().await.0, 10);
+    let message = &f.published().await[0];
+    assert!(message.message.contains("Waited: "), "{}", message.message);
+
+    // Less time left than a decision needs after one more check: no wait, no write.
+    let g = Fixture::new().await;
+    let (sagemaker, describe) =
+        integration_tests::mocks::sagemaker_with_status(&g.endpoint, VARIANT, updating_twice);
+    let mut app = g.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+    let err = app
+        .handle_until(
+            g.event("prewarm-raise.json"),
+            now(),
+            Some(Utc::now() + Duration::seconds(90)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.EndpointNotReady", "{err}");
+    assert_eq!(describe.num_calls(), 1);
+    assert_eq!(g.capacity().await.0, 2);
+}
+
 #[tokio::test]
 async fn no_variant_means_every_production_variant() {
     let f = Fixture(EndpointFixture::new("ranker", &["blue", "green"], 2, 20).await);

@@ -732,47 +732,11 @@ async fn unknown_endpoint_and_missing_target_are_clear() {
 /// mock can produce: DescribeEndpoint answers `Updating`, and no write may follow.
 #[tokio::test]
 async fn endpoint_not_in_service_is_a_retryable_error_without_writes() {
-    use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
-    use aws_sdk_sagemaker::types::{EndpointStatus, ProductionVariantSummary};
-    use aws_smithy_mocks::{mock, MockResponseInterceptor, RuleMode};
-
     let f = Fixture::new().await;
-    let endpoint = f.endpoint.clone();
-    let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(move || {
-        DescribeEndpointOutput::builder()
-            .endpoint_name(&endpoint)
-            .endpoint_arn(format!(
-                "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{endpoint}"
-            ))
-            .endpoint_config_name("c")
-            .endpoint_status(EndpointStatus::Updating)
-            .production_variants(
-                ProductionVariantSummary::builder()
-                    .variant_name(VARIANT)
-                    .build(),
-            )
-            .creation_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
-            .last_modified_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
-            .build()
-    });
-    let list_tags = mock!(aws_sdk_sagemaker::Client::list_tags)
-        .then_output(|| aws_sdk_sagemaker::operation::list_tags::ListTagsOutput::builder().build());
-    let sagemaker = aws_sdk_sagemaker::Client::from_conf(
-        aws_sdk_sagemaker::Config::builder()
-            .behavior_version(aws_sdk_sagemaker::config::BehaviorVersion::latest())
-            .region(aws_sdk_sagemaker::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sagemaker::config::Credentials::new(
-                "k", "s", None, None, "test",
-            ))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&describe)
-                    .with_rule(&list_tags),
-            )
-            .build(),
-    );
+    let (sagemaker, describe) =
+        integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, |_| {
+            aws_sdk_sagemaker::types::EndpointStatus::Updating
+        });
     let mut app = f.app(&[]);
     app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
     let before = f.state().await;

@@ -472,6 +472,33 @@ fn prewarm_schedules_carry_the_sample_payloads() {
     }
 }
 
+/// #20: the timeouts the code's time budget is written for: a sweep keeps
+/// `SWEEP_MARGIN_SECONDS` for its last endpoint and still has most of a minute to start them;
+/// prewarm can wait out an endpoint update and still make its decision.
+#[test]
+fn timeouts_leave_room_for_the_time_budget() {
+    use remediation::remediate::{CALL_BUDGET, DECISION_CALLS};
+    let template = template();
+    let timeout = |function: &Function| {
+        function.properties["Timeout"]
+            .as_i64()
+            .or_else(|| template["Globals"]["Function"]["Timeout"].as_i64())
+            .expect("a timeout")
+    };
+    let functions = functions(&template);
+    let sweep = timeout(&functions["scale-on-latency"]);
+    assert!(
+        sweep >= scale_on_latency::SWEEP_MARGIN_SECONDS + 45,
+        "scale-on-latency: {sweep} s"
+    );
+    let decision = CALL_BUDGET.as_secs() as i64 * i64::from(DECISION_CALLS + 2);
+    let prewarm = timeout(&functions["prewarm"]);
+    assert!(prewarm >= decision + 600, "prewarm: {prewarm} s");
+    // A decision holds its lease for at most its six calls.
+    let held = CALL_BUDGET.as_secs() as i64 * i64::from(DECISION_CALLS);
+    assert!(remediation::remediate::LEASE_SECONDS > held);
+}
+
 #[test]
 fn every_wildcard_resource_says_why() {
     let text = read("template.yaml");

@@ -64,7 +64,12 @@ pub struct App {
     pub config: Config,
     pub path: Remediator<CapacityClient>,
     pub s3: aws_sdk_s3::Client,
+    /// How often a raise or restore asks again for an endpoint that is not `InService`.
+    pub ready_poll: std::time::Duration,
 }
+
+/// [`App::ready_poll`] in production.
+pub const READY_POLL: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// What the handler returns.
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +79,9 @@ pub struct Summary {
     pub dry_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// raise and restore: how long the endpoint took to be `InService`, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited: Option<String>,
     /// raise and restore: one result per variant.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<Outcome>,
@@ -105,11 +113,23 @@ impl App {
                     .build(),
             ),
             config,
+            ready_poll: READY_POLL,
         }
     }
 
-    /// Handle one invocation at time `now`.
+    /// Handle one invocation at time `now`, with no deadline (an endpoint that is not
+    /// `InService` is not waited for).
     pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
+        self.handle_until(event, now, None).await
+    }
+
+    /// Handle one invocation at time `now` that must end by `deadline` (Lambda's).
+    pub async fn handle_until(
+        &self,
+        event: Value,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Summary, Error> {
         let request = remediation::check_event_size(&event)
             .and_then(|()| payload::parse(event, now))
             .and_then(|request| self.config.files.admit(request))
@@ -122,6 +142,7 @@ impl App {
             action: request.action(),
             dry_run: self.config.common.dry_run,
             event: None,
+            waited: None,
             results: Vec::new(),
             readiness: None,
             calendar: None,
@@ -129,23 +150,25 @@ impl App {
         match &request {
             Request::Raise(raise) => {
                 summary.event = Some(raise.event.clone());
-                summary.results = self
+                (summary.results, summary.waited) = self
                     .change_holds(
                         &raise.endpoint,
                         raise.variant.as_deref(),
                         HoldChange::Raise(raise),
                         now,
+                        deadline,
                     )
                     .await?;
             }
             Request::Restore(restore) => {
                 summary.event = Some(restore.event.clone());
-                summary.results = self
+                (summary.results, summary.waited) = self
                     .change_holds(
                         &restore.endpoint,
                         restore.variant.as_deref(),
                         HoldChange::Restore(restore),
                         now,
+                        deadline,
                     )
                     .await?;
             }

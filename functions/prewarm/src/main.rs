@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = entry::config_or_report(Config::from_lookup(&process_env)).await?;
     let app = App::new(&remediation::sdk::load().await, config);
     entry::config_or_report(app.path.notifier.check_topic().await).await?;
-    entry::serve(|event, _deadline| app.handle(event, chrono::Utc::now())).await
+    entry::serve(|event, deadline| app.handle_until(event, chrono::Utc::now(), deadline)).await
 }

@@ -10,6 +10,7 @@
 //! pin capacity (and cost) past the hold's expiry.
 
 mod each;
+mod sizing;
 mod stale;
 mod sweep;
 
@@ -21,8 +22,7 @@ use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::decide::{AlarmChange, Change, ScalePolicy};
-use remediation::demand::{self, Demand, DemandMetrics};
-use remediation::remediate::{Remediator, Report, Sizer};
+use remediation::remediate::{Remediator, Report};
 use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
@@ -162,7 +162,7 @@ impl App {
                 tracing::error!(function = FUNCTION, error = %err, "rejected event");
             })?;
         for alarm in alarms {
-            let results = self.handle_alarm(&alarm, now).await?;
+            let results = self.handle_alarm(&alarm, now, deadline).await?;
             summary.alarms.push(AlarmSummary {
                 alarm: alarm.name,
                 state: alarm.state,
@@ -172,7 +172,12 @@ impl App {
         Ok(summary)
     }
 
-    async fn handle_alarm(&self, alarm: &Alarm, now: DateTime<Utc>) -> Result<Vec<Outcome>, Error> {
+    async fn handle_alarm(
+        &self,
+        alarm: &Alarm,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Outcome>, Error> {
         tracing::info!(
             function = FUNCTION,
             alarm = %alarm.name,
@@ -224,7 +229,7 @@ impl App {
                 }
             };
             for variant in variants {
-                let outcome = self.act(alarm, &endpoint, variant, now).await;
+                let outcome = self.act(alarm, &endpoint, variant, now, deadline).await;
                 results.push(&format!("{}/{}", endpoint.name, variant.name), outcome);
             }
         }
@@ -340,6 +345,7 @@ impl App {
         endpoint: &Endpoint,
         variant: &Variant,
         now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
     ) -> Result<Outcome, Error> {
         let firing = alarm.state == AlarmState::Alarm;
         let trigger = alarm.transition_id();
@@ -357,6 +363,7 @@ impl App {
             "or sooner when the alarm returns to OK; {SCALE_HOLD_SECONDS}={}",
             self.config.scale.hold.as_secs()
         ));
+        report.deadline = deadline;
         refused_if_missing(
             endpoint,
             variant,
@@ -364,74 +371,6 @@ impl App {
                 .remediate_sized(endpoint, variant, &change, &report, now, self)
                 .await,
         )
-    }
-
-    /// One GetMetricData call: the variant's `Invocations` (Sum), `ModelLatency` (Average,
-    /// microseconds) and `InvocationsPerInstance` (Sum) per minute over the last few whole
-    /// minutes.
-    async fn demand_metrics(
-        &self,
-        endpoint: &str,
-        variant: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DemandMetrics, Error> {
-        use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
-        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-        let end = now.timestamp() - now.timestamp().rem_euclid(60);
-        let start = end - i64::from(demand::WINDOW_MINUTES) * 60;
-        let query = |id: &str, name: &str, stat: &str| {
-            MetricDataQuery::builder()
-                .id(id)
-                .return_data(true)
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(
-                            Metric::builder()
-                                .namespace("AWS/SageMaker")
-                                .metric_name(name)
-                                .dimensions(
-                                    Dimension::builder()
-                                        .name("EndpointName")
-                                        .value(endpoint)
-                                        .build(),
-                                )
-                                .dimensions(
-                                    Dimension::builder()
-                                        .name("VariantName")
-                                        .value(variant)
-                                        .build(),
-                                )
-                                .build(),
-                        )
-                        .period(60)
-                        .stat(stat)
-                        .build(),
-                )
-                .build()
-        };
-        let out = self
-            .cloudwatch
-            .get_metric_data()
-            .start_time(AwsTime::from_secs(start))
-            .end_time(AwsTime::from_secs(end))
-            .scan_by(ScanBy::TimestampAscending)
-            .metric_data_queries(query("invocations", "Invocations", "Sum"))
-            .metric_data_queries(query("latency", "ModelLatency", "Average"))
-            .metric_data_queries(query("per_instance", "InvocationsPerInstance", "Sum"))
-            .send()
-            .await
-            .map_err(|err| Error::aws("GetMetricData", err))?;
-        let mut metrics = DemandMetrics::default();
-        for result in out.metric_data_results() {
-            let values = result.values().to_vec();
-            match result.id() {
-                Some("invocations") => metrics.invocations = values,
-                Some("latency") => metrics.model_latency_us = values,
-                Some("per_instance") => metrics.invocations_per_instance = values,
-                _ => {}
-            }
-        }
-        Ok(metrics)
     }
 }
 
@@ -449,18 +388,6 @@ pub(crate) fn refused_if_missing(
             reason,
         )),
         other => other,
-    }
-}
-
-/// `SCALE_MODE=demand`: a raise goes to what the load needs; metrics that cannot be read or
-/// sized fall back to the step, and the decision says why.
-impl Sizer for App {
-    async fn size(&self, endpoint: &str, variant: &str, now: DateTime<Utc>) -> Option<Demand> {
-        let config = self.config.scale.demand?;
-        Some(match self.demand_metrics(endpoint, variant, now).await {
-            Ok(metrics) => demand::size(&metrics, &config),
-            Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
-        })
     }
 }
 
@@ -490,7 +417,7 @@ fn alarm_report(alarm: &Alarm, endpoint: &str, variant: Option<&str>) -> Report 
     Report {
         context,
         dedup_id,
-        hold_note: None,
+        ..Report::default()
     }
 }
 

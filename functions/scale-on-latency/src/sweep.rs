@@ -14,15 +14,16 @@ use remediation::audit::Outcome;
 use remediation::capacity::Endpoint;
 use remediation::decide::{Action, Change};
 use remediation::holds::TAG_PREFIX;
-use remediation::remediate::Report;
+use remediation::remediate::{Report, CALL_BUDGET, DECISION_CALLS};
 use remediation::Error;
 
 use crate::each::Each;
 use crate::{refused_if_missing, App, FUNCTION};
 
-/// No endpoint is started later than this before the invocation's deadline: the longest
-/// decision (a lease wait of about 18 s and a few calls) finishes within it.
-pub const SWEEP_MARGIN_SECONDS: i64 = 25;
+/// No endpoint is started later than this before the invocation's deadline: its two calls
+/// (ListTags, DescribeEndpoint) and a decision's ([`DECISION_CALLS`]) fit in it at the SDK's
+/// limit for one call ([`CALL_BUDGET`], 12 s): 96 s of the stack's 150 s timeout.
+pub const SWEEP_MARGIN_SECONDS: i64 = CALL_BUDGET.as_secs() as i64 * (2 + DECISION_CALLS as i64);
 
 /// What a sweep did.
 #[derive(Debug, Clone, Default)]
@@ -125,6 +126,7 @@ impl App {
                 "Trigger",
                 "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
             )],
+            deadline,
             ..Report::default()
         };
         let mut outcomes = Vec::new();

@@ -1,0 +1,63 @@
+//! SageMaker answers moto cannot give (moto's endpoints are always `InService`): a client whose
+//! DescribeEndpoint reports the status a test chooses, with the tag calls a decision makes
+//! answered as on an endpoint without tags. The other services stay on moto.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_sagemaker::operation::add_tags::AddTagsOutput;
+use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
+use aws_sdk_sagemaker::operation::list_tags::ListTagsOutput;
+use aws_sdk_sagemaker::types::{EndpointStatus, ProductionVariantSummary};
+use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
+
+/// A SageMaker client for `endpoint` (one variant, `variant`) whose n-th DescribeEndpoint (from
+/// 0) reports `status(n)`; and the DescribeEndpoint rule, to count its calls.
+pub fn sagemaker_with_status(
+    endpoint: &str,
+    variant: &str,
+    status: impl Fn(usize) -> EndpointStatus + Send + Sync + 'static,
+) -> (aws_sdk_sagemaker::Client, Rule) {
+    let (endpoint, variant) = (endpoint.to_owned(), variant.to_owned());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(move || {
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        DescribeEndpointOutput::builder()
+            .endpoint_name(&endpoint)
+            .endpoint_arn(format!(
+                "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{endpoint}"
+            ))
+            .endpoint_config_name("c")
+            .endpoint_status(status(n))
+            .production_variants(
+                ProductionVariantSummary::builder()
+                    .variant_name(&variant)
+                    .build(),
+            )
+            .creation_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
+            .last_modified_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
+            .build()
+    });
+    let list_tags = mock!(aws_sdk_sagemaker::Client::list_tags)
+        .then_output(|| ListTagsOutput::builder().build());
+    let add_tags =
+        mock!(aws_sdk_sagemaker::Client::add_tags).then_output(|| AddTagsOutput::builder().build());
+    let client = aws_sdk_sagemaker::Client::from_conf(
+        aws_sdk_sagemaker::Config::builder()
+            .behavior_version(aws_sdk_sagemaker::config::BehaviorVersion::latest())
+            .region(aws_sdk_sagemaker::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sagemaker::config::Credentials::new(
+                "k", "s", None, None, "test",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(
+                MockResponseInterceptor::new()
+                    .rule_mode(RuleMode::MatchAny)
+                    .with_rule(&describe)
+                    .with_rule(&list_tags)
+                    .with_rule(&add_tags),
+            )
+            .build(),
+    );
+    (client, describe)
+}
