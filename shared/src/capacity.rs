@@ -112,7 +112,7 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct CapacityClient {
     sagemaker: aws_sdk_sagemaker::Client,
-    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
     dynamodb: aws_sdk_dynamodb::Client,
     lock_table: String,
 }

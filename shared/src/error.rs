@@ -8,6 +8,20 @@ use aws_sdk_sns::config::http::HttpResponse;
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use lambda_runtime::Diagnostic;
 
+/// Error codes worth retrying although they come with a 4xx status: the throttling codes the
+/// SDK's own retry classifier knows for the services these functions call, and Application
+/// Auto Scaling's concurrent update.
+const RETRYABLE_CODES: [&str; 8] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ConcurrentUpdateException",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The event is not one this function understands, or a field in it is wrong.
@@ -81,9 +95,7 @@ impl Error {
             SdkError::ResponseError(_) => true,
             SdkError::ServiceError(service) => {
                 let code = service.err().code().unwrap_or_default();
-                service.raw().status().is_server_error()
-                    || code.contains("Throttl")
-                    || code == "ConcurrentUpdateException"
+                service.raw().status().is_server_error() || RETRYABLE_CODES.contains(&code)
             }
             _ => false,
         };

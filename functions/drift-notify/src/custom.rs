@@ -84,31 +84,7 @@ pub(crate) fn parse_custom(event: Value) -> Result<Finding, Error> {
         ));
     }
     detail.endpoint = endpoint_name(detail.endpoint, "detail.endpoint")?;
-    if detail.features.is_empty() {
-        return Err(Error::InvalidEvent(
-            "detail.features: empty; list at least one feature that drifted".to_owned(),
-        ));
-    }
-    for (i, f) in detail.features.iter().enumerate() {
-        if f.name.trim().is_empty() {
-            return Err(Error::InvalidEvent(format!(
-                "detail.features[{i}].name: must not be empty"
-            )));
-        }
-        if f.check_type.trim().is_empty() {
-            return Err(Error::InvalidEvent(format!(
-                "detail.features[{i}].check_type: must not be empty"
-            )));
-        }
-        for (field, text) in [("name", &f.name), ("check_type", &f.check_type)] {
-            if text.chars().count() > MAX_FEATURE_TEXT {
-                return Err(Error::InvalidEvent(format!(
-                    "detail.features[{i}].{field}: {} characters, at most {MAX_FEATURE_TEXT}",
-                    text.chars().count()
-                )));
-            }
-        }
-    }
+    check_features(&detail.features)?;
     let id = detail.finding_id.clone().or(envelope.id).ok_or_else(|| {
         Error::InvalidEvent(
             "detail.finding_id: missing, and the event has no `id` to use instead".to_owned(),
@@ -156,4 +132,29 @@ pub(crate) fn parse_custom(event: Value) -> Result<Finding, Error> {
         id: format!("custom:{}:{id}", detail.endpoint),
         endpoint: detail.endpoint,
     })
+}
+
+/// Every feature named and typed, within [`MAX_FEATURE_TEXT`]; at least one.
+fn check_features(features: &[CustomFeature]) -> Result<(), Error> {
+    if features.is_empty() {
+        return Err(Error::InvalidEvent(
+            "detail.features: empty; list at least one feature that drifted".to_owned(),
+        ));
+    }
+    for (i, f) in features.iter().enumerate() {
+        for (field, text) in [("name", &f.name), ("check_type", &f.check_type)] {
+            if text.trim().is_empty() {
+                return Err(Error::InvalidEvent(format!(
+                    "detail.features[{i}].{field}: must not be empty"
+                )));
+            }
+            if text.chars().count() > MAX_FEATURE_TEXT {
+                return Err(Error::InvalidEvent(format!(
+                    "detail.features[{i}].{field}: {} characters, at most {MAX_FEATURE_TEXT}",
+                    text.chars().count()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -311,9 +311,9 @@ impl Finding {
         subject(&format!("{tag}{text}"))
     }
 
-    fn body(&self, ranked: &[Violation], severity: Severity) -> String {
+    /// The first line: what happened, in words.
+    fn headline(&self, violations: usize) -> String {
         let mut body = String::new();
-        let schedule = self.schedule.as_deref().unwrap_or("(none)");
         match self.kind {
             Kind::MonitoringFailed => {
                 let _ = writeln!(
@@ -334,7 +334,7 @@ impl Finding {
                 );
             }
             _ => {
-                let noun = if ranked.len() == 1 {
+                let noun = if violations == 1 {
                     "constraint"
                 } else {
                     "constraints"
@@ -342,11 +342,16 @@ impl Finding {
                 let _ = writeln!(
                     body,
                     "{} {noun} violated on endpoint {}.",
-                    ranked.len(),
-                    self.endpoint
+                    violations, self.endpoint
                 );
             }
         }
+        body
+    }
+
+    fn body(&self, ranked: &[Violation], severity: Severity) -> String {
+        let mut body = self.headline(ranked.len());
+        let schedule = self.schedule.as_deref().unwrap_or("(none)");
         let _ = writeln!(body);
         let _ = writeln!(body, "Endpoint: {}", self.endpoint);
         let _ = writeln!(body, "Monitoring schedule: {schedule}");

@@ -122,22 +122,7 @@ impl App {
             },
             Input::Alarms(alarms) => {
                 summary.input = "alarm";
-                let mut findings = Vec::new();
-                let mut skipped = Vec::new();
-                for alarm in &alarms {
-                    if let Some(suppression) = &alarm.suppression {
-                        tracing::info!(function = FUNCTION, alarm = %alarm.name, %suppression,
-                            "actions suppressed: nothing to send");
-                        skipped.push(format!("alarm {}: {suppression}", alarm.name));
-                        continue;
-                    }
-                    if alarm.state != AlarmState::Alarm {
-                        tracing::info!(function = FUNCTION, alarm = %alarm.name, state = %alarm.state, "not in ALARM: nothing to send");
-                        skipped.push(format!("alarm {} is {}", alarm.name, alarm.state));
-                        continue;
-                    }
-                    findings.push(alarm_finding(alarm, None)?);
-                }
+                let (findings, skipped) = alarm_findings(&alarms)?;
                 if findings.is_empty() {
                     summary.ignored = Some(format!("{}: nothing to send", skipped.join("; ")));
                 }
@@ -232,4 +217,27 @@ impl App {
         })?;
         Ok(bytes.into_bytes().to_vec())
     }
+}
+
+/// The findings of the alarms in ALARM, and why each other alarm sends nothing (its actions
+/// suppressed, or not in ALARM).
+fn alarm_findings(
+    alarms: &[remediation::alarm::Alarm],
+) -> Result<(Vec<Finding>, Vec<String>), Error> {
+    let mut findings = Vec::new();
+    let mut skipped = Vec::new();
+    for alarm in alarms {
+        if let Some(suppression) = &alarm.suppression {
+            tracing::info!(function = FUNCTION, alarm = %alarm.name, %suppression,
+                "actions suppressed: nothing to send");
+            skipped.push(format!("alarm {}: {suppression}", alarm.name));
+        } else if alarm.state != AlarmState::Alarm {
+            tracing::info!(function = FUNCTION, alarm = %alarm.name, state = %alarm.state,
+                "not in ALARM: nothing to send");
+            skipped.push(format!("alarm {} is {}", alarm.name, alarm.state));
+        } else {
+            findings.push(alarm_finding(alarm, None)?);
+        }
+    }
+    Ok((findings, skipped))
 }

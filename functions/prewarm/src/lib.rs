@@ -64,6 +64,8 @@ pub struct App {
     pub config: Config,
     pub path: Remediator<CapacityClient>,
     pub s3: aws_sdk_s3::Client,
+    /// The calendar's scheduled actions (the capacity itself goes through `path`).
+    autoscaling: aws_sdk_applicationautoscaling::Client,
     /// How often a raise or restore asks again for an endpoint that is not `InService`.
     pub ready_poll: std::time::Duration,
 }
@@ -112,6 +114,7 @@ impl App {
                     )
                     .build(),
             ),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(sdk),
             config,
             ready_poll: READY_POLL,
         }

@@ -13,19 +13,15 @@ use crate::App;
 impl App {
     /// Every SageMaker scheduled action (DescribeScheduledActions, all pages).
     pub(crate) async fn scheduled_actions(&self) -> Result<Vec<ScheduledAction>, Error> {
+        let mut pages = self
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .into_paginator()
+            .send();
         let mut found = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .path
-                .store
-                .autoscaling
-                .describe_scheduled_actions()
-                .service_namespace(ServiceNamespace::Sagemaker)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|err| Error::aws("DescribeScheduledActions", err))?;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| Error::aws("DescribeScheduledActions", err))?;
             for a in page.scheduled_actions() {
                 let target = a.scalable_target_action();
                 found.push(ScheduledAction {
@@ -48,18 +44,13 @@ impl App {
                         .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
                 });
             }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(found);
-            }
         }
+        Ok(found)
     }
 
     pub(crate) async fn put_scheduled_action(&self, action: &ScheduledAction) -> Result<(), Error> {
         let capacity = |n: Option<u32>| n.and_then(|n| i32::try_from(n).ok());
-        self.path
-            .store
-            .autoscaling
+        self.autoscaling
             .put_scheduled_action()
             .service_namespace(ServiceNamespace::Sagemaker)
             .scheduled_action_name(&action.name)
@@ -86,9 +77,7 @@ impl App {
         &self,
         action: &ScheduledAction,
     ) -> Result<(), Error> {
-        self.path
-            .store
-            .autoscaling
+        self.autoscaling
             .delete_scheduled_action()
             .service_namespace(ServiceNamespace::Sagemaker)
             .scheduled_action_name(&action.name)

@@ -228,11 +228,12 @@ impl App {
                     .key(key)
                     .send()
                     .await
-                    .map_err(|err| match Error::aws("GetObject", err) {
-                        Error::Aws { message, .. } if message.starts_with("NoSuchKey") => {
+                    .map_err(|err| {
+                        if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
                             Error::NotFound(format!("calendar s3://{bucket}/{key} does not exist"))
+                        } else {
+                            Error::aws("GetObject", err)
                         }
-                        other => other,
                     })?;
                 let body = out.body.collect().await.map_err(|err| Error::Aws {
                     operation: "GetObject",
