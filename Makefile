@@ -43,7 +43,8 @@ bench: tools
 	scripts/with-moto.sh cargo test --workspace --test fleet -- --nocapture
 
 # The deployable stack: cfn-lint on template.yaml and on its SAM expansion (the rules,
-# permissions and schedules SAM generates), then checkov on its security. A check may only be
+# permissions and schedules SAM generates), then checkov on its security, then `sam validate
+# --lint` as a user deploying with SAM runs it (offline: the credentials are placeholders). A check may only be
 # skipped in the template itself, with a one-line reason. tests/tests/template.rs (part of
 # `cargo test`) checks that the template and the code agree.
 template-check: tools
@@ -52,6 +53,8 @@ template-check: tools
 	.venv/bin/python scripts/sam-transform.py template.yaml > target/template.transformed.json
 	.venv/bin/cfn-lint target/template.transformed.json
 	.venv/checkov/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=unused AWS_SECRET_ACCESS_KEY=unused \
+		.venv/sam/bin/sam validate --lint --template template.yaml
 
 # One bootstrap.zip per function for Lambda (arm64, provided.al2023), and their sizes.
 package: tools

@@ -4,6 +4,8 @@
 #   .venv          scripts/requirements.txt: moto, cargo-lambda, cfn-lint, aws-sam-translator, zig
 #   .venv/checkov  scripts/requirements-checkov.txt: checkov, in a venv of its own because it
 #                  pins boto3 exactly (an old release), which would drag moto's botocore back
+#   .venv/sam      scripts/requirements-sam.txt: the SAM CLI (sam validate --lint), in a venv of
+#                  its own for the same reason
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -23,3 +25,4 @@ install() { # install VENV REQUIREMENTS WHAT
 
 install "$root/.venv" "$root/scripts/requirements.txt" "moto, cargo-lambda, cfn-lint, aws-sam-translator, zig"
 install "$root/.venv/checkov" "$root/scripts/requirements-checkov.txt" "checkov"
+install "$root/.venv/sam" "$root/scripts/requirements-sam.txt" "the SAM CLI"
