@@ -220,18 +220,22 @@ pub struct ScheduledChange {
     pub timezone: String,
     pub min: Option<u32>,
     pub max: Option<u32>,
+    /// A recurring action's `StartTime`: it does not run before.
+    pub start: Option<DateTime<Utc>>,
 }
 
 /// The scheduled actions prewarm's `sync-calendar` would create for `calendar` (its JSON, a
 /// list or `{"calendar": [...]}`), synced at `now` for a variant with MinCapacity `min` and
-/// MaxCapacity `max`, plus the notes prewarm would report. Errors are prewarm's own messages,
-/// which name the entry and field.
+/// MaxCapacity `max`, plus the notes prewarm would report. A calendar a sync would refuse is
+/// refused; errors are prewarm's own messages, which name the entry and field.
 pub fn calendar_actions(
     calendar: &Value,
     now: DateTime<Utc>,
     (min, max): (u32, u32),
 ) -> Result<(Vec<ScheduledChange>, Vec<String>), String> {
     let entries = prewarm::calendar::parse(calendar).map_err(|e| e.to_string())?;
+    // What a sync refuses (overlaps, the horizon, days a recurrence cannot express) is refused.
+    prewarm::calendar::check(&entries, now).map_err(|e| e.to_string())?;
     let mut changes = Vec::new();
     let mut notes = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
@@ -268,6 +272,7 @@ pub fn calendar_actions(
             timezone: a.timezone.unwrap_or_else(|| "Etc/UTC".to_owned()),
             min: a.min_capacity,
             max: a.max_capacity,
+            start: a.start_time,
         }));
     }
     Ok((changes, notes))

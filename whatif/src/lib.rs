@@ -80,10 +80,8 @@ pub fn calendar_from(
             .map_err(|e| format!("{}: {e}", change.name))?;
         let mut count = 0;
         for minute in 0..trace.len() {
-            if schedule
-                .matches(trace.time(minute))
-                .map_err(|e| format!("{}: {e}", change.name))?
-            {
+            let at = trace.time(minute);
+            if change.start.is_none_or(|start| at >= start) && schedule.matches(at) {
                 count += 1;
                 calendar.timed.push(Timed {
                     minute,

@@ -1,17 +1,23 @@
 //! When Application Auto Scaling runs a scheduled action: `at(yyyy-mm-ddThh:mm:ss)` once, or
 //! `cron(minutes hours day-of-month month day-of-week year)` at every matching local minute,
-//! both in the action's IANA time zone (so daylight saving is applied as AWS applies it).
-//! Supports what prewarm's calendar writes: numbers, `*`, `?`, lists, ranges, `*/n` steps,
-//! weekday names or 1-7 (SUN = 1), and `DAY#n`.
+//! both in the action's IANA time zone (so daylight saving is applied as AWS applies it). The
+//! day fields are read by prewarm's own calendar (`CronDays`), so the replay runs on the days
+//! a synced action runs; minutes and hours take numbers, `*`, lists, ranges and `/` steps.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use prewarm::calendar::CronDays;
 
 /// A parsed schedule expression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Schedule {
     At(DateTime<Utc>),
-    Cron { fields: Vec<String>, zone: Tz },
+    Cron {
+        minutes: String,
+        hours: String,
+        days: Box<CronDays>,
+        zone: Tz,
+    },
 }
 
 pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
@@ -34,14 +40,24 @@ pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
         .strip_prefix("cron(")
         .and_then(|r| r.strip_suffix(')'))
     {
-        let fields: Vec<String> = inner.split_whitespace().map(str::to_owned).collect();
-        if fields.len() != 6 {
+        let fields: Vec<&str> = inner.split_whitespace().collect();
+        let [minutes, hours, day_of_month, month, day_of_week, year] = fields[..] else {
             return Err(format!("{expression}: a cron has 6 fields"));
+        };
+        for (spec, max) in [(minutes, 59), (hours, 23)] {
+            (0..=max)
+                .map(|v| field(spec, v))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{expression}: {e}"))?;
         }
-        let schedule = Schedule::Cron { fields, zone: tz };
-        // Check every field once so a bad expression fails here, not on some minute.
-        schedule.matches(Utc::now())?;
-        return Ok(schedule);
+        let days = CronDays::parse(day_of_month, month, day_of_week, year)
+            .map_err(|e| format!("{expression}: {e}"))?;
+        return Ok(Schedule::Cron {
+            minutes: minutes.to_owned(),
+            hours: hours.to_owned(),
+            days: Box::new(days),
+            zone: tz,
+        });
     }
     Err(format!(
         "{expression}: only at(...) and cron(...) schedules can be simulated"
@@ -50,60 +66,41 @@ pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
 
 impl Schedule {
     /// Whether the action runs in the minute starting at `minute` (UTC, whole minute).
-    pub fn matches(&self, minute: DateTime<Utc>) -> Result<bool, String> {
+    pub fn matches(&self, minute: DateTime<Utc>) -> bool {
         match self {
-            Schedule::At(at) => Ok(*at >= minute && *at < minute + chrono::Duration::minutes(1)),
-            Schedule::Cron { fields, zone } => {
+            Schedule::At(at) => *at >= minute && *at < minute + chrono::Duration::minutes(1),
+            Schedule::Cron {
+                minutes,
+                hours,
+                days,
+                zone,
+            } => {
                 let local = minute.with_timezone(zone);
-                let dom_any = fields[2] == "?";
-                let dow_any = fields[4] == "?";
-                Ok(field(&fields[0], local.minute(), None)?
-                    && field(&fields[1], local.hour(), None)?
-                    && (dom_any || field(&fields[2], local.day(), None)?)
-                    && field(&fields[3], local.month(), Some(MONTHS))?
-                    && (dow_any || weekday(&fields[4], &local)?)
-                    && field(&fields[5], local.year() as u32, None)?)
+                field(minutes, local.minute()) == Ok(true)
+                    && field(hours, local.hour()) == Ok(true)
+                    && days.matches(local.date_naive())
             }
         }
     }
 }
 
-const MONTHS: &[&str] = &[
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-fn value(text: &str, names: Option<&[&str]>) -> Result<u32, String> {
-    if let Ok(n) = text.parse() {
-        return Ok(n);
-    }
-    names
-        .and_then(|n| n.iter().position(|x| x.eq_ignore_ascii_case(text)))
-        .map(|i| i as u32 + 1)
-        .ok_or_else(|| format!("cron field value {text:?} is not understood"))
-}
-
-/// `*`, `n`, `a-b`, `*/s`, `a/s`, and comma lists of those.
-fn field(spec: &str, v: u32, names: Option<&[&str]>) -> Result<bool, String> {
+/// `*`, `n`, `a-b`, `*/s`, `a/s`, and comma lists of those (the minute and hour fields).
+fn field(spec: &str, v: u32) -> Result<bool, String> {
+    let number = |text: &str| {
+        text.parse::<u32>()
+            .map_err(|_| format!("cron field value {text:?} is not understood"))
+    };
     for part in spec.split(',') {
         let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .map_err(|_| format!("bad step in {spec:?}"))?
-                    .max(1),
-            ),
+            Some((r, s)) => (r, number(s)?.max(1)),
             None => (part, 1),
         };
         let (lo, hi) = match range {
             "*" => (0, u32::MAX),
             r => match r.split_once('-') {
-                Some((a, b)) => (value(a, names)?, value(b, names)?),
-                None if step > 1 => (value(r, names)?, u32::MAX),
-                None => {
-                    let n = value(r, names)?;
-                    (n, n)
-                }
+                Some((a, b)) => (number(a)?, number(b)?),
+                None if step > 1 => (number(r)?, u32::MAX),
+                None => (number(r)?, number(r)?),
             },
         };
         let base = if range == "*" { 0 } else { lo };
@@ -112,15 +109,6 @@ fn field(spec: &str, v: u32, names: Option<&[&str]>) -> Result<bool, String> {
         }
     }
     Ok(false)
-}
-
-fn weekday(spec: &str, local: &DateTime<Tz>) -> Result<bool, String> {
-    let today = local.weekday().num_days_from_sunday() + 1;
-    if let Some((day, nth)) = spec.split_once('#') {
-        let nth: u32 = nth.parse().map_err(|_| format!("bad #n in {spec:?}"))?;
-        return Ok(value(day, Some(DAYS))? == today && (local.day() - 1) / 7 + 1 == nth);
-    }
-    field(spec, today, Some(DAYS))
 }
 
 #[cfg(test)]
@@ -134,24 +122,38 @@ mod tests {
     #[test]
     fn at_runs_once_in_its_zone() {
         let s = parse("at(2026-12-04T17:45:00)", "America/New_York").unwrap();
-        assert_eq!(s, Schedule::At(t("2026-12-04T22:45:00Z")));
-        assert!(s.matches(t("2026-12-04T22:45:00Z")).unwrap());
-        assert!(!s.matches(t("2026-12-04T22:44:00Z")).unwrap());
+        assert!(matches!(s, Schedule::At(at) if at == t("2026-12-04T22:45:00Z")));
+        assert!(s.matches(t("2026-12-04T22:45:00Z")));
+        assert!(!s.matches(t("2026-12-04T22:44:00Z")));
     }
 
     #[test]
     fn cron_follows_daylight_saving_and_nth_weekdays() {
         let s = parse("cron(45 17 ? * FRI#1 *)", "America/New_York").unwrap();
         // First Friday of December 2026 (EST, UTC-5) and of May 2026 (EDT, UTC-4).
-        assert!(s.matches(t("2026-12-04T22:45:00Z")).unwrap());
-        assert!(s.matches(t("2026-05-01T21:45:00Z")).unwrap());
-        assert!(!s.matches(t("2026-12-11T22:45:00Z")).unwrap());
+        assert!(s.matches(t("2026-12-04T22:45:00Z")));
+        assert!(s.matches(t("2026-05-01T21:45:00Z")));
+        assert!(!s.matches(t("2026-12-11T22:45:00Z")));
         let daily = parse("cron(30 18 * * ? *)", "Europe/London").unwrap();
-        assert!(daily.matches(t("2026-11-03T18:30:00Z")).unwrap());
-        assert!(daily.matches(t("2026-07-03T17:30:00Z")).unwrap());
+        assert!(daily.matches(t("2026-11-03T18:30:00Z")));
+        assert!(daily.matches(t("2026-07-03T17:30:00Z")));
         let weekly = parse("cron(0 9 ? * MON-WED *)", "Etc/UTC").unwrap();
-        assert!(weekly.matches(t("2026-11-04T09:00:00Z")).unwrap()); // a Wednesday
-        assert!(!weekly.matches(t("2026-11-05T09:00:00Z")).unwrap());
+        assert!(weekly.matches(t("2026-11-04T09:00:00Z"))); // a Wednesday
+        assert!(!weekly.matches(t("2026-11-05T09:00:00Z")));
+    }
+
+    /// The day fields are prewarm's own: `L`, `W`, and steps in the day of the month.
+    #[test]
+    fn day_fields_are_read_as_prewarm_reads_them() {
+        let last = parse("cron(0 9 L * ? *)", "Etc/UTC").unwrap();
+        assert!(last.matches(t("2026-11-30T09:00:00Z")));
+        assert!(!last.matches(t("2026-11-29T09:00:00Z")));
+        let odd = parse("cron(0 9 1/2 * ? *)", "Etc/UTC").unwrap();
+        assert!(odd.matches(t("2026-11-03T09:00:00Z")));
+        assert!(!odd.matches(t("2026-11-04T09:00:00Z")));
+        assert!(parse("cron(0 9 32 * ? *)", "Etc/UTC")
+            .unwrap_err()
+            .contains("day-of-month"));
     }
 
     #[test]

@@ -46,3 +46,25 @@ fn the_gaming_promotion_with_and_without_prewarm() {
     assert_eq!(prewarm.violation_minutes, 0, "{:?}", prewarm.events);
     assert!(prewarm.instance_hours > alone.instance_hours);
 }
+
+/// A recurring calendar entry runs from its `start` on, as prewarm's synced actions do (their
+/// `StartTime`), not from the first matching day of the trace.
+#[test]
+fn a_recurring_entry_runs_from_its_start_day_on() {
+    let trace = whatif::generate::gaming_promotion();
+    let model = Model::defaults(trace.low_load_latency_ms())
+        .finish()
+        .unwrap();
+    let calendar = serde_json::json!([{
+        "name": "weekly", "endpoint": "prod-ranker", "variant": "AllTraffic",
+        "start": "2026-11-17T18:00", "end": "2026-11-17T20:00", "timezone": "Etc/UTC",
+        "min_capacity": 6, "recurrence": "weekly"}]);
+    let calendar = whatif::calendar_from(&calendar, &trace, &model).unwrap();
+    let raised: Vec<_> = calendar
+        .timed
+        .iter()
+        .filter(|t| t.min == Some(6))
+        .map(|t| trace.time(t.minute).date_naive().to_string())
+        .collect();
+    assert_eq!(raised, ["2026-11-17", "2026-11-24", "2026-12-01"]);
+}
