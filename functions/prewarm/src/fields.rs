@@ -2,12 +2,10 @@
 //! field: strings, names, capacities, flags, expiries and durations.
 
 use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
-use remediation::Error;
+use remediation::{is_sagemaker_name, Error};
 use serde_json::{Map, Value};
 
-use crate::payload::{
-    is_placeholder, rfc3339, shown, valid_name, INFO_FIELDS, MAX_CAPACITY, MAX_HOLD_DAYS,
-};
+use crate::payload::{is_placeholder, rfc3339, shown, INFO_FIELDS, MAX_CAPACITY, MAX_HOLD_DAYS};
 
 pub(crate) fn missing(field: &str) -> Error {
     Error::InvalidEvent(format!("{field}: missing (required)"))
@@ -68,7 +66,7 @@ impl Fields<'_> {
 
     pub fn endpoint(&self) -> Result<String, Error> {
         let name = self.required_str("endpoint")?;
-        if valid_name(&name) {
+        if is_sagemaker_name(&name) {
             Ok(name)
         } else {
             Err(Error::InvalidEvent(format!(
@@ -80,7 +78,7 @@ impl Fields<'_> {
 
     pub fn variant(&self) -> Result<Option<String>, Error> {
         match self.optional_str("variant")? {
-            Some(name) if !valid_name(&name) => Err(Error::InvalidEvent(format!(
+            Some(name) if !is_sagemaker_name(&name) => Err(Error::InvalidEvent(format!(
                 "variant: {name:?} is not a SageMaker variant name (letters, digits, '-', at \
                  most 63)"
             ))),

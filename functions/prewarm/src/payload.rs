@@ -254,14 +254,6 @@ pub fn is_placeholder(text: &str) -> bool {
     t.starts_with("<aws.scheduler.") && t.ends_with('>')
 }
 
-/// SageMaker endpoint and variant names: letters, digits and hyphens, at most 63 characters.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.starts_with('-')
-}
-
 /// Text from the event as an error message repeats it: as it is when it is a plain name, else
 /// quoted with control characters escaped; at most [`SHOWN`] characters either way.
 pub fn shown(text: &str) -> String {

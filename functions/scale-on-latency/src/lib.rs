@@ -23,7 +23,7 @@ use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::decide::{AlarmChange, Change, ScalePolicy};
 use remediation::remediate::{Remediator, Report};
-use remediation::Error;
+use remediation::{is_sagemaker_name, Error};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -296,7 +296,7 @@ impl App {
             .map(|t| t.endpoint.clone())
             .collect();
         targets.retain(|t| t.variant.is_none() || !whole.contains(&t.endpoint));
-        if let Some(bad) = targets.iter().find(|t| !valid_name(&t.endpoint)) {
+        if let Some(bad) = targets.iter().find(|t| !is_sagemaker_name(&t.endpoint)) {
             return Err(Error::InvalidEvent(format!(
                 "{ENDPOINT_TAG} {:?} is not a SageMaker endpoint name",
                 bad.endpoint
@@ -304,7 +304,7 @@ impl App {
         }
         if let Some(bad) = targets
             .iter()
-            .find_map(|t| t.variant.as_deref().filter(|v| !valid_name(v)))
+            .find_map(|t| t.variant.as_deref().filter(|v| !is_sagemaker_name(v)))
         {
             return Err(Error::InvalidEvent(format!(
                 "{VARIANT_TAG} {bad:?} is not a SageMaker variant name (letters, digits, '-', at \
@@ -419,9 +419,4 @@ fn alarm_report(alarm: &Alarm, endpoint: &str, variant: Option<&str>) -> Report 
         dedup_id,
         ..Report::default()
     }
-}
-
-/// SageMaker endpoint and variant names: letters, digits and hyphens, at most 63 characters.
-fn valid_name(name: &str) -> bool {
-    remediation::is_sagemaker_name(name)
 }
