@@ -119,10 +119,25 @@ pub struct CapacityClient {
 
 impl CapacityClient {
     pub fn new(config: &aws_config::SdkConfig, lock_table: &str) -> Self {
+        CapacityClient::from_clients(
+            aws_sdk_sagemaker::Client::new(config),
+            aws_sdk_applicationautoscaling::Client::new(config),
+            aws_sdk_dynamodb::Client::new(config),
+            lock_table,
+        )
+    }
+
+    /// From clients built elsewhere (other settings, or mocked responses in tests).
+    pub fn from_clients(
+        sagemaker: aws_sdk_sagemaker::Client,
+        autoscaling: aws_sdk_applicationautoscaling::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        lock_table: &str,
+    ) -> Self {
         CapacityClient {
-            sagemaker: aws_sdk_sagemaker::Client::new(config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            sagemaker,
+            autoscaling,
+            dynamodb,
             lock_table: lock_table.to_owned(),
         }
     }
