@@ -212,6 +212,15 @@ fn prewarm(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
             );
             plan.reason.len() + plan.delete_tags.len()
         }
+        Request::End(end) => {
+            let change = Change::CalendarEnd {
+                event: &end.event,
+                baseline: end.baseline,
+                alarm_hold: chrono::Duration::hours(3),
+            };
+            let plan = plan(variant, &change, now);
+            plan.reason.len() + plan.put_tags.len() + plan.delete_tags.len()
+        }
         Request::Verify(verify) => {
             let required = verify.min_capacity.unwrap_or(current.min);
             let r = prewarm::readiness(

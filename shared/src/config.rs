@@ -108,14 +108,20 @@ impl ScaleConfig {
                     .unwrap_or(300)
                     .into(),
             ),
-            hold: Duration::from_secs(
-                parse_u32(env, SCALE_HOLD_SECONDS, 60, 7 * 86_400)?
-                    .unwrap_or(3 * 3600)
-                    .into(),
-            ),
+            hold: alarm_hold(env)?,
             demand: parse_demand(env)?,
         })
     }
+}
+
+/// How long a latency alarm's hold lives without an OK (`SCALE_HOLD_SECONDS`, default 3 h).
+/// prewarm reads it too: a calendar's end keeps a firing alarm's capacity that long.
+pub fn alarm_hold(env: Lookup<'_>) -> Result<Duration, Error> {
+    Ok(Duration::from_secs(
+        parse_u32(env, SCALE_HOLD_SECONDS, 60, 7 * 86_400)?
+            .unwrap_or(3 * 3600)
+            .into(),
+    ))
 }
 
 /// The demand-sizing variables are validated whatever the mode, so a typo never waits for the

@@ -11,21 +11,30 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::demand::Demand;
-use crate::holds::{alarm_reason, baseline_key, event_reason, hold_key, rfc3339, Hold};
+use crate::holds::{alarm_reason, baseline_key, hold_key, rfc3339, Hold};
 use crate::record::{Record, Transition};
 
+mod events;
 mod types;
 
 pub use types::{Action, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
 
 /// Decide what `change` does to the variant seen in `view`.
 pub fn decide(change: &Change<'_>, view: &View<'_>) -> Plan {
-    let mut draft = Draft::new(view);
+    // The calendar's end is the one change that knows who set the capacity it finds: its
+    // own start action, not a writer whose value should become the baseline.
+    let calendar_end = matches!(change, Change::CalendarEnd { .. });
+    let mut draft = Draft::new(view, !calendar_end);
     let verdict = match change {
         Change::Alarm(alarm) => draft.alarm(alarm),
         Change::Hold(hold) => draft.event_hold(hold),
         Change::Release { event } => draft.release(event),
         Change::Sweep => draft.sweep(),
+        Change::CalendarEnd {
+            event,
+            baseline,
+            alarm_hold,
+        } => draft.calendar_end(event, *baseline, *alarm_hold),
     };
     match verdict {
         // Nothing to do for the change itself, but the variant is not where its holds say
@@ -83,7 +92,8 @@ struct Draft<'a> {
 }
 
 impl<'a> Draft<'a> {
-    fn new(view: &'a View<'a>) -> Self {
+    /// `adopt`: whether a MinCapacity set by another writer becomes the baseline.
+    fn new(view: &'a View<'a>, adopt: bool) -> Self {
         let (variant, now, current) = (view.variant, view.now, view.current);
         let mut record = view.record.clone();
         record.prune(now);
@@ -117,7 +127,9 @@ impl<'a> Draft<'a> {
             draft.holds.remove(&reason);
             draft.delete.insert(hold_key(variant, &reason));
         }
-        draft.observe_other_writers();
+        if adopt {
+            draft.observe_other_writers();
+        }
         draft
     }
 
@@ -326,101 +338,6 @@ impl<'a> Draft<'a> {
         if hold.min > self.baseline || self.holds.contains_key(reason) {
             self.put_hold(reason, hold);
         }
-    }
-
-    fn event_hold(&mut self, req: &EventHold<'_>) -> Verdict {
-        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
-        let reason = event_reason(variant, req.event);
-        let until = rfc3339(req.until);
-        let (min, new_max, why) = if req.min <= current.max {
-            (
-                req.min,
-                None,
-                format!(
-                    "pre-warm for {}: MinCapacity {} until {until}",
-                    req.event, req.min
-                ),
-            )
-        } else if req.raise_max {
-            (
-                req.min,
-                Some(req.min),
-                format!(
-                    "pre-warm for {}: MinCapacity {} until {until}; MaxCapacity raised from {} \
-                     to {} (raise_max)",
-                    req.event, req.min, current.max, req.min
-                ),
-            )
-        } else {
-            (
-                current.max,
-                None,
-                format!(
-                    "pre-warm for {}: min_capacity {} capped at MaxCapacity={} until {until}; \
-                     set raise_max to raise MaxCapacity too",
-                    req.event, req.min, current.max
-                ),
-            )
-        };
-        let same = self.holds.get(&reason).is_some_and(|h| {
-            h.min == min
-                && (h.until == req.until
-                    || req
-                        .hold_for
-                        .is_some_and(|d| h.is_live(now) && h.until >= h.since + d))
-        });
-        if same
-            && current.min >= min
-            && new_max.is_none_or(|m| current.max >= m)
-            && self.delete.is_empty()
-        {
-            return Verdict::Skip(
-                Action::Unchanged,
-                format!("hold {reason} already at {min} until {until}"),
-            );
-        }
-        if !same {
-            self.put_hold(
-                &reason,
-                Hold {
-                    min,
-                    until: req.until,
-                    since: now,
-                    trigger: req.trigger.map(str::to_owned),
-                },
-            );
-        }
-        self.hold_until = Some(req.until);
-        Verdict::Apply(Apply {
-            action: None,
-            why,
-            raising: true,
-            new_max,
-        })
-    }
-
-    fn release(&mut self, event: &str) -> Verdict {
-        let reason = event_reason(self.view.variant, event);
-        if !self.drop_hold(&reason) && self.delete.is_empty() && self.notes.is_empty() {
-            return Verdict::Skip(
-                Action::Unchanged,
-                format!("no hold {reason}: nothing to restore"),
-            );
-        }
-        Apply::verdict(String::new(), false)
-    }
-
-    fn sweep(&mut self) -> Verdict {
-        let current = self.view.current.min;
-        let leftover = self.view.holds.holds.is_empty() && self.view.holds.baseline.is_some();
-        if self.delete.is_empty()
-            && self.notes.is_empty()
-            && !leftover
-            && self.effective() == current
-        {
-            return Verdict::Skip(Action::Unchanged, "no expired hold".to_owned());
-        }
-        Apply::verdict(String::new(), false)
     }
 
     /// Whether capacity differs from what the holds justify (a damaged baseline aside).

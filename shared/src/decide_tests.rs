@@ -526,3 +526,77 @@ fn a_repeated_relative_pre_warm_does_not_push_its_expiry_on() {
     let expired = v.plan(&relative(after(3 * 3600), 2), after(3 * 3600));
     assert!(!expired.put_tags.is_empty(), "{expired:?}");
 }
+
+// The calendar's end (its start is a scheduled action: another writer to the core).
+
+fn calendar_end(baseline: u32) -> Change<'static> {
+    Change::CalendarEnd {
+        event: "promo",
+        baseline,
+        alarm_hold: chrono::Duration::seconds(3 * 3600),
+    }
+}
+
+#[test]
+fn a_calendar_end_goes_back_to_the_calendars_baseline() {
+    let mut v = Variant::new(2, 20);
+    v.cap.min = 10; // the calendar's start action
+    let end = v.run(&calendar_end(2), after(7200));
+    assert_eq!(
+        (end.action, end.old_min, end.new_min),
+        (Action::Restored, 10, 2)
+    );
+    assert!(!end.reason.contains("set outside"), "{}", end.reason);
+    // Delivered again (a retry): nothing left to do.
+    let again = v.run(&calendar_end(2), after(7260));
+    assert_eq!(
+        (again.action, again.new_min),
+        (Action::Unchanged, 2),
+        "{again:?}"
+    );
+    assert!(again.put_tags.is_empty() && again.delete_tags.is_empty());
+}
+
+#[test]
+fn a_calendar_end_leaves_a_live_latency_hold() {
+    let mut v = Variant::new(2, 20);
+    v.cap.min = 10; // the calendar's start action
+    let raise = v.run(&fire(NOW), t(NOW));
+    assert_eq!(raise.new_min, 12, "{raise:?}");
+    assert_eq!(v.tags[&baseline_key(V)], "10", "adopted mid-event");
+    let end = v.run(&calendar_end(2), after(1800));
+    assert_eq!(end.new_min, 12, "{end:?}");
+    assert_eq!(v.tags[&baseline_key(V)], "2");
+    // The alarm clears after the event: back to the calendar's baseline.
+    let ok = v.run(&clear("2026-11-28T13:00:00Z"), after(3600));
+    assert_eq!((ok.action, ok.new_min), (Action::Restored, 2), "{ok:?}");
+}
+
+#[test]
+fn a_calendar_end_keeps_what_a_firing_alarm_without_a_hold_has() {
+    let mut v = Variant::new(2, 20);
+    v.run(&fire(NOW), t(NOW));
+    v.run(&clear("2026-11-28T12:01:00Z"), after(60));
+    v.cap.min = 10; // the calendar's start action
+                    // Fires again within the cooldown: refused, and 10 is the (adopted) baseline.
+    let refused = v.run(&fire("2026-11-28T12:02:00Z"), after(120));
+    assert_eq!(refused.action, Action::Refused, "{refused:?}");
+    let end = v.run(&calendar_end(2), after(1800));
+    assert_eq!(end.new_min, 10, "{end:?}");
+    assert!(
+        end.reason.contains("alarm latency still fires"),
+        "{}",
+        end.reason
+    );
+    let ok = v.run(&clear("2026-11-28T12:40:00Z"), after(2400));
+    assert_eq!(ok.new_min, 2, "{ok:?}");
+}
+
+#[test]
+fn a_calendar_end_after_the_alarms_hold_would_have_expired_lowers() {
+    let mut v = Variant::new(2, 20);
+    v.run(&fire(NOW), t(NOW));
+    v.cap.min = 10;
+    let end = v.run(&calendar_end(2), after(4 * 3600));
+    assert_eq!(end.new_min, 2, "{end:?}");
+}

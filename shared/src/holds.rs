@@ -164,8 +164,7 @@ fn reason(prefix: &str, variant: &str, name: &str) -> String {
     if encoded.len() <= room {
         return format!("{prefix}{encoded}");
     }
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(name.as_bytes());
-    let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = digest128(name);
     let keep = room.saturating_sub(hash.len() + 1);
     let mut short: String = encoded.chars().take(keep).collect();
     // Never cut an escape in half.
@@ -175,6 +174,12 @@ fn reason(prefix: &str, variant: &str, name: &str) -> String {
         }
     }
     format!("{prefix}{short}@{hash}")
+}
+
+/// 128 bits of the SHA-256 of `text`, as 32 lowercase hex digits: a name that cannot collide.
+pub fn digest128(text: &str) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Characters kept as they are in a tag; everything else (and `+` and `@`) is escaped.

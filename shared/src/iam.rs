@@ -42,6 +42,10 @@ pub enum Scope {
     MonitoringReportsBucket,
     /// The optional calendar object (`CalendarS3Object`).
     CalendarObject,
+    /// The calendar's end schedules: `prewarm.end.*` in the stack's schedule group.
+    EndSchedules,
+    /// The role EventBridge Scheduler assumes to invoke prewarm, passed only to Scheduler.
+    SchedulerRole,
 }
 
 /// Who makes the call.
@@ -155,7 +159,7 @@ const SCALE_ON_LATENCY_OWN: [Permission; 4] = [
     code("cloudwatch:GetMetricData", Scope::NoResourceType),
 ];
 
-const PREWARM_OWN: [Permission; 4] = [
+const PREWARM_OWN: [Permission; 10] = [
     code(
         "application-autoscaling:DescribeScheduledActions",
         Scope::NoResourceType,
@@ -170,6 +174,17 @@ const PREWARM_OWN: [Permission; 4] = [
     ),
     // sync-calendar with "calendar": "s3://..." (granted only when CalendarS3Object is set).
     code("s3:GetObject", Scope::CalendarObject),
+    // functions/prewarm/src/ends.rs: the calendar's ends, invoking prewarm through Scheduler.
+    code("scheduler:ListSchedules", Scope::NoResourceType),
+    code("scheduler:GetSchedule", Scope::EndSchedules),
+    code("scheduler:CreateSchedule", Scope::EndSchedules),
+    code("scheduler:UpdateSchedule", Scope::EndSchedules),
+    code("scheduler:DeleteSchedule", Scope::EndSchedules),
+    aws(
+        "iam:PassRole",
+        Scope::SchedulerRole,
+        "EventBridge Scheduler, checking that the caller may pass the role a schedule names",
+    ),
 ];
 
 const DRIFT_NOTIFY_OWN: [Permission; 2] = [

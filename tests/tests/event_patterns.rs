@@ -63,6 +63,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("prewarm-calendar.json", &[]),
     ("prewarm-raise.json", &[]),
     ("prewarm-restore.json", &[]),
+    ("prewarm-end.json", &[]),
     ("prewarm-sync-calendar.json", &[]),
     ("prewarm-verify.json", &[]),
     (

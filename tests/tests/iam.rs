@@ -304,6 +304,13 @@ fn suits(scope: Scope, s: &Statement, eval: &Eval<'_>, log_group: &str) -> bool 
             ))
         }
         Scope::CalendarObject => one(format!("arn:aws:s3:::{}", eval.params["CalendarS3Object"])),
+        Scope::EndSchedules => one(format!(
+            "arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/ref:CalendarScheduleGroup/prewarm.end.*"
+        )),
+        Scope::SchedulerRole => {
+            one("getatt:PrewarmSchedulerRole.Arn".into())
+                && s.condition["StringEquals"]["iam:PassedToService"] == "scheduler.amazonaws.com"
+        }
     }
 }
 

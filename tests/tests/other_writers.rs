@@ -15,6 +15,12 @@ const VARIANT: &str = "AllTraffic";
 const ALARM: &str = "cloudwatch-alarm-latency-eventbridge.json";
 const OK: &str = "cloudwatch-alarm-latency-ok-eventbridge.json";
 const SWEEP: &str = "eventbridge-scheduled-sweep.json";
+const SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/prewarm-scheduler";
+const PREWARM_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:prewarm";
+
+fn scheduler(f: &EndpointFixture) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::new(&f.moto.sdk)
+}
 
 /// One endpoint (MinCapacity 2, MaxCapacity 20) with both functions running on it.
 struct Writers {
@@ -24,14 +30,34 @@ struct Writers {
 }
 
 impl Writers {
+    /// Without end schedules: the calendar's ends are scheduled actions.
     async fn start() -> Writers {
+        Writers::start_with(false).await
+    }
+
+    /// `end_schedules`: the calendar's ends are Scheduler schedules in a group of this
+    /// fixture's own, invoking prewarm's `end`.
+    async fn start_with(end_schedules: bool) -> Writers {
         let f = EndpointFixture::new("writers", &[VARIANT], 2, 20).await;
-        let env = vec![
+        let mut env = vec![
             ("ALLOWED_ENDPOINTS", f.endpoint.clone()),
             ("NOTIFY_TOPIC_ARN", f.inbox.topic_arn.clone()),
             ("LOCK_TABLE", LOCK_TABLE.to_owned()),
             ("SCALE_COOLDOWN_SECONDS", "0".to_owned()),
         ];
+        if end_schedules {
+            scheduler(&f)
+                .create_schedule_group()
+                .name(&f.endpoint)
+                .send()
+                .await
+                .unwrap();
+            env.extend([
+                ("CALENDAR_SCHEDULE_ROLE_ARN", SCHEDULER_ROLE.to_owned()),
+                ("CALENDAR_SCHEDULE_GROUP", f.endpoint.clone()),
+                ("CALENDAR_END_FUNCTION_ARN", PREWARM_ARN.to_owned()),
+            ]);
+        }
         let latency = LocalRuntime::start(&function_binary("scale-on-latency"), &env)
             .await
             .unwrap();
@@ -151,6 +177,50 @@ impl Writers {
         register.send().await.unwrap();
     }
 
+    /// The payload the calendar's end schedule sends (what Scheduler delivers when it comes
+    /// due); the end is no scheduled action.
+    async fn end_schedule(&self) -> Value {
+        let scheduler = scheduler(&self.f);
+        let listed = scheduler
+            .list_schedules()
+            .group_name(&self.f.endpoint)
+            .send()
+            .await
+            .unwrap();
+        let [summary] = listed.schedules() else {
+            panic!("one end schedule: {listed:?}");
+        };
+        let schedule = scheduler
+            .get_schedule()
+            .group_name(&self.f.endpoint)
+            .name(summary.name().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let target = schedule.target().unwrap();
+        assert_eq!(
+            (target.arn(), target.role_arn()),
+            (PREWARM_ARN, SCHEDULER_ROLE)
+        );
+        let actions = self
+            .f
+            .moto
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(format!("endpoint/{}/variant/{VARIANT}", self.f.endpoint))
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<_> = actions
+            .scheduled_actions()
+            .iter()
+            .map(|a| a.scheduled_action_name())
+            .collect();
+        assert_eq!(names, ["prewarm-launch-start"]);
+        serde_json::from_str(target.input().unwrap()).unwrap()
+    }
+
     /// An operator (or infrastructure code) sets MinCapacity.
     async fn operator_sets(&self, min: i32) {
         self.f
@@ -255,5 +325,70 @@ async fn a_baseline_taken_mid_event_follows_the_calendar_end() {
         w.tags().await.is_empty(),
         "no hold and no baseline left behind"
     );
+    w.stop().await;
+}
+
+/// The calendar's end through the holds: with end schedules, the end is prewarm's `end`,
+/// invoked by Scheduler. During a live latency hold it leaves the hold's capacity; the alarm's
+/// OK then gives the calendar's baseline back; an end without holds lowers to it; a retried
+/// end changes nothing.
+#[tokio::test]
+async fn a_calendar_end_through_the_holds_leaves_a_live_latency_hold() {
+    let mut w = Writers::start_with(true).await;
+    let t0 = Utc::now() - Duration::minutes(10);
+    w.sync_calendar().await;
+    let end = w.end_schedule().await;
+    assert_eq!(
+        (&end["action"], &end["event"], &end["baseline"]),
+        (&json!("end"), &json!("launch"), &json!(2)),
+        "{end}"
+    );
+    w.run_action("start").await;
+    assert_eq!(w.latency(ALARM, t0).await, ("raised".to_owned(), 12));
+    assert_eq!(w.prewarm(end.clone()).await, ("unchanged".to_owned(), 12));
+    assert_eq!(w.min().await, 12, "the firing alarm keeps its capacity");
+    assert_eq!(w.prewarm(end.clone()).await.1, 12, "a retried end");
+    let (action, min) = w.latency(OK, t0 + Duration::seconds(60)).await;
+    assert_eq!(
+        (action.as_str(), min),
+        ("restored", 2),
+        "the calendar's baseline"
+    );
+
+    // The next occurrence, without an alarm: the end lowers to the baseline and cleans up.
+    w.run_action("start").await;
+    assert_eq!(w.min().await, 10);
+    assert_eq!(w.prewarm(end.clone()).await, ("restored".to_owned(), 2));
+    assert_eq!(w.prewarm(end).await, ("unchanged".to_owned(), 2));
+    assert!(
+        w.tags().await.is_empty(),
+        "no hold and no baseline left behind"
+    );
+    w.stop().await;
+}
+
+/// An end that arrives more than 15 minutes after its schedule ran (Lambda's asynchronous
+/// retries last up to an hour) may meet the variant's next event: refused, published, nothing
+/// written; on time, the same end acts.
+#[tokio::test]
+async fn a_late_calendar_end_is_refused_and_changes_nothing() {
+    let mut w = Writers::start_with(true).await;
+    w.sync_calendar().await;
+    let mut end = w.end_schedule().await;
+    w.run_action("start").await;
+    w.f.moto.published(&w.f.inbox).await.unwrap(); // the sync's message
+    let due = Utc::now() - Duration::minutes(20);
+    end["scheduled_time"] = json!(due.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let refused = w.prewarm.invoke(&end).await.unwrap();
+    let err = refused["error"].as_str().unwrap_or_default();
+    assert!(err.contains("NonRetryable.Refused"), "{refused}");
+    assert!(err.contains("minutes late"), "{refused}");
+    assert_eq!(w.min().await, 10, "the event's capacity stays");
+    assert!(w.tags().await.is_empty(), "nothing written");
+    let published = w.f.moto.published(&w.f.inbox).await.unwrap();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0].attributes["action"], "refused");
+    end["scheduled_time"] = json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 2));
     w.stop().await;
 }

@@ -258,10 +258,18 @@ fn every_function_crate_is_deployed_under_its_binary_name() {
 }
 
 /// Variables the code reads that the stack deliberately leaves unset: `CALENDAR_DIR` (a
-/// directory calendar files may be read from). Unset, the deployed function refuses every path
-/// and reads calendars from S3 only (SECURITY.md, "Local files").
+/// directory calendar files may be read from; unset, the deployed function refuses every path
+/// and reads calendars from S3 only: SECURITY.md, "Local files"), `CALENDAR_END_FUNCTION_ARN`
+/// (in Lambda, prewarm's end schedules invoke prewarm itself), and the variables Lambda sets
+/// itself, from which that ARN is made.
 fn local_only(variable: &str) -> bool {
-    variable == "CALENDAR_DIR"
+    [
+        "CALENDAR_DIR",
+        "CALENDAR_END_FUNCTION_ARN",
+        "AWS_REGION",
+        "AWS_LAMBDA_FUNCTION_NAME",
+    ]
+    .contains(&variable)
 }
 
 #[test]

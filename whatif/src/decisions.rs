@@ -131,6 +131,25 @@ impl LatencyHolds {
         self.apply(plan)
     }
 
+    /// A calendar event's end, as prewarm's `end` decides it: back to `baseline`, above it
+    /// what live holds keep.
+    pub fn calendar_end(
+        &mut self,
+        now: DateTime<Utc>,
+        (min, max): (u32, u32),
+        event: &str,
+        baseline: u32,
+    ) -> Decision {
+        let change = Change::CalendarEnd {
+            event,
+            baseline,
+            alarm_hold: chrono::Duration::from_std(self.rules.hold)
+                .unwrap_or(chrono::Duration::hours(3)),
+        };
+        let plan = self.decide(&change, now, (min, max));
+        self.apply(plan)
+    }
+
     fn policy(&self) -> ScalePolicy {
         ScalePolicy {
             step: self.rules.step,

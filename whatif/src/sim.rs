@@ -233,6 +233,17 @@ impl Sim<'_> {
     /// A scheduled action: sets MinCapacity and MaxCapacity, ignoring cooldowns; capacity
     /// moves into the new bounds at once.
     fn scheduled(&mut self, minute: usize, action: &Timed) {
+        // An end without MaxCapacity is prewarm's `end` through the holds, as the stack
+        // deploys it (its end schedule); with holds in play, the decision is theirs.
+        let end = prewarm::calendar::ended_entry(&action.name);
+        if let (Some(event), Some(baseline), None, Some(holds)) =
+            (end, action.min, action.max, self.holds.as_mut())
+        {
+            let now = self.trace.time(minute);
+            let decision = holds.calendar_end(now, (self.min, self.max), event, baseline);
+            self.apply(minute, "calendar end", decision);
+            return;
+        }
         self.min = action.min.unwrap_or(self.min);
         self.max = action.max.unwrap_or(self.max).max(self.min);
         self.event(

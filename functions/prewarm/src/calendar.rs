@@ -99,7 +99,7 @@ impl Recurrence {
 }
 
 /// One scheduled action, desired or found on AWS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ScheduledAction {
     pub name: String,
     pub resource_id: String,
@@ -120,8 +120,14 @@ pub struct ScheduledAction {
 impl ScheduledAction {
     /// The endpoint of a SageMaker variant resource id (`endpoint/<e>/variant/<v>`).
     pub fn endpoint(&self) -> Option<&str> {
-        let rest = self.resource_id.strip_prefix("endpoint/")?;
-        Some(rest.split_once("/variant/")?.0)
+        Some(self.target()?.0)
+    }
+
+    /// The endpoint and the variant of `endpoint/<e>/variant/<v>`.
+    pub fn target(&self) -> Option<(&str, &str)> {
+        self.resource_id
+            .strip_prefix("endpoint/")?
+            .split_once("/variant/")
     }
 }
 
@@ -143,6 +149,11 @@ pub fn start_name(entry: &str) -> String {
 
 pub fn end_name(entry: &str) -> String {
     format!("{ACTION_PREFIX}{entry}-end")
+}
+
+/// The entry whose end action is named `name`, if it is one.
+pub fn ended_entry(name: &str) -> Option<&str> {
+    name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-end")
 }
 
 /// Parse a calendar: a list of entries, or an object with a `calendar` list (a file or S3

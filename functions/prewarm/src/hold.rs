@@ -1,5 +1,5 @@
-//! `raise` and `restore`: a pre-warm hold added or dropped on each variant, decided and applied
-//! by the one remediation path.
+//! `raise`, `restore` and `end`: a pre-warm hold added or dropped, or a calendar event ended,
+//! on each variant, decided and applied by the one remediation path.
 
 use chrono::{DateTime, Utc};
 use remediation::audit::Outcome;
@@ -8,31 +8,57 @@ use remediation::decide::Change;
 use remediation::remediate::{Report, CALL_BUDGET, DECISION_CALLS};
 use remediation::Error;
 
-use crate::payload::{Raise, Restore};
+use crate::payload::{End, Raise, Request, Restore, LATE_END_MINUTES};
 use crate::{App, FUNCTION};
 
-/// Which of the two hold changes a request asks for.
+/// Which of the hold changes a request asks for.
+#[derive(Clone, Copy)]
 pub(crate) enum HoldChange<'a> {
     Raise(&'a Raise),
     Restore(&'a Restore),
+    End(&'a End),
+}
+
+impl<'a> HoldChange<'a> {
+    /// The hold change `request` asks for, if it asks for one.
+    pub(crate) fn of(request: &'a Request) -> Option<Self> {
+        match request {
+            Request::Raise(r) => Some(HoldChange::Raise(r)),
+            Request::Restore(r) => Some(HoldChange::Restore(r)),
+            Request::End(e) => Some(HoldChange::End(e)),
+            Request::Verify(_) | Request::SyncCalendar(_) => None,
+        }
+    }
+
+    /// The endpoint, the variant (`None`: every variant) and the event it names.
+    fn target(&self) -> (&'a str, Option<&'a str>, &'a str) {
+        let (endpoint, variant, event) = match self {
+            HoldChange::Raise(r) => (&r.endpoint, &r.variant, &r.event),
+            HoldChange::Restore(r) => (&r.endpoint, &r.variant, &r.event),
+            HoldChange::End(e) => (&e.endpoint, &e.variant, &e.event),
+        };
+        (endpoint, variant.as_deref(), event)
+    }
+
+    pub(crate) fn event(&self) -> &'a str {
+        self.target().2
+    }
 }
 
 impl App {
-    /// A raise or a restore, decided and applied for each variant on its own by the one
-    /// remediation path.
+    /// A raise, a restore or an end, decided and applied for each variant on its own by the
+    /// one remediation path.
     pub(crate) async fn change_holds(
         &self,
-        endpoint: &str,
-        variant: Option<&str>,
         change: HoldChange<'_>,
         now: DateTime<Utc>,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<(Vec<Outcome>, Option<String>), Error> {
-        let event = match change {
-            HoldChange::Raise(r) => r.event.as_str(),
-            HoldChange::Restore(r) => r.event.as_str(),
-        };
+        let (endpoint, variant, event) = change.target();
         self.allowed(endpoint, variant, Some(event)).await?;
+        if let HoldChange::End(end) = change {
+            self.refuse_late(end, now).await?;
+        }
         let (endpoint, waited) = self.in_service(endpoint, deadline).await?;
         let mut report = event_report(Some(event));
         report.deadline = deadline;
@@ -46,6 +72,11 @@ impl App {
             }
             HoldChange::Restore(restore) => Change::Release {
                 event: &restore.event,
+            },
+            HoldChange::End(end) => Change::CalendarEnd {
+                event: &end.event,
+                baseline: end.baseline,
+                alarm_hold: self.config.alarm_hold,
             },
         };
         let mut outcomes = Vec::new();
@@ -65,6 +96,32 @@ impl App {
             }
         }
         failure.map_or(Ok((outcomes, waited)), Err)
+    }
+
+    /// An end delivered more than [`LATE_END_MINUTES`] after its schedule ran (Lambda's own
+    /// retries of an asynchronous invoke last longer) may meet the variant's next event: it
+    /// is refused and published, and capacity stays up until someone decides.
+    async fn refuse_late(&self, end: &End, now: DateTime<Utc>) -> Result<(), Error> {
+        let Some(due) = end.scheduled_time else {
+            return Ok(());
+        };
+        let late = now - due;
+        if late <= chrono::Duration::minutes(LATE_END_MINUTES) {
+            return Ok(());
+        }
+        let reason = format!(
+            "the end of {} was due at {} and arrived {} minutes late (more than {LATE_END_MINUTES}): \
+             a later event may hold the variant now, so MinCapacity is left as it is; invoke \
+             restore or end by hand once the event is over",
+            end.event,
+            remediation::holds::rfc3339(due),
+            late.num_minutes()
+        );
+        let outcome = Outcome::refused(&end.endpoint, end.variant.as_deref(), reason.clone());
+        self.path
+            .publish(&outcome, &event_report(Some(&end.event)), true)
+            .await?;
+        Err(Error::Refused(reason))
     }
 
     /// The endpoint once it is `InService`, and how long that took when it was not at first.

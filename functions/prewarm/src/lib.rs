@@ -13,6 +13,7 @@
 //! checks every guardrail before the first write, applies and reports.
 
 pub mod calendar;
+pub mod ends;
 mod fields;
 pub mod files;
 mod hold;
@@ -46,6 +47,10 @@ pub struct Config {
     pub lock_table: String,
     /// Where a calendar given as a path may be read from (`CALENDAR_DIR`, in Lambda or not).
     pub files: files::LocalFiles,
+    /// Where the calendar's ends are scheduled; `None`: as scheduled actions.
+    pub ends: Option<ends::EndSchedules>,
+    /// `SCALE_HOLD_SECONDS`: how long a firing alarm keeps its capacity after a calendar end.
+    pub alarm_hold: chrono::Duration,
 }
 
 impl Config {
@@ -54,6 +59,9 @@ impl Config {
             common: CommonConfig::from_lookup(env)?,
             lock_table: config::lock_table(env)?,
             files: files::LocalFiles::from_lookup(env, files::LocalFiles::in_lambda())?,
+            ends: ends::EndSchedules::from_lookup(env)?,
+            alarm_hold: chrono::Duration::from_std(config::alarm_hold(env)?)
+                .unwrap_or(chrono::Duration::hours(3)),
         })
     }
 }
@@ -66,6 +74,8 @@ pub struct App {
     pub s3: aws_sdk_s3::Client,
     /// The calendar's scheduled actions (the capacity itself goes through `path`).
     autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// The calendar's end schedules.
+    scheduler: aws_sdk_scheduler::Client,
     /// How often a raise or restore asks again for an endpoint that is not `InService`.
     pub ready_poll: std::time::Duration,
 }
@@ -115,6 +125,7 @@ impl App {
                     .build(),
             ),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(sdk),
+            scheduler: aws_sdk_scheduler::Client::new(sdk),
             config,
             ready_poll: READY_POLL,
         }
@@ -150,38 +161,14 @@ impl App {
             readiness: None,
             calendar: None,
         };
-        match &request {
-            Request::Raise(raise) => {
-                summary.event = Some(raise.event.clone());
-                (summary.results, summary.waited) = self
-                    .change_holds(
-                        &raise.endpoint,
-                        raise.variant.as_deref(),
-                        HoldChange::Raise(raise),
-                        now,
-                        deadline,
-                    )
-                    .await?;
-            }
-            Request::Restore(restore) => {
-                summary.event = Some(restore.event.clone());
-                (summary.results, summary.waited) = self
-                    .change_holds(
-                        &restore.endpoint,
-                        restore.variant.as_deref(),
-                        HoldChange::Restore(restore),
-                        now,
-                        deadline,
-                    )
-                    .await?;
-            }
-            Request::Verify(verify) => {
-                summary.event = verify.event.clone();
-                summary.readiness = Some(self.verify(verify, now).await?);
-            }
-            Request::SyncCalendar(sync) => {
-                summary.calendar = Some(self.sync_calendar(sync, now).await?);
-            }
+        if let Some(change) = HoldChange::of(&request) {
+            summary.event = Some(change.event().to_owned());
+            (summary.results, summary.waited) = self.change_holds(change, now, deadline).await?;
+        } else if let Request::Verify(verify) = &request {
+            summary.event = verify.event.clone();
+            summary.readiness = Some(self.verify(verify, now).await?);
+        } else if let Request::SyncCalendar(sync) = &request {
+            summary.calendar = Some(self.sync_calendar(sync, now).await?);
         }
         Ok(summary)
     }

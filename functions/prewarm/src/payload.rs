@@ -20,7 +20,7 @@ pub const MAX_HOLD_DAYS: i64 = 90;
 /// Highest MinCapacity a payload may ask for.
 pub const MAX_CAPACITY: u32 = 10_000;
 
-pub const ACTIONS: &str = "raise, restore, verify, sync-calendar";
+pub const ACTIONS: &str = "raise, restore, end, verify, sync-calendar";
 
 /// Fields that only describe the invocation (Scheduler context); never required.
 pub(crate) const INFO_FIELDS: [&str; 5] = [
@@ -36,6 +36,7 @@ pub(crate) const INFO_FIELDS: [&str; 5] = [
 pub enum Request {
     Raise(Raise),
     Restore(Restore),
+    End(End),
     Verify(Verify),
     SyncCalendar(SyncCalendar),
 }
@@ -45,6 +46,7 @@ impl Request {
         match self {
             Request::Raise(_) => "raise",
             Request::Restore(_) => "restore",
+            Request::End(_) => "end",
             Request::Verify(_) => "verify",
             Request::SyncCalendar(_) => "sync-calendar",
         }
@@ -90,6 +92,22 @@ pub struct Restore {
     pub variant: Option<String>,
     pub event: String,
 }
+
+/// A calendar event is over (sent by the schedule `sync-calendar` creates for its end):
+/// MinCapacity back to `baseline`, or to what live holds justify above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct End {
+    pub endpoint: String,
+    pub variant: Option<String>,
+    pub event: String,
+    pub baseline: u32,
+    /// Scheduler's `<aws.scheduler.scheduled-time>`, when resolved: an end delivered more
+    /// than [`LATE_END_MINUTES`] after it is refused.
+    pub scheduled_time: Option<DateTime<Utc>>,
+}
+
+/// An end this late may meet the variant's next event: it is refused (capacity stays up).
+pub const LATE_END_MINUTES: i64 = 15;
 
 /// Is the endpoint ready for the event?
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +168,26 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                 endpoint: fields.endpoint()?,
                 variant: fields.variant()?,
                 event: fields.event_name()?,
+            })
+        }
+        "end" => {
+            fields.only(&[
+                "action",
+                "endpoint",
+                "variant",
+                "event",
+                "baseline",
+                "scheduled_time",
+            ])?;
+            Request::End(End {
+                endpoint: fields.endpoint()?,
+                variant: fields.variant()?,
+                event: fields.event_name()?,
+                baseline: fields.capacity("baseline")?,
+                scheduled_time: fields
+                    .info("scheduled_time")
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc)),
             })
         }
         "verify" => {

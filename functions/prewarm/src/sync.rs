@@ -11,7 +11,8 @@ use remediation::Error;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::calendar::{self, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
+use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
+use crate::ends::{EndSchedule, EndSchedules, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
 use crate::hold::event_report;
 use crate::payload::{rfc3339, CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
@@ -32,6 +33,25 @@ pub struct CalendarReport {
 impl CalendarReport {
     pub fn changed(&self) -> bool {
         !(self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty())
+    }
+}
+
+/// The end schedules a sync wants, and how they differ from those that exist.
+#[derive(Debug, Default)]
+struct EndChanges {
+    config: Option<EndSchedules>,
+    schedules: BTreeMap<String, EndSchedule>,
+    changes: Changes,
+}
+
+impl EndChanges {
+    /// Each schedule to create (`false`) or update (`true`).
+    fn puts(&self) -> impl Iterator<Item = (&EndSchedule, bool)> {
+        let create = self.changes.create.iter().map(|a| (a, false));
+        let update = self.changes.update.iter().map(|a| (a, true));
+        create
+            .chain(update)
+            .filter_map(|(a, exists)| Some((self.schedules.get(&a.name)?, exists)))
     }
 }
 
@@ -72,26 +92,30 @@ impl App {
             entries: entries.len(),
             ..CalendarReport::default()
         };
+        let found_ends = self.found_ends().await?;
+        // An end's baseline stays what an earlier sync scheduled, action or schedule.
+        let previous: Vec<ScheduledAction> = existing
+            .iter()
+            .cloned()
+            .chain(found_ends.iter().map(EndSchedule::as_end_action))
+            .collect();
         let desired = self
-            .desired_actions(&entries, &timings, &existing, &mut report)
+            .desired_actions(&entries, &timings, &previous, &mut report)
             .await?;
+        let (desired, ends) = self.split_ends(desired, found_ends, now, &mut report);
         if let Some(full) = calendar::too_many(&desired, &all) {
             return Err(self.refuse(&full).await);
         }
         let changes = calendar::diff(desired, &existing);
         if !self.config.common.dry_run {
-            // Stale actions go first, so a target never holds more than it will at the end.
-            for action in &changes.delete {
-                self.delete_scheduled_action(action).await?;
-            }
-            for action in changes.create.iter().chain(&changes.update) {
-                self.put_scheduled_action(action).await?;
-            }
+            self.write(&changes, &ends).await?;
         }
-        report.unchanged = changes.unchanged.len();
-        report.created = changes.create;
-        report.updated = changes.update;
-        report.deleted = changes.delete;
+        for changes in [changes, ends.changes] {
+            report.unchanged += changes.unchanged.len();
+            report.created.extend(changes.create);
+            report.updated.extend(changes.update);
+            report.deleted.extend(changes.delete);
+        }
         tracing::info!(
             function = FUNCTION,
             created = report.created.len(),
@@ -108,6 +132,94 @@ impl App {
                 .await?;
         }
         Ok(report)
+    }
+
+    /// The writes of a sync, in an order that never leaves a raise without its end: end
+    /// schedules first, then stale actions (so a target never holds more than it will at the
+    /// end), new and changed actions, and last the end schedules no longer wanted.
+    async fn write(&self, changes: &Changes, ends: &EndChanges) -> Result<(), Error> {
+        if let Some(config) = &ends.config {
+            for (schedule, exists) in ends.puts() {
+                self.put_end_schedule(config, schedule, exists).await?;
+            }
+        }
+        for action in &changes.delete {
+            self.delete_scheduled_action(action).await?;
+        }
+        for action in changes.create.iter().chain(&changes.update) {
+            self.put_scheduled_action(action).await?;
+        }
+        if let Some(config) = &ends.config {
+            for stale in &ends.changes.delete {
+                self.delete_end_schedule(config, &stale.name).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The end schedules of allowed endpoints (none without end schedules configured): only
+    /// those are this deployment's to change, as with actions.
+    async fn found_ends(&self) -> Result<Vec<EndSchedule>, Error> {
+        let Some(config) = &self.config.ends else {
+            return Ok(Vec::new());
+        };
+        let allowlist = &self.config.common.allowlist;
+        Ok(self
+            .end_schedules(config)
+            .await?
+            .into_values()
+            .filter(|s| s.action.endpoint().is_some_and(|e| allowlist.allows(e)))
+            .collect())
+    }
+
+    /// With end schedules configured, the desired end actions become schedules (compared with
+    /// `found`), except an end that gives MaxCapacity back (`raise_max`), which only an
+    /// action does; the report says what an end left as an action costs.
+    fn split_ends(
+        &self,
+        desired: Vec<ScheduledAction>,
+        found: Vec<EndSchedule>,
+        now: DateTime<Utc>,
+        report: &mut CalendarReport,
+    ) -> (Vec<ScheduledAction>, EndChanges) {
+        let mut actions = Vec::new();
+        let mut schedules = BTreeMap::new();
+        let mut blind = Vec::new();
+        for action in desired {
+            match (calendar::ended_entry(&action.name), &self.config.ends) {
+                (Some(event), Some(_)) if action.max_capacity.is_none() => {
+                    let schedule = EndSchedule::of(&action, event, now);
+                    schedules.insert(schedule.action.name.clone(), schedule);
+                }
+                (Some(event), _) => {
+                    blind.push(event.to_owned());
+                    actions.push(action);
+                }
+                (None, _) => actions.push(action),
+            }
+        }
+        blind.dedup();
+        for event in blind {
+            let why = match self.config.ends {
+                Some(_) => "it gives MaxCapacity back (raise_max)".to_owned(),
+                None => format!("{CALENDAR_SCHEDULE_ROLE_ARN} is not set"),
+            };
+            report.notes.push(format!(
+                "{event}: its end is a scheduled action ({why}): it sets MinCapacity directly, \
+                 under a live latency hold too, until the next decision on the variant"
+            ));
+        }
+        let found: Vec<ScheduledAction> = found.into_iter().map(|s| s.action).collect();
+        let changes = calendar::diff(
+            schedules.values().map(|s| s.action.clone()).collect(),
+            &found,
+        );
+        let ends = EndChanges {
+            config: self.config.ends.clone(),
+            schedules,
+            changes,
+        };
+        (actions, ends)
     }
 
     /// A target that would hold too many actions: the refusal is published (the endpoint is
@@ -270,8 +382,12 @@ pub fn calendar_notice(r: &CalendarReport, dry_run: bool) -> Notice {
         ("deleted", &r.deleted),
     ] {
         for a in list {
+            let kind = match a.name.starts_with(SCHEDULE_PREFIX) {
+                true => " (a schedule: prewarm's end through the holds)",
+                false => "",
+            };
             body.push_str(&format!(
-                "{what}: {} on {}: {} {}{} MinCapacity {}{}\n",
+                "{what}: {} on {}: {} {}{} MinCapacity {}{}{kind}\n",
                 a.name,
                 a.resource_id,
                 a.schedule,

@@ -89,6 +89,16 @@ pub enum Change<'a> {
     },
     /// Drop expired and unreadable holds, and bring capacity to what the holds justify.
     Sweep,
+    /// A calendar event is over: its start action set MinCapacity outside the holds, so the
+    /// baseline goes back to the calendar's `baseline` and capacity to what the live holds
+    /// justify above it (ARCHITECTURE.md, "Other writers").
+    CalendarEnd {
+        event: &'a str,
+        baseline: u32,
+        /// How long an alarm's hold lives (`SCALE_HOLD_SECONDS`): an alarm whose latest
+        /// transition is an ALARM this recent still fires, and keeps what the variant has.
+        alarm_hold: chrono::Duration,
+    },
 }
 
 /// The writes a decision needs, in the order the remediation path makes them: tags first (a
@@ -141,7 +151,7 @@ impl Change<'_> {
         match self {
             Change::Alarm(alarm) => alarm.firing,
             Change::Hold(_) => true,
-            Change::Release { .. } | Change::Sweep => false,
+            Change::Release { .. } | Change::Sweep | Change::CalendarEnd { .. } => false,
         }
     }
 }

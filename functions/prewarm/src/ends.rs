@@ -1,0 +1,389 @@
+//! The calendar's ends as EventBridge Scheduler schedules that invoke this function with an
+//! `end` payload, so an event's end goes through the remediation path and leaves live holds
+//! (ARCHITECTURE.md, "Other writers"). Its start stays a scheduled action: a raise needs no
+//! invocation. Without a scheduler role configured, ends stay scheduled actions too.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Target,
+};
+use chrono::{DateTime, Utc};
+use remediation::config::Lookup;
+use remediation::holds::digest128;
+use remediation::Error;
+use serde_json::{json, Value};
+
+use crate::calendar::ScheduledAction;
+use crate::App;
+
+pub const CALENDAR_SCHEDULE_ROLE_ARN: &str = "CALENDAR_SCHEDULE_ROLE_ARN";
+pub const CALENDAR_SCHEDULE_GROUP: &str = "CALENDAR_SCHEDULE_GROUP";
+pub const CALENDAR_END_FUNCTION_ARN: &str = "CALENDAR_END_FUNCTION_ARN";
+
+/// Every schedule this function owns starts with this (`.` never appears in an action name).
+pub const SCHEDULE_PREFIX: &str = "prewarm.end.";
+
+/// An end delivered later than this is dropped by Scheduler (and refused by prewarm) rather
+/// than lowering capacity into a later event.
+const MAX_END_AGE_SECONDS: i32 = (crate::payload::LATE_END_MINUTES * 60) as i32;
+
+/// Where the calendar's end schedules go and what they invoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndSchedules {
+    /// The role Scheduler assumes to invoke this function.
+    pub role_arn: String,
+    pub group: String,
+    pub function_arn: String,
+}
+
+impl EndSchedules {
+    /// `None` when `CALENDAR_SCHEDULE_ROLE_ARN` is not set. The function's ARN defaults to
+    /// this function's own, from Lambda's `AWS_REGION` and `AWS_LAMBDA_FUNCTION_NAME` and the
+    /// role's partition and account.
+    pub fn from_lookup(env: Lookup<'_>) -> Result<Option<Self>, Error> {
+        let set = |name: &str| {
+            env(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let (role, group, explicit) = (
+            set(CALENDAR_SCHEDULE_ROLE_ARN),
+            set(CALENDAR_SCHEDULE_GROUP),
+            set(CALENDAR_END_FUNCTION_ARN),
+        );
+        let (region, name) = (set("AWS_REGION"), set("AWS_LAMBDA_FUNCTION_NAME"));
+        let Some(role_arn) = role else {
+            return Ok(None);
+        };
+        let role = role_arn.split(':').collect::<Vec<_>>();
+        if role.len() != 6 || role[0] != "arn" || role[2] != "iam" || !role[5].starts_with("role/")
+        {
+            return Err(Error::InvalidConfig(format!(
+                "{CALENDAR_SCHEDULE_ROLE_ARN}={role_arn:?}: expected an IAM role ARN \
+                 (arn:aws:iam::<account>:role/<name>)"
+            )));
+        }
+        let own = match (region, name) {
+            (Some(region), Some(name)) => Some(format!(
+                "arn:{}:lambda:{region}:{}:function:{name}",
+                role[1], role[4]
+            )),
+            _ => None,
+        };
+        let function_arn = explicit.or(own).ok_or_else(|| {
+            Error::InvalidConfig(format!(
+                "{CALENDAR_END_FUNCTION_ARN} is not set: outside Lambda, name the prewarm \
+                 function the calendar's end schedules invoke"
+            ))
+        })?;
+        Ok(Some(EndSchedules {
+            role_arn,
+            group: group.unwrap_or_else(|| "default".to_owned()),
+            function_arn,
+        }))
+    }
+}
+
+/// A calendar's end as a schedule: the end action it replaces, renamed to the schedule's name,
+/// and the event it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndSchedule {
+    pub action: ScheduledAction,
+    pub event: String,
+}
+
+impl EndSchedule {
+    /// The schedule for `end`, the end action of entry `event`. Its name is a digest of the
+    /// target and the event (Scheduler allows 64 characters of `[0-9a-zA-Z-_.]`); a
+    /// recurring schedule starts no earlier than now (Scheduler refuses a past StartDate).
+    pub fn of(end: &ScheduledAction, event: &str, now: DateTime<Utc>) -> Self {
+        let mut action = end.clone();
+        action.name = format!(
+            "{SCHEDULE_PREFIX}{}",
+            digest128(&format!("{}\n{event}", end.resource_id))
+        );
+        action.dimension = String::new();
+        action.max_capacity = None;
+        action.start_time = end.start_time.filter(|t| *t > now);
+        EndSchedule {
+            action,
+            event: event.to_owned(),
+        }
+    }
+
+    /// The end action this schedule stands for (named `prewarm-<event>-end`), for what a sync
+    /// keeps from the one before it (the baseline).
+    pub fn as_end_action(&self) -> ScheduledAction {
+        ScheduledAction {
+            name: crate::calendar::end_name(&self.event),
+            ..self.action.clone()
+        }
+    }
+
+    /// The payload Scheduler sends: prewarm's `end` action.
+    fn input(&self) -> Value {
+        let (endpoint, variant) = self.action.target().unwrap_or_default();
+        json!({
+            "action": "end",
+            "endpoint": endpoint,
+            "variant": variant,
+            "event": self.event,
+            "baseline": self.action.min_capacity,
+            "scheduled_time": "<aws.scheduler.scheduled-time>",
+        })
+    }
+
+    /// A schedule as Scheduler returns it, when its input is an `end` payload.
+    fn from_input(name: &str, input: &str, schedule: &GetScheduleOutput) -> Option<Self> {
+        let input: Value = serde_json::from_str(input).ok()?;
+        let field = |k: &str| input.get(k).and_then(Value::as_str);
+        Some(EndSchedule {
+            action: ScheduledAction {
+                name: name.to_owned(),
+                resource_id: format!(
+                    "endpoint/{}/variant/{}",
+                    field("endpoint")?,
+                    field("variant")?
+                ),
+                dimension: String::new(),
+                schedule: schedule.schedule_expression()?.to_owned(),
+                timezone: schedule.schedule_expression_timezone().map(str::to_owned),
+                min_capacity: input
+                    .get("baseline")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok()),
+                max_capacity: None,
+                start_time: schedule
+                    .start_date()
+                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+            },
+            event: field("event")?.to_owned(),
+        })
+    }
+}
+
+impl App {
+    /// The end schedules this function created in the group (ListSchedules, GetSchedule each).
+    pub(crate) async fn end_schedules(
+        &self,
+        ends: &EndSchedules,
+    ) -> Result<BTreeMap<String, EndSchedule>, Error> {
+        let mut pages = self
+            .scheduler
+            .list_schedules()
+            .group_name(&ends.group)
+            .name_prefix(SCHEDULE_PREFIX)
+            .into_paginator()
+            .send();
+        let mut names = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| Error::aws("ListSchedules", err))?;
+            names.extend(
+                page.schedules()
+                    .iter()
+                    .filter_map(|s| s.name())
+                    .filter(|n| n.starts_with(SCHEDULE_PREFIX))
+                    .map(str::to_owned),
+            );
+        }
+        let mut found = BTreeMap::new();
+        for name in names {
+            let out = self
+                .scheduler
+                .get_schedule()
+                .group_name(&ends.group)
+                .name(&name)
+                .send()
+                .await
+                .map_err(|err| Error::aws("GetSchedule", err))?;
+            let input = out.target().and_then(|t| t.input()).unwrap_or_default();
+            // One this function cannot read is left alone.
+            let Some(schedule) = EndSchedule::from_input(&name, input, &out) else {
+                tracing::warn!(schedule = %name, "an end schedule whose input is not an end: left alone");
+                continue;
+            };
+            found.insert(name, schedule);
+        }
+        Ok(found)
+    }
+
+    /// CreateSchedule, or UpdateSchedule when `exists`.
+    pub(crate) async fn put_end_schedule(
+        &self,
+        ends: &EndSchedules,
+        schedule: &EndSchedule,
+        exists: bool,
+    ) -> Result<(), Error> {
+        let a = &schedule.action;
+        let target = Target::builder()
+            .arn(&ends.function_arn)
+            .role_arn(&ends.role_arn)
+            .input(schedule.input().to_string())
+            .retry_policy(
+                RetryPolicy::builder()
+                    .maximum_event_age_in_seconds(MAX_END_AGE_SECONDS)
+                    .maximum_retry_attempts(10)
+                    .build(),
+            )
+            .build()
+            .map_err(|err| Error::InvalidEvent(format!("schedule {}: {err}", a.name)))?;
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|err| Error::InvalidEvent(format!("schedule {}: {err}", a.name)))?;
+        let start = a
+            .start_time
+            .map(|t| aws_sdk_scheduler::primitives::DateTime::from_secs(t.timestamp()));
+        let description = format!("prewarm: end of {} on {}", schedule.event, a.resource_id);
+        let description: String = description.chars().take(512).collect();
+        // Create and update take the same fields on two builder types.
+        macro_rules! fill {
+            ($request:expr) => {
+                $request
+                    .name(&a.name)
+                    .group_name(&ends.group)
+                    .description(description)
+                    .schedule_expression(&a.schedule)
+                    .set_schedule_expression_timezone(a.timezone.clone())
+                    .set_start_date(start)
+                    .flexible_time_window(window)
+                    .action_after_completion(ActionAfterCompletion::None)
+                    .target(target)
+            };
+        }
+        if exists {
+            fill!(self.scheduler.update_schedule())
+                .send()
+                .await
+                .map_err(|err| Error::aws("UpdateSchedule", err))?;
+        } else {
+            fill!(self.scheduler.create_schedule())
+                .send()
+                .await
+                .map_err(|err| Error::aws("CreateSchedule", err))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn delete_end_schedule(
+        &self,
+        ends: &EndSchedules,
+        name: &str,
+    ) -> Result<(), Error> {
+        self.scheduler
+            .delete_schedule()
+            .group_name(&ends.group)
+            .name(name)
+            .send()
+            .await
+            .map_err(|err| Error::aws("DeleteSchedule", err))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws-cn:iam::123456789012:role/scheduler";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Option<EndSchedules>, Error> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        EndSchedules::from_lookup(&|name: &str| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn without_a_role_ends_stay_actions() {
+        assert_eq!(config(&[]).unwrap(), None);
+        assert_eq!(config(&[(CALENDAR_SCHEDULE_ROLE_ARN, " ")]).unwrap(), None);
+    }
+
+    #[test]
+    fn in_lambda_the_target_is_the_function_itself() {
+        let ends = config(&[
+            (CALENDAR_SCHEDULE_ROLE_ARN, ROLE),
+            ("AWS_REGION", "cn-north-1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "stack-PrewarmFunction-x"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            ends.function_arn,
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:stack-PrewarmFunction-x"
+        );
+        assert_eq!(ends.group, "default");
+    }
+
+    #[test]
+    fn a_bad_role_or_no_target_names_the_variable() {
+        let err = config(&[(CALENDAR_SCHEDULE_ROLE_ARN, "scheduler")]).unwrap_err();
+        assert!(
+            err.to_string().contains(CALENDAR_SCHEDULE_ROLE_ARN),
+            "{err}"
+        );
+        let err = config(&[(CALENDAR_SCHEDULE_ROLE_ARN, ROLE)]).unwrap_err();
+        assert!(err.to_string().contains(CALENDAR_END_FUNCTION_ARN), "{err}");
+        let set = config(&[
+            (CALENDAR_SCHEDULE_ROLE_ARN, ROLE),
+            (
+                CALENDAR_END_FUNCTION_ARN,
+                "arn:aws:lambda:us-east-1:1:function:p",
+            ),
+            (CALENDAR_SCHEDULE_GROUP, "calendar"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (set.function_arn.as_str(), set.group.as_str()),
+            ("arn:aws:lambda:us-east-1:1:function:p", "calendar")
+        );
+    }
+
+    fn end_action(resource_id: &str, start: Option<DateTime<Utc>>) -> ScheduledAction {
+        ScheduledAction {
+            name: "prewarm-promo-end".to_owned(),
+            resource_id: resource_id.to_owned(),
+            dimension: "sagemaker:variant:DesiredInstanceCount".to_owned(),
+            schedule: "cron(0 20 ? * TUE *)".to_owned(),
+            timezone: Some("America/New_York".to_owned()),
+            min_capacity: Some(2),
+            max_capacity: None,
+            start_time: start,
+        }
+    }
+
+    #[test]
+    fn a_schedule_is_named_by_its_target_and_event_and_sends_an_end() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let a = EndSchedule::of(&end_action("endpoint/e/variant/v", None), "promo", now);
+        let b = EndSchedule::of(&end_action("endpoint/e/variant/w", None), "promo", now);
+        let c = EndSchedule::of(&end_action("endpoint/e/variant/v", None), "promo!", now);
+        assert!(a.action.name.starts_with(SCHEDULE_PREFIX));
+        assert!(a.action.name.len() <= 64, "{}", a.action.name);
+        assert!(a.action.name[SCHEDULE_PREFIX.len()..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.action.name, b.action.name);
+        assert_ne!(a.action.name, c.action.name);
+        assert_eq!(
+            a.input(),
+            json!({"action": "end", "endpoint": "e", "variant": "v", "event": "promo",
+                   "baseline": 2, "scheduled_time": "<aws.scheduler.scheduled-time>"})
+        );
+    }
+
+    #[test]
+    fn a_recurring_schedule_starts_no_earlier_than_now() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let later = now + chrono::Duration::days(3);
+        let earlier = now - chrono::Duration::days(3);
+        let at = |start| EndSchedule::of(&end_action("endpoint/e/variant/v", start), "p", now);
+        assert_eq!(at(Some(later)).action.start_time, Some(later));
+        assert_eq!(at(Some(earlier)).action.start_time, None);
+    }
+}

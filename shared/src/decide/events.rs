@@ -1,0 +1,157 @@
+//! The decisions that are not an alarm's: a pre-warm hold, its release, the calendar's end
+//! and the sweep (ARCHITECTURE.md, "Semantics of a variant").
+
+use chrono::{DateTime, Utc};
+
+use super::{Apply, Draft, Verdict};
+use crate::decide::types::{Action, EventHold};
+use crate::holds::{alarm_reason, event_reason, rfc3339, Hold};
+
+impl Draft<'_> {
+    pub(super) fn event_hold(&mut self, req: &EventHold<'_>) -> Verdict {
+        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
+        let reason = event_reason(variant, req.event);
+        let until = rfc3339(req.until);
+        let (min, new_max, why) = if req.min <= current.max {
+            (
+                req.min,
+                None,
+                format!(
+                    "pre-warm for {}: MinCapacity {} until {until}",
+                    req.event, req.min
+                ),
+            )
+        } else if req.raise_max {
+            (
+                req.min,
+                Some(req.min),
+                format!(
+                    "pre-warm for {}: MinCapacity {} until {until}; MaxCapacity raised from {} \
+                     to {} (raise_max)",
+                    req.event, req.min, current.max, req.min
+                ),
+            )
+        } else {
+            (
+                current.max,
+                None,
+                format!(
+                    "pre-warm for {}: min_capacity {} capped at MaxCapacity={} until {until}; \
+                     set raise_max to raise MaxCapacity too",
+                    req.event, req.min, current.max
+                ),
+            )
+        };
+        let same = self.holds.get(&reason).is_some_and(|h| {
+            h.min == min
+                && (h.until == req.until
+                    || req
+                        .hold_for
+                        .is_some_and(|d| h.is_live(now) && h.until >= h.since + d))
+        });
+        if same
+            && current.min >= min
+            && new_max.is_none_or(|m| current.max >= m)
+            && self.delete.is_empty()
+        {
+            return Verdict::Skip(
+                Action::Unchanged,
+                format!("hold {reason} already at {min} until {until}"),
+            );
+        }
+        if !same {
+            self.put_hold(
+                &reason,
+                Hold {
+                    min,
+                    until: req.until,
+                    since: now,
+                    trigger: req.trigger.map(str::to_owned),
+                },
+            );
+        }
+        self.hold_until = Some(req.until);
+        Verdict::Apply(Apply {
+            action: None,
+            why,
+            raising: true,
+            new_max,
+        })
+    }
+
+    pub(super) fn release(&mut self, event: &str) -> Verdict {
+        let reason = event_reason(self.view.variant, event);
+        if !self.drop_hold(&reason) && self.delete.is_empty() && self.notes.is_empty() {
+            return Verdict::Skip(
+                Action::Unchanged,
+                format!("no hold {reason}: nothing to restore"),
+            );
+        }
+        Apply::verdict(String::new(), false)
+    }
+
+    /// The calendar's end action: MinCapacity back to the calendar's `baseline`, unless live
+    /// holds keep it higher (a latency hold taken during the event outlives it). An alarm
+    /// that fires without a hold of its own (its raise was refused at what the event set)
+    /// gets one at the current MinCapacity: capacity never goes down under a firing alarm.
+    pub(super) fn calendar_end(
+        &mut self,
+        event: &str,
+        baseline: u32,
+        alarm_hold: chrono::Duration,
+    ) -> Verdict {
+        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current.min);
+        let had_baseline = self.baseline;
+        self.baseline = baseline;
+        self.damaged_baseline = None;
+        self.drop_hold(&event_reason(variant, event));
+        let firing: Vec<(String, DateTime<Utc>)> = self
+            .record
+            .alarms
+            .iter()
+            .filter(|(_, seen)| seen.firing && seen.at + alarm_hold > now)
+            .map(|(name, seen)| (name.clone(), seen.at))
+            .collect();
+        for (name, at) in firing {
+            let reason = alarm_reason(variant, &name);
+            if current > self.effective() && !self.holds.contains_key(&reason) {
+                self.put_hold(
+                    &reason,
+                    Hold {
+                        min: current,
+                        until: at + alarm_hold,
+                        since: now,
+                        trigger: None,
+                    },
+                );
+                self.notes.push(format!(
+                    "alarm {name} still fires: its hold keeps MinCapacity at {current}"
+                ));
+            }
+        }
+        if self.delete.is_empty()
+            && self.notes.is_empty()
+            && had_baseline == baseline
+            && self.effective() == self.view.current.min
+        {
+            return Verdict::Skip(
+                Action::Unchanged,
+                format!("calendar event {event} is over: already at {baseline} or held above it"),
+            );
+        }
+        Apply::verdict(format!("calendar event {event} is over"), false)
+    }
+
+    pub(super) fn sweep(&mut self) -> Verdict {
+        let current = self.view.current.min;
+        let leftover = self.view.holds.holds.is_empty() && self.view.holds.baseline.is_some();
+        if self.delete.is_empty()
+            && self.notes.is_empty()
+            && !leftover
+            && self.effective() == current
+        {
+            return Verdict::Skip(Action::Unchanged, "no expired hold".to_owned());
+        }
+        Apply::verdict(String::new(), false)
+    }
+}
