@@ -543,8 +543,12 @@ def main():
             verdict = "at the minimum"
         else:
             why = EXTRA.get(name, {})
+            # An operation made twice for one reason (the lease: take, give back) says it once.
+            ops = sorted(set(extra), key=extra.index)
             verdict = f"+{len(extra)} over the minimum: " + "; ".join(
-                f"{op}, {why.get(op, 'not explained')}" for op in extra
+                f"{op}{' x' + str(extra.count(op)) if extra.count(op) > 1 else ''}, "
+                f"{why.get(op, 'not explained')}"
+                for op in ops
             )
         out(f"| {name} | {made} ({verdict}) | {minimum} |")
 

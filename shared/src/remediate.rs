@@ -27,6 +27,16 @@ pub const CALL_BUDGET: std::time::Duration = crate::sdk::OPERATION_TIMEOUT;
 /// The calls a decision makes once it holds the lease: the reads (side by side), a demand
 /// sizing, at most three writes and the release.
 pub const DECISION_CALLS: u32 = 6;
+/// A decision from the start: taking the lease, then [`DECISION_CALLS`].
+pub const LEASED_DECISION_CALLS: u32 = 1 + DECISION_CALLS;
+/// A sweep's decision sizes no demand: one call fewer than [`LEASED_DECISION_CALLS`].
+pub const SWEEP_DECISION_CALLS: u32 = LEASED_DECISION_CALLS - 1;
+
+/// The time `calls` sequential calls may take, each at [`CALL_BUDGET`]: every "does it still
+/// fit before the deadline" in the functions is counted with this.
+pub const fn budget(calls: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(CALL_BUDGET.as_secs() * calls as u64)
+}
 /// How long a lease lasts: longer than a decision can hold it ([`DECISION_CALLS`] calls of at
 /// most [`CALL_BUDGET`]: 72 s), so a lease expires only under a decision that is no longer
 /// running.
@@ -149,7 +159,7 @@ impl<S: Store> Remediator<S> {
             if let Some(record) = self.store.acquire(key, owner, now, until).await? {
                 return Ok(record);
             }
-            if let Err(short) = time_for(target.report.deadline, DECISION_CALLS) {
+            if let Err(short) = time_for(target.report.deadline, LEASED_DECISION_CALLS) {
                 return Err(Error::Busy(format!(
                     "{endpoint}/{variant}: another decision holds the variant's lease, and {short} \
                      for a decision; nothing done, the retry decides again"
@@ -344,14 +354,14 @@ impl From<Error> for Stop {
     }
 }
 
-/// Whether `calls` calls, each at [`CALL_BUDGET`], fit before `deadline`; otherwise what is
+/// Whether `calls` calls ([`budget`]) fit before `deadline` (none: always); otherwise what is
 /// left and what is needed ("20 s of the invocation are left, less than the 36 s needed").
-fn time_for(deadline: Option<DateTime<Utc>>, calls: u32) -> Result<(), String> {
+pub fn time_for(deadline: Option<DateTime<Utc>>, calls: u32) -> Result<(), String> {
     let Some(deadline) = deadline else {
         return Ok(());
     };
     let left = (deadline - Utc::now()).num_seconds();
-    let needed = CALL_BUDGET.as_secs() as i64 * i64::from(calls);
+    let needed = budget(calls).as_secs() as i64;
     if left >= needed {
         return Ok(());
     }

@@ -77,6 +77,7 @@ fn configuration_table_names_every_variable_with_the_code_defaults_and_ranges() 
     let documented: BTreeSet<String> = rows.iter().map(|r| code(&r[0])).collect();
     let mut read = variables_in("shared/src/config.rs");
     read.extend(variables_in("functions/prewarm/src/files.rs"));
+    read.extend(variables_in("functions/prewarm/src/ends.rs"));
     assert_eq!(documented, read, "README's Configuration table vs the code");
 
     let scale = ScaleConfig::from_lookup(&|_| None).unwrap();

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use remediation::audit::Outcome;
 use remediation::capacity::Endpoint;
 use remediation::decide::Change;
-use remediation::remediate::{Report, CALL_BUDGET, DECISION_CALLS};
+use remediation::remediate::{time_for, Report, LEASED_DECISION_CALLS};
 use remediation::Error;
 
 use crate::payload::{End, Raise, Request, Restore, LATE_END_MINUTES};
@@ -148,10 +148,9 @@ impl App {
                 });
                 return Ok((endpoint, waited));
             };
-            let reserve = CALL_BUDGET * (DECISION_CALLS + 2) + self.ready_poll;
-            let room = deadline
-                .is_some_and(|d| (d - Utc::now()).to_std().is_ok_and(|left| left > reserve));
-            if !room {
+            // After the wait: DescribeEndpoint again, then the decision.
+            let after_wait = deadline.map(|d| d - self.ready_poll);
+            if after_wait.is_none() || time_for(after_wait, 1 + LEASED_DECISION_CALLS).is_err() {
                 return Err(err);
             }
             tracing::info!(function = FUNCTION, endpoint = %name, error = %err,

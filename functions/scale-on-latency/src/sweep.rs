@@ -14,16 +14,19 @@ use remediation::audit::Outcome;
 use remediation::capacity::Endpoint;
 use remediation::decide::{Action, Change};
 use remediation::holds::TAG_PREFIX;
-use remediation::remediate::{Report, CALL_BUDGET, DECISION_CALLS};
+use remediation::remediate::{budget, time_for, Report, SWEEP_DECISION_CALLS};
 use remediation::Error;
 
 use crate::each::Each;
 use crate::{refused_if_missing, App, FUNCTION};
 
-/// No endpoint is started later than this before the invocation's deadline: its two calls
-/// (ListTags, DescribeEndpoint) and a decision's ([`DECISION_CALLS`]) fit in it at the SDK's
-/// limit for one call ([`CALL_BUDGET`], 12 s): 96 s of the stack's 150 s timeout.
-pub const SWEEP_MARGIN_SECONDS: i64 = CALL_BUDGET.as_secs() as i64 * (2 + DECISION_CALLS as i64);
+/// The calls of one endpoint's visit: ListTags, DescribeEndpoint and a sweep's decision
+/// (lease included).
+const VISIT_CALLS: u32 = 2 + SWEEP_DECISION_CALLS;
+
+/// No endpoint is started later than this before the invocation's deadline: its visit's
+/// calls fit in it at the SDK's limit for one call (12 s): 96 s of the stack's 150 s timeout.
+pub const SWEEP_MARGIN_SECONDS: i64 = budget(VISIT_CALLS).as_secs() as i64;
 
 /// What a sweep did.
 #[derive(Debug, Clone, Default)]
@@ -101,8 +104,7 @@ impl App {
         now: DateTime<Utc>,
         deadline: Option<DateTime<Utc>>,
     ) -> Visit {
-        let margin = chrono::Duration::seconds(SWEEP_MARGIN_SECONDS);
-        if deadline.is_some_and(|d| Utc::now() + margin > d) {
+        if time_for(deadline, VISIT_CALLS).is_err() {
             return Visit::Left(name);
         }
         let tags = match self.path.store.tags(&arn).await {
