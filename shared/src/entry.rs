@@ -11,6 +11,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::audit::Notifier;
+use crate::config::{process_env, Lookup};
 use crate::{Error, MAX_EVENT_BYTES};
 
 /// The Runtime API path a runtime reports an initialization failure to.
@@ -95,6 +97,21 @@ fn usable_deadline(deadline: std::time::SystemTime, now: DateTime<Utc>) -> Optio
     }
     tracing::warn!(%deadline, "the runtime's deadline has already passed (a local emulator?): running without one");
     None
+}
+
+/// What every `main` does before serving: logging, the configuration read from the process
+/// environment by `config` (rejected: reported as [`config_or_report`] does), the clients built
+/// once by `build`, and the audit topic checked (`notifier`: the app's) before the first event.
+pub async fn start<C, A>(
+    config: impl FnOnce(Lookup<'_>) -> Result<C, Error>,
+    build: impl FnOnce(&aws_config::SdkConfig, C) -> A,
+    notifier: impl FnOnce(&A) -> &Notifier,
+) -> Result<A, Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = config_or_report(config(&process_env)).await?;
+    let app = build(&crate::sdk::load().await, config);
+    config_or_report(notifier(&app).check_topic().await).await?;
+    Ok(app)
 }
 
 /// The configuration, or, when it is rejected, the error reported to the Runtime API's

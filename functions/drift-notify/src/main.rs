@@ -1,16 +1,12 @@
-//! Lambda entry point: read configuration (a bad value is reported to the Runtime API as
-//! `NonRetryable.InvalidConfig`), build the clients once, serve events parsed by the shared
-//! entry point.
+//! Lambda entry point: the shared start (configuration, a bad value reported to the Runtime
+//! API as `NonRetryable.InvalidConfig`; the clients, built once; the audit topic checked), then
+//! events served by the shared entry point.
 
 use drift_notify::{App, Config};
-use remediation::config::process_env;
 use remediation::entry;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let config = entry::config_or_report(Config::from_lookup(&process_env)).await?;
-    let app = App::new(&remediation::sdk::load().await, config);
-    entry::config_or_report(app.notifier.check_topic().await).await?;
+    let app = entry::start(Config::from_lookup, App::new, |app| &app.notifier).await?;
     entry::serve(|event, _deadline| app.handle(event, chrono::Utc::now())).await
 }
