@@ -132,13 +132,18 @@ impl Writers {
                "event": event})
     }
 
-    /// Sync a calendar of one event, `launch`, tomorrow 12:00-14:00 UTC at MinCapacity 10.
-    async fn sync_calendar(&mut self) {
+    /// A calendar of one event, `launch`, tomorrow 12:00-14:00 UTC at MinCapacity 10.
+    fn calendar(&self) -> Value {
         let day = (Utc::now() + Duration::days(1)).date_naive();
-        let calendar = json!({"action": "sync-calendar", "calendar": [{
+        json!({"action": "sync-calendar", "calendar": [{
             "name": "launch", "endpoint": self.f.endpoint, "variant": VARIANT,
             "start": format!("{day}T12:00"), "end": format!("{day}T14:00"),
-            "timezone": "UTC", "min_capacity": 10}]});
+            "timezone": "UTC", "min_capacity": 10}]})
+    }
+
+    /// Sync [`Writers::calendar`].
+    async fn sync_calendar(&mut self) {
+        let calendar = self.calendar();
         let out = self.prewarm.invoke(&calendar).await.unwrap();
         assert_eq!(
             out["calendar"]["created"].as_array().map(Vec::len),
@@ -342,6 +347,19 @@ async fn a_calendar_end_through_the_holds_leaves_a_live_latency_hold() {
         (&end["action"], &end["event"], &end["baseline"]),
         (&json!("end"), &json!("launch"), &json!(2)),
         "{end}"
+    );
+    // Synced again, the calendar finds its action and its schedule as they should be.
+    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    let report = &again["calendar"];
+    assert_eq!(
+        (
+            &report["created"],
+            &report["updated"],
+            &report["deleted"],
+            &report["unchanged"]
+        ),
+        (&json!([]), &json!([]), &json!([]), &json!(2)),
+        "{again}"
     );
     w.run_action("start").await;
     assert_eq!(w.latency(ALARM, t0).await, ("raised".to_owned(), 12));
