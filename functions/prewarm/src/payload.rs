@@ -459,6 +459,19 @@ mod tests {
                 json!({"action": "verify", "variant": "v"}),
                 "endpoint: missing",
             ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo"}),
+                "baseline: missing",
+            ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": -1}),
+                "baseline:",
+            ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": 2,
+                       "min_capacity": 10}),
+                "min_capacity: unknown field",
+            ),
             (json!({"action": "sync-calendar"}), "calendar: missing"),
             (
                 json!({"action": "sync-calendar", "calendar": "s3://bucket"}),
@@ -556,6 +569,29 @@ mod tests {
             assert!(e.contains("only s3://<bucket>/<key> locations are"), "{e}");
             assert!(!e.contains("passwd") && !e.contains("example"), "{e}");
         }
+    }
+
+    #[test]
+    fn an_end_keeps_a_resolved_scheduled_time_and_ignores_a_placeholder() {
+        let end = |time: &str| {
+            parse(
+                json!({"action": "end", "endpoint": "prod-ranker", "event": "promo",
+                       "baseline": 2, "scheduled_time": time}),
+                now(),
+            )
+            .unwrap()
+        };
+        let Request::End(resolved) = end("2026-12-01T11:50:00Z") else {
+            panic!("an end");
+        };
+        assert_eq!(
+            (resolved.baseline, resolved.scheduled_time),
+            (2, Some(now() - chrono::Duration::minutes(10)))
+        );
+        let Request::End(unresolved) = end("<aws.scheduler.scheduled-time>") else {
+            panic!("an end");
+        };
+        assert_eq!(unresolved.scheduled_time, None);
     }
 
     #[test]
