@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
-use crate::ends::{EndSchedule, EndSchedules, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
+use crate::ends::{EndSchedule, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
 use crate::hold::event_report;
 use crate::payload::{rfc3339, CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
@@ -39,7 +39,6 @@ impl CalendarReport {
 /// The end schedules a sync wants, and how they differ from those that exist.
 #[derive(Debug, Default)]
 struct EndChanges {
-    config: Option<EndSchedules>,
     schedules: BTreeMap<String, EndSchedule>,
     changes: Changes,
 }
@@ -138,7 +137,7 @@ impl App {
     /// schedules first, then stale actions (so a target never holds more than it will at the
     /// end), new and changed actions, and last the end schedules no longer wanted.
     async fn write(&self, changes: &Changes, ends: &EndChanges) -> Result<(), Error> {
-        if let Some(config) = &ends.config {
+        if let Some(config) = &self.config.ends {
             for (schedule, exists) in ends.puts() {
                 self.put_end_schedule(config, schedule, exists).await?;
             }
@@ -149,7 +148,7 @@ impl App {
         for action in changes.create.iter().chain(&changes.update) {
             self.put_scheduled_action(action).await?;
         }
-        if let Some(config) = &ends.config {
+        if let Some(config) = &self.config.ends {
             for stale in &ends.changes.delete {
                 self.delete_end_schedule(config, &stale.name).await?;
             }
@@ -214,11 +213,7 @@ impl App {
             schedules.values().map(|s| s.action.clone()).collect(),
             &found,
         );
-        let ends = EndChanges {
-            config: self.config.ends.clone(),
-            schedules,
-            changes,
-        };
+        let ends = EndChanges { schedules, changes };
         (actions, ends)
     }
 
