@@ -64,6 +64,29 @@ pub fn parse_payload(text: &str) -> Result<Value, Error> {
     parse_json(text, "")
 }
 
+/// The handler of a function that changes capacity, as its `main` serves it and its tests call
+/// it.
+pub trait Handler {
+    type Summary: Serialize;
+
+    /// Handle one invocation at time `now` that must end by `deadline` (Lambda's).
+    fn handle_until(
+        &self,
+        event: Value,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Self::Summary, Error>> + Send;
+
+    /// Handle one invocation at time `now`, with no deadline.
+    fn handle(
+        &self,
+        event: Value,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Self::Summary, Error>> + Send {
+        self.handle_until(event, now, None)
+    }
+}
+
 /// Serve invocations until the runtime stops: each raw payload is parsed by [`parse_payload`]
 /// and handed to `handler` with the invocation's deadline; a payload that does not parse is
 /// refused with its `InvalidEvent`.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use integration_tests::proxy::{Fault, FaultProxy};
 use integration_tests::{sample_event, unique, EndpointFixture, Moto};
+use remediation::entry::Handler;
 use remediation::sdk::Settings;
 use serde_json::{json, Value};
 

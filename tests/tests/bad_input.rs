@@ -21,6 +21,7 @@ use chrono::{Duration, Utc};
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Published, LOCK_TABLE,
 };
+use remediation::entry::Handler;
 use remediation::Error;
 use serde_json::{json, Value};
 

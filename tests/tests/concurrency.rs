@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use integration_tests::proxy::{Fault, FaultProxy};
 use integration_tests::{sample_event, EndpointFixture, LOCK_TABLE};
+use remediation::entry::Handler;
 use scale_on_latency::{App, Config};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;

@@ -6,6 +6,7 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use chrono::{DateTime, Utc};
 use integration_tests::proxy::{Fault, FaultProxy};
 use integration_tests::{sample_event, EndpointFixture};
+use remediation::entry::Handler;
 use scale_on_latency::{App, Config, Summary};
 use serde_json::{json, Value};
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use integration_tests::proxy::FaultProxy;
 use integration_tests::{expired_hold, sample_event, unique, Moto, LOCK_TABLE};
+use remediation::entry::Handler;
 use remediation::holds::{alarm_reason, baseline_key, hold_key, TAG_PREFIX};
 use scale_on_latency::{App, Config, SWEEP_MARGIN_SECONDS};
 

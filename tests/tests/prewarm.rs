@@ -15,6 +15,7 @@ use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
 use prewarm::{App, Config, Summary};
+use remediation::entry::Handler;
 use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";

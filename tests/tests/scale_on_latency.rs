@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
+use remediation::entry::Handler;
 use remediation::Error;
 use scale_on_latency::{App, Config, Summary};
 use serde_json::{json, Value};

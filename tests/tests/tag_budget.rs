@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use integration_tests::{expired_hold, sample_event, EndpointFixture};
+use remediation::entry::Handler;
 use remediation::holds::{baseline_key, event_reason, hold_key};
 use remediation::Error;
 use scale_on_latency::{App, Config};

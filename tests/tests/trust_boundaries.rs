@@ -14,6 +14,7 @@ use integration_tests::proxy::FaultProxy;
 use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, LOCK_TABLE,
 };
+use remediation::entry::Handler;
 use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use integration_tests::{sample_event, EndpointFixture};
+use remediation::entry::Handler;
 use scale_on_latency::{App, Config, Summary};
 use serde_json::{json, Value};
 use whatif::decisions::{LatencyHolds, LatencyRules};

@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::CapacityClient;
 use remediation::config::{self, CommonConfig, Lookup};
+use remediation::entry::Handler;
 use remediation::remediate::Remediator;
 use remediation::Error;
 use serde::Serialize;
@@ -131,14 +132,24 @@ impl App {
         }
     }
 
-    /// Handle one invocation at time `now`, with no deadline (an endpoint that is not
-    /// `InService` is not waited for).
-    pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
-        self.handle_until(event, now, None).await
+    /// The allowlist, checked before anything is read; a refusal is published.
+    async fn allowed(
+        &self,
+        endpoint: &str,
+        variant: Option<&str>,
+        event: Option<&str>,
+    ) -> Result<(), Error> {
+        self.path
+            .allowed(endpoint, variant, &hold::event_report(event))
+            .await
     }
+}
 
-    /// Handle one invocation at time `now` that must end by `deadline` (Lambda's).
-    pub async fn handle_until(
+impl Handler for App {
+    type Summary = Summary;
+
+    /// An endpoint that is not `InService` is waited for only when there is a deadline.
+    async fn handle_until(
         &self,
         event: Value,
         now: DateTime<Utc>,
@@ -171,17 +182,5 @@ impl App {
             summary.calendar = Some(self.sync_calendar(sync, now).await?);
         }
         Ok(summary)
-    }
-
-    /// The allowlist, checked before anything is read; a refusal is published.
-    async fn allowed(
-        &self,
-        endpoint: &str,
-        variant: Option<&str>,
-        event: Option<&str>,
-    ) -> Result<(), Error> {
-        self.path
-            .allowed(endpoint, variant, &hold::event_report(event))
-            .await
     }
 }

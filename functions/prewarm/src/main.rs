@@ -7,7 +7,7 @@
 #![recursion_limit = "256"]
 
 use prewarm::{App, Config};
-use remediation::entry;
+use remediation::entry::{self, Handler};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -22,6 +22,7 @@ use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::decide::{AlarmChange, Change, ScalePolicy};
+use remediation::entry::Handler;
 use remediation::remediate::{Remediator, Report};
 use remediation::{is_sagemaker_name, Error};
 use serde::Serialize;
@@ -122,54 +123,6 @@ impl App {
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             config,
         }
-    }
-
-    /// Handle one invocation at time `now`, with no deadline.
-    pub async fn handle(&self, event: Value, now: DateTime<Utc>) -> Result<Summary, Error> {
-        self.handle_until(event, now, None).await
-    }
-
-    /// Handle one invocation at time `now` that must end by `deadline` (Lambda's): a sweep
-    /// starts no endpoint within [`SWEEP_MARGIN_SECONDS`] of it.
-    pub async fn handle_until(
-        &self,
-        event: Value,
-        now: DateTime<Utc>,
-        deadline: Option<DateTime<Utc>>,
-    ) -> Result<Summary, Error> {
-        let mut summary = Summary {
-            function: FUNCTION,
-            dry_run: self.config.common.dry_run,
-            alarms: Vec::new(),
-            swept: None,
-            left: Vec::new(),
-        };
-        remediation::check_event_size(&event).inspect_err(|err| {
-            tracing::error!(function = FUNCTION, error = %err, "rejected event");
-        })?;
-        if event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE) {
-            let swept = self.sweep(now, deadline).await?;
-            summary.swept = Some(swept.changed);
-            summary.left = swept.left;
-            return Ok(summary);
-        }
-        let alarms = Alarm::parse(event)
-            .and_then(|alarms| {
-                alarms.iter().try_for_each(|a| a.check_time(now))?;
-                Ok(alarms)
-            })
-            .inspect_err(|err| {
-                tracing::error!(function = FUNCTION, error = %err, "rejected event");
-            })?;
-        for alarm in alarms {
-            let results = self.handle_alarm(&alarm, now, deadline).await?;
-            summary.alarms.push(AlarmSummary {
-                alarm: alarm.name,
-                state: alarm.state,
-                results,
-            });
-        }
-        Ok(summary)
     }
 
     async fn handle_alarm(
@@ -371,6 +324,52 @@ impl App {
                 .remediate_sized(endpoint, variant, &change, &report, now, self)
                 .await,
         )
+    }
+}
+
+impl Handler for App {
+    type Summary = Summary;
+
+    /// A sweep starts no endpoint within [`SWEEP_MARGIN_SECONDS`] of `deadline`.
+    async fn handle_until(
+        &self,
+        event: Value,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Summary, Error> {
+        let mut summary = Summary {
+            function: FUNCTION,
+            dry_run: self.config.common.dry_run,
+            alarms: Vec::new(),
+            swept: None,
+            left: Vec::new(),
+        };
+        remediation::check_event_size(&event).inspect_err(|err| {
+            tracing::error!(function = FUNCTION, error = %err, "rejected event");
+        })?;
+        if event.get("detail-type").and_then(Value::as_str) == Some(SCHEDULED_DETAIL_TYPE) {
+            let swept = self.sweep(now, deadline).await?;
+            summary.swept = Some(swept.changed);
+            summary.left = swept.left;
+            return Ok(summary);
+        }
+        let alarms = Alarm::parse(event)
+            .and_then(|alarms| {
+                alarms.iter().try_for_each(|a| a.check_time(now))?;
+                Ok(alarms)
+            })
+            .inspect_err(|err| {
+                tracing::error!(function = FUNCTION, error = %err, "rejected event");
+            })?;
+        for alarm in alarms {
+            let results = self.handle_alarm(&alarm, now, deadline).await?;
+            summary.alarms.push(AlarmSummary {
+                alarm: alarm.name,
+                state: alarm.state,
+                results,
+            });
+        }
+        Ok(summary)
     }
 }
 

@@ -2,7 +2,7 @@
 //! API as `NonRetryable.InvalidConfig`; the clients, built once; the audit topic checked), then
 //! events served by the shared entry point.
 
-use remediation::entry;
+use remediation::entry::{self, Handler};
 use scale_on_latency::{App, Config};
 
 #[tokio::main(flavor = "current_thread")]
