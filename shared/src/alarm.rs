@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,7 +43,7 @@ pub fn check_time(
     let earliest = DateTime::parse_from_rfc3339(EARLIEST_EVENT_TIME)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let show = crate::holds::rfc3339;
     if time < earliest {
         return Err(Error::InvalidEvent(format!(
             "{field}: {} is before {EARLIEST_EVENT_TIME}; not a real event time",
@@ -135,9 +134,6 @@ pub struct Alarm {
     pub description: Option<String>,
     /// The metrics the alarm reads (empty for composite alarms).
     pub metrics: Vec<MetricRef>,
-    /// The alarm's own tags. Events do not carry them; a caller that needs them (composite
-    /// alarms) fills them in from CloudWatch.
-    pub tags: BTreeMap<String, String>,
     /// The delivery's own id (EventBridge `id`, SNS `MessageId`), when there is one.
     pub delivery_id: Option<String>,
     /// Set when CloudWatch withholds the alarm's actions (a composite alarm's suppressor):
@@ -280,20 +276,6 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// Deserialize with the path of the failing field in the message (`detail.state.value: ...`).
-fn from_value<T: DeserializeOwned>(value: Value, root: &str) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = match (root.is_empty(), path.as_str()) {
-            (_, ".") => root.to_owned(),
-            (true, _) => path,
-            (false, _) => format!("{root}.{path}"),
-        };
-        let field = if field.is_empty() { "event" } else { &field };
-        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
-    })
-}
-
 // ---- EventBridge and Lambda alarm action (camelCase) ----
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -379,7 +361,7 @@ struct LambdaAlarmAction {
 }
 
 fn parse_eventbridge(event: Value) -> Result<Alarm, Error> {
-    let event: EventBridgeEvent<AlarmDetail> = from_value(event, "")?;
+    let event: EventBridgeEvent<AlarmDetail> = crate::from_json(event, "")?;
     let arn = event.resources.and_then(|r| r.into_iter().next());
     from_detail(
         event.detail,
@@ -391,7 +373,7 @@ fn parse_eventbridge(event: Value) -> Result<Alarm, Error> {
 }
 
 fn parse_lambda_action(event: Value) -> Result<Alarm, Error> {
-    let action: LambdaAlarmAction = from_value(event, "")?;
+    let action: LambdaAlarmAction = crate::from_json(event, "")?;
     from_detail(
         action.alarm_data,
         action.alarm_arn,
@@ -450,7 +432,6 @@ fn from_detail(
         time: parse_time(detail.state.timestamp, &format!("{root}.state.timestamp"))?,
         description: configuration.description,
         metrics,
-        tags: BTreeMap::new(),
         delivery_id,
         suppression,
     })

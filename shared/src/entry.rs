@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::audit::Notifier;
 use crate::config::{process_env, Lookup};
-use crate::{Error, MAX_EVENT_BYTES};
+use crate::{from_json, Error, MAX_EVENT_BYTES};
 
 /// The Runtime API path a runtime reports an initialization failure to.
 pub const INIT_ERROR_PATH: &str = "/2018-06-01/runtime/init/error";
@@ -24,17 +24,7 @@ pub const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
 /// (`detail.features[0].value: number out of range at line 1 column 80`).
 pub fn parse_json(text: &str, root: &str) -> Result<Value, Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value: Result<Value, _> = serde_path_to_error::deserialize(&mut deserializer);
-    let value = value.map_err(|err| {
-        let path = err.path().to_string();
-        let field = match (root.is_empty(), path.as_str()) {
-            (true, ".") => "event".to_owned(),
-            (false, ".") => root.to_owned(),
-            (true, _) => path,
-            (false, _) => format!("{root}.{path}"),
-        };
-        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
-    })?;
+    let value: Value = from_json(&mut deserializer, root)?;
     deserializer.end().map_err(|err| {
         let field = if root.is_empty() { "event" } else { root };
         Error::InvalidEvent(format!("{field}: {err}"))

@@ -7,6 +7,7 @@
 use aws_sdk_sns::config::http::HttpResponse;
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use lambda_runtime::Diagnostic;
+use serde::{Deserialize, Deserializer};
 
 /// Error codes worth retrying although they come with a 4xx status: the throttling codes the
 /// SDK's own retry classifier knows for the services these functions call, and Application
@@ -122,4 +123,24 @@ impl From<Error> for Diagnostic {
             error_message: err.to_string(),
         }
     }
+}
+
+/// Deserialize a `T` from event JSON, or an [`Error::InvalidEvent`] that names the failing
+/// field's path under `root` (`detail.state.value: ...`), or `root` itself (`event` when it is
+/// empty) when the whole value is wrong. The one place a field's path enters a message: a
+/// field type's own check says only what is wrong with the value.
+pub fn from_json<'de, T: Deserialize<'de>>(
+    deserializer: impl Deserializer<'de>,
+    root: &str,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let field = match (root.is_empty(), path.as_str()) {
+            (true, ".") => "event".to_owned(),
+            (false, ".") => root.to_owned(),
+            (true, _) => path,
+            (false, _) => format!("{root}.{path}"),
+        };
+        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
+    })
 }

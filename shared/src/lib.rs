@@ -19,7 +19,7 @@ pub mod remediate;
 pub mod sdk;
 pub mod store;
 
-pub use error::Error;
+pub use error::{from_json, Error};
 
 /// The largest event any function accepts, serialized. Lambda's own limits are 6 MB for a
 /// synchronous and 1 MB for an asynchronous invoke; EventBridge events and SNS messages are
@@ -48,6 +48,13 @@ pub fn check_event_size(event: &serde_json::Value) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The bucket and key of an `s3://<bucket>/<key>` location, both non-empty.
+pub fn s3_location(uri: &str) -> Option<(&str, &str)> {
+    uri.strip_prefix("s3://")?
+        .split_once('/')
+        .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
 }
 
 /// SageMaker endpoint and variant names: letters, digits and hyphens, at most 63 characters,
@@ -99,6 +106,23 @@ mod tests {
             &"a".repeat(64),
         ] {
             assert!(!is_sagemaker_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn s3_locations_need_a_bucket_and_a_key() {
+        assert_eq!(
+            s3_location("s3://reports/run/1.json"),
+            Some(("reports", "run/1.json"))
+        );
+        for bad in [
+            "s3://bucket",
+            "s3://bucket/",
+            "s3:///key",
+            "https://b/k",
+            "bucket/key",
+        ] {
+            assert_eq!(s3_location(bad), None, "{bad}");
         }
     }
 }

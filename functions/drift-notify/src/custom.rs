@@ -8,20 +8,14 @@ use remediation::Error;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::event::{endpoint_name, from_value, Envelope, CUSTOM_SOURCE, MAX_FEATURE_TEXT};
+use crate::event::{endpoint_name, Envelope, CUSTOM_SOURCE, MAX_FEATURE_TEXT};
 use crate::finding::{Finding, Kind, MetricLink, Violation};
 
 /// A report link must lead to S3 (`s3://bucket/key`): the message shows it as the report and
 /// builds an S3 console link from it, so a link elsewhere would mislead.
 fn report_uri(uri: String) -> Result<String, Error> {
-    let valid = uri
-        .strip_prefix("s3://")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(bucket, key)| {
-            !bucket.is_empty()
-                && !key.is_empty()
-                && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
-        });
+    let valid = remediation::s3_location(&uri).is_some()
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(uri)
     } else {
@@ -71,7 +65,7 @@ struct CustomFeature {
 }
 
 pub(crate) fn parse_custom(event: Value) -> Result<Finding, Error> {
-    let envelope: Envelope<CustomDetail> = from_value(event)?;
+    let envelope: Envelope<CustomDetail> = remediation::from_json(event, "")?;
     if let Some(source) = envelope.source.as_deref().filter(|s| s.starts_with("aws.")) {
         return Err(Error::InvalidEvent(format!(
             "source: {source:?} is reserved for AWS; custom drift events use e.g. \"{CUSTOM_SOURCE}\""

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use remediation::alarm::{parse_time, Alarm, ALARM_DETAIL_TYPE};
 use remediation::Error;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -217,19 +216,6 @@ pub(crate) fn endpoint_name(name: String, field: &str) -> Result<String, Error> 
     }
 }
 
-/// Deserialize with the failing field's path in the message.
-pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." {
-            "event".to_owned()
-        } else {
-            path
-        };
-        Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
-    })
-}
-
 // ---- SageMaker Processing Job State Change ----
 
 #[derive(Debug, Deserialize)]
@@ -286,7 +272,7 @@ struct S3Output {
 }
 
 fn parse_job(event: Value) -> Result<Input, Error> {
-    let envelope: Envelope<JobDetail> = from_value(event)?;
+    let envelope: Envelope<JobDetail> = remediation::from_json(event, "")?;
     let detail = envelope.detail;
     let env = detail.environment.unwrap_or_default();
     let schedule_from_arn = detail

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use remediation::audit::{shorten, subject, Notice};
 
 use serde::Serialize;
@@ -358,11 +358,7 @@ impl Finding {
         let _ = writeln!(body, "Severity: {}", severity.as_str());
         let _ = writeln!(body, "Source: {}", self.origin);
         if let Some(time) = self.time {
-            let _ = writeln!(
-                body,
-                "Detected: {}",
-                time.to_rfc3339_opts(SecondsFormat::Secs, true)
-            );
+            let _ = writeln!(body, "Detected: {}", remediation::holds::rfc3339(time));
         }
         if let Some(reason) = &self.failure_reason {
             let _ = writeln!(body, "Failure reason: {}", shorten(reason, 1024));

@@ -192,10 +192,7 @@ impl App {
 
     /// Read an `s3://bucket/key` object.
     async fn read(&self, uri: &str) -> Result<Vec<u8>, Error> {
-        let (bucket, key) = uri
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.split_once('/'))
-            .ok_or_else(|| {
+        let (bucket, key) = remediation::s3_location(uri).ok_or_else(|| {
                 Error::InvalidEvent(format!(
                     "detail.ProcessingOutputConfig.Outputs[].S3Output.S3Uri: {uri:?} is not an s3:// URI"
                 ))

@@ -4,8 +4,7 @@ use crate::finding::MetricLink;
 
 /// The S3 console page of an `s3://bucket/key` object.
 pub fn s3_console_url(uri: &str, region: Option<&str>) -> Option<String> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, key) = rest.split_once('/')?;
+    let (bucket, key) = remediation::s3_location(uri)?;
     let region = region.unwrap_or("us-east-1");
     Some(format!(
         "https://{region}.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={}",

@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use remediation::Error;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fields::Fields;
+use crate::fields::{checked, known, required, text, Capacity, EndpointName, Flag, VariantName};
 
 mod checks;
 mod cron;
@@ -25,20 +25,6 @@ pub use schedule::{actions, diff, resolve, timing, Changes, UTC_ZONE};
 
 /// Every scheduled action this function owns starts with this.
 pub const ACTION_PREFIX: &str = "prewarm-";
-
-const ENTRY_FIELDS: [&str; 11] = [
-    "name",
-    "endpoint",
-    "variant",
-    "start",
-    "end",
-    "timezone",
-    "lead_minutes",
-    "min_capacity",
-    "recurrence",
-    "raise_max",
-    "baseline",
-];
 
 /// One event of the calendar.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,82 +180,110 @@ pub fn parse(value: &Value) -> Result<Vec<Entry>, Error> {
 }
 
 fn parse_entry(item: &Value) -> Result<Entry, Error> {
-    let Value::Object(map) = item else {
+    if !item.is_object() {
         return Err(Error::InvalidEvent(
             "entry: expected an object with name, endpoint, start, end, timezone, \
              min_capacity"
                 .to_owned(),
         ));
-    };
-    let fields = Fields { map };
-    fields.only(&ENTRY_FIELDS)?;
-    let name = fields.required_str("name")?;
-    if name.len() > 100
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(Error::InvalidEvent(format!(
-            "name: {name:?} must be 1-100 letters, digits, '-', '_' or '.' (it names the \
-             scheduled actions)"
-        )));
     }
-    let zone = fields.required_str("timezone")?;
-    let timezone: Tz = zone.parse().map_err(|_| {
-        Error::InvalidEvent(format!(
-            "timezone: {zone:?} is not an IANA time zone name such as America/New_York or \
-             Europe/Berlin"
-        ))
-    })?;
-    let start = local_time(&fields, "start")?;
-    let end = local_time(&fields, "end")?;
+    let fields: EntryFields = known(item, &[])?;
+    let name = required(fields.name, "name")?.0;
+    let timezone = required(fields.timezone, "timezone")?.0;
+    let start = required(fields.start, "start")?.0;
+    let end = required(fields.end, "end")?.0;
     if end <= start {
         return Err(Error::InvalidEvent(format!(
             "end: {end} is not after start {start}"
         )));
     }
-    let lead_minutes = match map.get("lead_minutes") {
-        None | Some(Value::Null) => 0,
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|&n| n <= 24 * 60)
-            .ok_or_else(|| {
-                Error::InvalidEvent(format!(
-                    "lead_minutes: expected 0 to 1440 whole minutes, got {n}"
-                ))
-            })?,
-        Some(other) => {
-            return Err(Error::InvalidEvent(format!(
-                "lead_minutes: expected a whole number of minutes, got {other}"
-            )))
-        }
-    };
-    let baseline = match map.get("baseline") {
-        None | Some(Value::Null) => None,
-        Some(_) => Some(fields.capacity("baseline")?),
-    };
-    let recurrence = fields
-        .optional_str("recurrence")?
-        .map(|text| parse_recurrence(&text))
-        .transpose()?;
     Ok(Entry {
         name,
-        endpoint: fields.endpoint()?,
-        variant: fields.variant()?,
+        endpoint: required(fields.endpoint, "endpoint")?.0,
+        variant: fields.variant.map(|v| v.0),
         start,
         end,
         timezone,
-        lead_minutes,
-        min_capacity: fields.capacity("min_capacity")?,
-        recurrence,
-        raise_max: fields.bool("raise_max")?.unwrap_or(false),
-        baseline,
+        lead_minutes: fields.lead_minutes.map_or(0, |m| m.0),
+        min_capacity: required(fields.min_capacity, "min_capacity")?.0,
+        recurrence: fields.recurrence.map(|r| r.0),
+        raise_max: fields.raise_max.is_some_and(|f| f.0),
+        baseline: fields.baseline.map(|b| b.0),
     })
 }
 
-fn local_time(fields: &Fields<'_>, field: &str) -> Result<NaiveDateTime, Error> {
-    let text = fields.required_str(field)?;
+/// An entry's fields as they arrive; `known` refuses any other.
+#[derive(Deserialize)]
+struct EntryFields {
+    name: Option<EntryName>,
+    endpoint: Option<EndpointName>,
+    variant: Option<VariantName>,
+    start: Option<LocalTime>,
+    end: Option<LocalTime>,
+    timezone: Option<Zone>,
+    lead_minutes: Option<LeadMinutes>,
+    min_capacity: Option<Capacity>,
+    recurrence: Option<RecurrenceField>,
+    raise_max: Option<Flag>,
+    baseline: Option<Capacity>,
+}
+
+checked!(
+    /// 1-100 letters, digits, '-', '_' or '.': it names the scheduled actions.
+    EntryName(String) = entry_name
+);
+checked!(
+    /// An IANA time zone name.
+    Zone(Tz) = zone
+);
+checked!(
+    /// A local wall-clock time, without an offset.
+    LocalTime(NaiveDateTime) = local_time
+);
+checked!(
+    /// Minutes before the start that capacity is raised: 0 to 1440.
+    LeadMinutes(u32) = lead_minutes
+);
+checked!(
+    /// How the event repeats.
+    RecurrenceField(Recurrence) = recurrence
+);
+
+fn entry_name(value: &Value) -> Result<String, String> {
+    let name = text(value)?;
+    if name.len() > 100
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!(
+            "{name:?} must be 1-100 letters, digits, '-', '_' or '.' (it names the scheduled \
+             actions)"
+        ));
+    }
+    Ok(name)
+}
+
+fn zone(value: &Value) -> Result<Tz, String> {
+    let zone = text(value)?;
+    zone.parse().map_err(|_| {
+        format!("{zone:?} is not an IANA time zone name such as America/New_York or Europe/Berlin")
+    })
+}
+
+fn lead_minutes(value: &Value) -> Result<u32, String> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&n| n <= 24 * 60)
+            .ok_or_else(|| format!("expected 0 to 1440 whole minutes, got {n}")),
+        other => Err(format!("expected a whole number of minutes, got {other}")),
+    }
+}
+
+fn local_time(value: &Value) -> Result<NaiveDateTime, String> {
+    let text = text(value)?;
     [
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%dT%H:%M",
@@ -279,20 +293,24 @@ fn local_time(fields: &Fields<'_>, field: &str) -> Result<NaiveDateTime, Error> 
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
     .ok_or_else(|| {
-        Error::InvalidEvent(format!(
-            "{field}: {text:?} is not a local time such as 2026-12-04T18:00 (no offset: the \
-                 timezone field says where)"
-        ))
+        format!(
+            "{text:?} is not a local time such as 2026-12-04T18:00 (no offset: the timezone \
+             field says where)"
+        )
     })
 }
 
-fn parse_recurrence(text: &str) -> Result<Recurrence, Error> {
+fn recurrence(value: &Value) -> Result<Recurrence, String> {
+    parse_recurrence(&text(value)?)
+}
+
+fn parse_recurrence(text: &str) -> Result<Recurrence, String> {
     let lower = text.to_ascii_lowercase();
     let bad = |why: &str| {
-        Error::InvalidEvent(format!(
-            "recurrence: {text:?} {why}; expected daily, weekly, monthly, \
+        format!(
+            "{text:?} {why}; expected daily, weekly, monthly, \
              monthly:<first|second|third|fourth>-<weekday> or cron(<6 fields>)"
-        ))
+        )
     };
     match lower.as_str() {
         "daily" => return Ok(Recurrence::Daily),

@@ -1,253 +1,280 @@
-//! Typed access to the fields of a payload or of a calendar entry, with errors that name the
-//! field: strings, names, capacities, flags, expiries and durations.
+//! The values of a payload's and a calendar entry's fields, checked as they are deserialized:
+//! each type's message says only what is wrong with the value, and [`remediation::from_json`]
+//! puts the field's path in front of it (`min_capacity: must be at least 1, got 0`).
+//!
+//! Every field is an `Option` in the structs that use these types: `null` counts as absent,
+//! and [`required`] says `<field>: missing (required)` for one that must be there.
 
 use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
 use remediation::{is_sagemaker_name, Error};
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::payload::{is_placeholder, rfc3339, shown, INFO_FIELDS, MAX_CAPACITY, MAX_HOLD_DAYS};
+use crate::payload::{is_placeholder, shown, INFO_FIELDS, MAX_CAPACITY, MAX_HOLD_DAYS};
 
 pub(crate) fn missing(field: &str) -> Error {
     Error::InvalidEvent(format!("{field}: missing (required)"))
 }
 
-/// Typed access to the fields of a JSON object, with errors that name them.
-pub(crate) struct Fields<'a> {
-    pub map: &'a Map<String, Value>,
+/// The value of a field that must be given.
+pub(crate) fn required<T>(value: Option<T>, field: &str) -> Result<T, Error> {
+    value.ok_or_else(|| missing(field))
 }
 
-impl Fields<'_> {
-    /// Refuse fields this action does not know (a typo would otherwise be silently ignored).
-    pub fn only(&self, known: &[&str]) -> Result<(), Error> {
-        match self
-            .map
-            .keys()
-            .find(|k| !known.contains(&k.as_str()) && !INFO_FIELDS.contains(&k.as_str()))
-        {
-            Some(unknown) => Err(Error::InvalidEvent(format!(
-                "{}: unknown field; expected {}",
-                shown(unknown),
-                known.join(", ")
-            ))),
-            None => Ok(()),
+/// Deserialize the fields of `object` (a JSON object) into `T` after refusing any field `T`
+/// does not have, other than `also` and the informational [`INFO_FIELDS`] (a typo would
+/// otherwise be silently ignored).
+pub(crate) fn known<T: DeserializeOwned>(object: &Value, also: &[&str]) -> Result<T, Error> {
+    let fields = field_names::<T>();
+    let allowed = |k: &str| fields.contains(&k) || also.contains(&k) || INFO_FIELDS.contains(&k);
+    let keys = object.as_object().into_iter().flat_map(Map::keys);
+    if let Some(unknown) = keys.into_iter().find(|k| !allowed(k)) {
+        let expected: Vec<&str> = also.iter().chain(fields).copied().collect();
+        return Err(Error::InvalidEvent(format!(
+            "{}: unknown field; expected {}",
+            shown(unknown),
+            expected.join(", ")
+        )));
+    }
+    remediation::from_json(object, "")
+}
+
+/// The fields a derived struct deserializes, as serde's derive hands them to
+/// `deserialize_struct` (renames applied).
+fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
         }
     }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
 
-    pub fn optional_str(&self, field: &str) -> Result<Option<String>, Error> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if is_placeholder(s) => Err(Error::InvalidEvent(format!(
-                "{field}: {s} is an EventBridge Scheduler placeholder that was not resolved; \
-                 placeholders are only filled in when Scheduler invokes the function, give a value"
-            ))),
-            Some(Value::String(s)) if s.trim().is_empty() => {
-                Err(Error::InvalidEvent(format!("{field}: must not be empty")))
+/// A field type whose value is checked by `$check(&Value) -> Result<$inner, String>`.
+macro_rules! checked {
+    ($(#[$doc:meta])* $name:ident($inner:ty) = $check:path) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $name(pub $inner);
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                $check(&value)
+                    .map($name)
+                    .map_err(<D::Error as serde::de::Error>::custom)
             }
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(other) => Err(Error::InvalidEvent(format!(
-                "{field}: expected a string, got {other}"
-            ))),
         }
-    }
+    };
+}
+pub(crate) use checked;
 
-    pub fn required_str(&self, field: &str) -> Result<String, Error> {
-        self.optional_str(field)?.ok_or_else(|| missing(field))
-    }
+checked!(
+    /// A SageMaker endpoint name.
+    EndpointName(String) = endpoint
+);
+checked!(
+    /// A SageMaker variant name.
+    VariantName(String) = variant
+);
+checked!(
+    /// An event's name: at most 100 characters, no control characters.
+    EventName(String) = event_name
+);
+checked!(
+    /// An instance count: a whole number from 1 to [`MAX_CAPACITY`].
+    Capacity(u32) = capacity
+);
+checked!(
+    /// `true` or `false`.
+    Flag(bool) = flag
+);
+checked!(
+    /// A point in time with an offset, to the whole second (see [`time`]).
+    Time(DateTime<Utc>) = time
+);
+checked!(
+    /// A hold's duration such as `2h` (see [`duration`]).
+    HoldFor(Duration) = duration
+);
 
-    /// An informational string: placeholders and non-strings are ignored.
-    pub fn info(&self, field: &str) -> Option<String> {
-        self.map
-            .get(field)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && !is_placeholder(s))
-            .map(str::to_owned)
-    }
+/// An informational string (Scheduler context): kept when it is a resolved, non-empty string,
+/// ignored otherwise; never an error.
+#[derive(Debug, Default)]
+pub(crate) struct Info(pub Option<String>);
 
-    pub fn endpoint(&self) -> Result<String, Error> {
-        let name = self.required_str("endpoint")?;
-        if is_sagemaker_name(&name) {
-            Ok(name)
-        } else {
-            Err(Error::InvalidEvent(format!(
-                "endpoint: {name:?} is not a SageMaker endpoint name (letters, digits, '-', \
-                 at most 63)"
-            )))
-        }
+impl<'de> Deserialize<'de> for Info {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(Info(
+            value
+                .as_str()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && !is_placeholder(s))
+                .map(str::to_owned),
+        ))
     }
+}
 
-    pub fn variant(&self) -> Result<Option<String>, Error> {
-        match self.optional_str("variant")? {
-            Some(name) if !is_sagemaker_name(&name) => Err(Error::InvalidEvent(format!(
-                "variant: {name:?} is not a SageMaker variant name (letters, digits, '-', at \
-                 most 63)"
-            ))),
-            other => Ok(other),
-        }
+/// A string: trimmed, not empty, not an unresolved Scheduler placeholder.
+pub(crate) fn text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) if is_placeholder(s) => Err(format!(
+            "{s} is an EventBridge Scheduler placeholder that was not resolved; placeholders \
+             are only filled in when Scheduler invokes the function, give a value"
+        )),
+        Value::String(s) if s.trim().is_empty() => Err("must not be empty".to_owned()),
+        Value::String(s) => Ok(s.trim().to_owned()),
+        other => Err(format!("expected a string, got {other}")),
     }
+}
 
-    pub fn event_name(&self) -> Result<String, Error> {
-        let name = self.required_str("event")?;
-        if name.chars().count() > 100 {
-            return Err(Error::InvalidEvent(
-                "event: at most 100 characters".to_owned(),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Error::InvalidEvent(
-                "event: contains control characters (line breaks, tabs, NUL); give a plain name"
-                    .to_owned(),
-            ));
-        }
+fn endpoint(value: &Value) -> Result<String, String> {
+    let name = text(value)?;
+    if is_sagemaker_name(&name) {
         Ok(name)
+    } else {
+        Err(format!(
+            "{name:?} is not a SageMaker endpoint name (letters, digits, '-', at most 63)"
+        ))
     }
+}
 
-    pub fn capacity(&self, field: &str) -> Result<u32, Error> {
-        let value = self.map.get(field).ok_or_else(|| missing(field))?;
-        let n = match value {
-            Value::Number(n) => n.as_i64().ok_or_else(|| {
-                Error::InvalidEvent(format!("{field}: {n} is not a whole number"))
-            })?,
-            Value::Null => return Err(missing(field)),
-            other => {
-                return Err(Error::InvalidEvent(format!(
-                    "{field}: expected a whole number, got {other}"
-                )))
-            }
-        };
-        if n < 1 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: must be at least 1, got {n} (instance variants need at least one \
-                 instance)"
-            )));
-        }
-        u32::try_from(n)
-            .ok()
-            .filter(|&n| n <= MAX_CAPACITY)
-            .ok_or_else(|| Error::InvalidEvent(format!("{field}: at most {MAX_CAPACITY}, got {n}")))
+fn variant(value: &Value) -> Result<String, String> {
+    let name = text(value)?;
+    if is_sagemaker_name(&name) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "{name:?} is not a SageMaker variant name (letters, digits, '-', at most 63)"
+        ))
     }
+}
 
-    pub fn bool(&self, field: &str) -> Result<Option<bool>, Error> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(Error::InvalidEvent(format!(
-                "{field}: expected true or false, got {other}"
-            ))),
-        }
+fn event_name(value: &Value) -> Result<String, String> {
+    let name = text(value)?;
+    if name.chars().count() > 100 {
+        return Err("at most 100 characters".to_owned());
     }
-
-    /// A raise's expiry: exactly one of `until` (a time with an offset) and `for` (a duration
-    /// from `now`), in the future and at most [`MAX_HOLD_DAYS`] ahead.
-    pub fn expiry(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Option<Duration>), Error> {
-        let given = |field| !matches!(self.map.get(field), None | Some(Value::Null));
-        let (until, hold_for) = match (given("until"), given("for")) {
-            (true, true) => {
-                return Err(Error::InvalidEvent(
-                    "until, for: give one of them, not both (until: a time such as \
-                     2026-12-01T19:15:00Z; for: a duration such as 2h)"
-                        .to_owned(),
-                ))
-            }
-            (false, false) => {
-                return Err(Error::InvalidEvent(
-                    "until: missing (required, or instead for: a duration such as 2h); \
-                     nothing is pinned forever"
-                        .to_owned(),
-                ))
-            }
-            (true, false) => (self.time("until")?, None),
-            (false, true) => {
-                let hold_for = self.duration("for")?;
-                (now + hold_for, Some(hold_for))
-            }
-        };
-        if until <= now {
-            return Err(Error::InvalidEvent(format!(
-                "until: {} is in the past (now {}); a raise must end in the future",
-                rfc3339(until),
-                rfc3339(now)
-            )));
-        }
-        if until > now + Duration::days(MAX_HOLD_DAYS) {
-            return Err(Error::InvalidEvent(format!(
-                "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
-                 (raise again later to extend)",
-                rfc3339(until)
-            )));
-        }
-        Ok((until, hold_for))
+    if name.chars().any(char::is_control) {
+        return Err(
+            "contains control characters (line breaks, tabs, NUL); give a plain name".to_owned(),
+        );
     }
+    Ok(name)
+}
 
-    /// A duration such as `2h`, `90m`, `2h15m`, `1d12h` or `45s`: whole numbers with the
-    /// units d, h, m, s, largest first, each at most once; longer than zero.
-    pub fn duration(&self, field: &str) -> Result<Duration, Error> {
-        let text = self.required_str(field)?;
-        let bad = || {
-            Error::InvalidEvent(format!(
-                "{field}: {text:?} is not a duration such as 2h, 90m or 1d12h (whole numbers \
-                 with the units d, h, m, s)"
-            ))
-        };
-        let mut total_seconds: i64 = 0;
-        let mut units = ['d', 'h', 'm', 's'].iter();
-        let mut digits = String::new();
-        for c in text.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                continue;
-            }
-            // Each unit once, largest first: the next unit must come later in the list.
-            let Some(&unit) = units.by_ref().find(|&&u| u == c) else {
-                return Err(bad());
-            };
-            let n: i64 = digits.parse().map_err(|_| bad())?;
-            digits.clear();
-            let seconds = match unit {
-                'd' => 86_400,
-                'h' => 3_600,
-                'm' => 60,
-                _ => 1,
-            };
-            total_seconds = total_seconds.saturating_add(n.saturating_mul(seconds));
+fn capacity(value: &Value) -> Result<u32, String> {
+    let n = match value {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| format!("{n} is not a whole number"))?,
+        other => return Err(format!("expected a whole number, got {other}")),
+    };
+    if n < 1 {
+        return Err(format!(
+            "must be at least 1, got {n} (instance variants need at least one instance)"
+        ));
+    }
+    u32::try_from(n)
+        .ok()
+        .filter(|&n| n <= MAX_CAPACITY)
+        .ok_or_else(|| format!("at most {MAX_CAPACITY}, got {n}"))
+}
+
+fn flag(value: &Value) -> Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| format!("expected true or false, got {value}"))
+}
+
+/// A duration such as `2h`, `90m`, `2h15m`, `1d12h` or `45s`: whole numbers with the units d,
+/// h, m, s, largest first, each at most once; longer than zero and at most [`MAX_HOLD_DAYS`].
+fn duration(value: &Value) -> Result<Duration, String> {
+    let text = text(value)?;
+    let bad = || {
+        format!(
+            "{text:?} is not a duration such as 2h, 90m or 1d12h (whole numbers with the units \
+             d, h, m, s)"
+        )
+    };
+    let mut total_seconds: i64 = 0;
+    let mut units = ['d', 'h', 'm', 's'].iter();
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
         }
-        if !digits.is_empty() || text.is_empty() {
+        // Each unit once, largest first: the next unit must come later in the list.
+        let Some(&unit) = units.by_ref().find(|&&u| u == c) else {
             return Err(bad());
-        }
-        if total_seconds <= 0 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} must be longer than zero"
-            )));
-        }
-        if total_seconds > MAX_HOLD_DAYS * 86_400 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} is more than {MAX_HOLD_DAYS} days; use a shorter hold \
-                 (raise again later to extend)"
-            )));
-        }
-        Ok(Duration::seconds(total_seconds))
+        };
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        let seconds = match unit {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            _ => 1,
+        };
+        total_seconds = total_seconds.saturating_add(n.saturating_mul(seconds));
     }
+    if !digits.is_empty() || text.is_empty() {
+        return Err(bad());
+    }
+    if total_seconds <= 0 {
+        return Err(format!("{text:?} must be longer than zero"));
+    }
+    if total_seconds > MAX_HOLD_DAYS * 86_400 {
+        return Err(format!(
+            "{text:?} is more than {MAX_HOLD_DAYS} days; use a shorter hold (raise again later \
+             to extend)"
+        ));
+    }
+    Ok(Duration::seconds(total_seconds))
+}
 
-    /// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`), to the whole
-    /// second: holds are stored to the second, so `...:00.250Z` delivered twice is the same
-    /// hold both times. A leap second (`:60`) is refused: none is scheduled, and an expiry
-    /// stored as written would not be a real time.
-    pub fn time(&self, field: &str) -> Result<DateTime<Utc>, Error> {
-        let text = self.required_str(field)?;
-        let time = DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                Error::InvalidEvent(format!(
-                    "{field}: {text:?} is not a time with a UTC offset, such as \
-                     2026-12-01T19:15:00Z or 2026-12-01T20:15:00+01:00"
-                ))
-            })?;
-        if time.nanosecond() >= 1_000_000_000 {
-            return Err(Error::InvalidEvent(format!(
-                "{field}: {text:?} is a leap second (second 60), not a time a hold can end at; \
-                 use second 59 or the next minute"
-            )));
-        }
-        Ok(time.trunc_subsecs(0))
+/// A point in time with an offset (`2026-12-01T19:15:00Z`, `...+01:00`), to the whole second:
+/// holds are stored to the second, so `...:00.250Z` delivered twice is the same hold both
+/// times. A leap second (`:60`) is refused: none is scheduled, and an expiry stored as written
+/// would not be a real time.
+fn time(value: &Value) -> Result<DateTime<Utc>, String> {
+    let text = text(value)?;
+    let time = DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "{text:?} is not a time with a UTC offset, such as 2026-12-01T19:15:00Z or \
+                 2026-12-01T20:15:00+01:00"
+            )
+        })?;
+    if time.nanosecond() >= 1_000_000_000 {
+        return Err(format!(
+            "{text:?} is a leap second (second 60), not a time a hold can end at; use second 59 \
+             or the next minute"
+        ));
     }
+    Ok(time.trunc_subsecs(0))
 }

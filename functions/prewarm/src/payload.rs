@@ -10,10 +10,15 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
+use remediation::holds::rfc3339;
 use remediation::Error;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::fields::{missing, Fields};
+use crate::fields::{
+    checked, known, missing, required, text, Capacity, EndpointName, EventName, Flag, HoldFor,
+    Info, Time, VariantName,
+};
 
 /// The longest a raise may hold capacity: a typo in `until` must not pin capacity for years.
 pub const MAX_HOLD_DAYS: i64 = 90;
@@ -135,80 +140,49 @@ pub enum CalendarSource {
 
 /// Parse an invocation payload. `now` is needed to refuse an `until` in the past.
 pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
-    let map = payload_object(event)?;
-    let fields = Fields { map: &map };
-    let action = fields.required_str("action")?;
+    let mut map = payload_object(event)?;
+    let action = match map.remove("action") {
+        None | Some(Value::Null) => return Err(missing("action")),
+        Some(value) => text(&value).map_err(|why| Error::InvalidEvent(format!("action: {why}")))?,
+    };
+    let map = Value::Object(map);
     let request = match action.as_str() {
-        "raise" => {
-            fields.only(&[
-                "action",
-                "endpoint",
-                "variant",
-                "event",
-                "min_capacity",
-                "until",
-                "for",
-                "raise_max",
-            ])?;
-            let (until, hold_for) = fields.expiry(now)?;
-            Request::Raise(Raise {
-                endpoint: fields.endpoint()?,
-                variant: fields.variant()?,
-                event: fields.event_name()?,
-                min_capacity: fields.capacity("min_capacity")?,
-                until,
-                hold_for,
-                raise_max: fields.bool("raise_max")?.unwrap_or(false),
-                scheduled_time: fields.info("scheduled_time"),
-            })
-        }
+        "raise" => Request::Raise(known::<RaiseFields>(&map, &["action"])?.check(now)?),
         "restore" => {
-            fields.only(&["action", "endpoint", "variant", "event"])?;
+            let fields: RestoreFields = known(&map, &["action"])?;
             Request::Restore(Restore {
-                endpoint: fields.endpoint()?,
-                variant: fields.variant()?,
-                event: fields.event_name()?,
+                endpoint: required(fields.endpoint, "endpoint")?.0,
+                variant: fields.variant.map(|v| v.0),
+                event: required(fields.event, "event")?.0,
             })
         }
         "end" => {
-            fields.only(&[
-                "action",
-                "endpoint",
-                "variant",
-                "event",
-                "baseline",
-                "scheduled_time",
-            ])?;
+            let fields: EndFields = known(&map, &["action"])?;
             Request::End(End {
-                endpoint: fields.endpoint()?,
-                variant: fields.variant()?,
-                event: fields.event_name()?,
-                baseline: fields.capacity("baseline")?,
+                endpoint: required(fields.endpoint, "endpoint")?.0,
+                variant: fields.variant.map(|v| v.0),
+                event: required(fields.event, "event")?.0,
+                baseline: required(fields.baseline, "baseline")?.0,
                 scheduled_time: fields
-                    .info("scheduled_time")
+                    .scheduled_time
+                    .0
                     .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
                     .map(|t| t.with_timezone(&Utc)),
             })
         }
         "verify" => {
-            fields.only(&["action", "endpoint", "variant", "event", "min_capacity"])?;
+            let fields: VerifyFields = known(&map, &["action"])?;
             Request::Verify(Verify {
-                endpoint: fields.endpoint()?,
-                variant: fields.variant()?,
-                event: match fields.optional_str("event")? {
-                    Some(_) => Some(fields.event_name()?),
-                    None => None,
-                },
-                min_capacity: match map.get("min_capacity") {
-                    None | Some(Value::Null) => None,
-                    Some(_) => Some(fields.capacity("min_capacity")?),
-                },
+                endpoint: required(fields.endpoint, "endpoint")?.0,
+                variant: fields.variant.map(|v| v.0),
+                event: fields.event.map(|e| e.0),
+                min_capacity: fields.min_capacity.map(|c| c.0),
             })
         }
         "sync-calendar" => {
-            fields.only(&["action", "calendar"])?;
+            let fields: SyncFields = known(&map, &["action"])?;
             Request::SyncCalendar(SyncCalendar {
-                source: calendar_source(&fields)?,
+                source: required(fields.calendar, "calendar")?.0,
             })
         }
         other => {
@@ -218,6 +192,111 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
         }
     };
     Ok(request)
+}
+
+// The fields of each action as they arrive; `known` refuses any other (besides `action` and
+// the informational fields).
+
+#[derive(Deserialize)]
+struct RaiseFields {
+    endpoint: Option<EndpointName>,
+    variant: Option<VariantName>,
+    event: Option<EventName>,
+    min_capacity: Option<Capacity>,
+    until: Option<Time>,
+    #[serde(rename = "for")]
+    hold_for: Option<HoldFor>,
+    raise_max: Option<Flag>,
+    #[serde(default)]
+    scheduled_time: Info,
+}
+
+#[derive(Deserialize)]
+struct RestoreFields {
+    endpoint: Option<EndpointName>,
+    variant: Option<VariantName>,
+    event: Option<EventName>,
+}
+
+#[derive(Deserialize)]
+struct EndFields {
+    endpoint: Option<EndpointName>,
+    variant: Option<VariantName>,
+    event: Option<EventName>,
+    baseline: Option<Capacity>,
+    #[serde(default)]
+    scheduled_time: Info,
+}
+
+#[derive(Deserialize)]
+struct VerifyFields {
+    endpoint: Option<EndpointName>,
+    variant: Option<VariantName>,
+    event: Option<EventName>,
+    min_capacity: Option<Capacity>,
+}
+
+#[derive(Deserialize)]
+struct SyncFields {
+    calendar: Option<Source>,
+}
+
+impl RaiseFields {
+    fn check(self, now: DateTime<Utc>) -> Result<Raise, Error> {
+        let (until, hold_for) = expiry(self.until, self.hold_for, now)?;
+        Ok(Raise {
+            endpoint: required(self.endpoint, "endpoint")?.0,
+            variant: self.variant.map(|v| v.0),
+            event: required(self.event, "event")?.0,
+            min_capacity: required(self.min_capacity, "min_capacity")?.0,
+            until,
+            hold_for,
+            raise_max: self.raise_max.is_some_and(|f| f.0),
+            scheduled_time: self.scheduled_time.0,
+        })
+    }
+}
+
+/// A raise's expiry: exactly one of `until` (a time with an offset) and `for` (a duration from
+/// `now`), in the future and at most [`MAX_HOLD_DAYS`] ahead.
+fn expiry(
+    until: Option<Time>,
+    hold_for: Option<HoldFor>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, Option<Duration>), Error> {
+    let (until, hold_for) = match (until, hold_for) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidEvent(
+                "until, for: give one of them, not both (until: a time such as \
+                 2026-12-01T19:15:00Z; for: a duration such as 2h)"
+                    .to_owned(),
+            ))
+        }
+        (None, None) => {
+            return Err(Error::InvalidEvent(
+                "until: missing (required, or instead for: a duration such as 2h); \
+                 nothing is pinned forever"
+                    .to_owned(),
+            ))
+        }
+        (Some(Time(until)), None) => (until, None),
+        (None, Some(HoldFor(hold_for))) => (now + hold_for, Some(hold_for)),
+    };
+    if until <= now {
+        return Err(Error::InvalidEvent(format!(
+            "until: {} is in the past (now {}); a raise must end in the future",
+            rfc3339(until),
+            rfc3339(now)
+        )));
+    }
+    if until > now + Duration::days(MAX_HOLD_DAYS) {
+        return Err(Error::InvalidEvent(format!(
+            "until: {} is more than {MAX_HOLD_DAYS} days ahead; use a nearer expiry \
+             (raise again later to extend)",
+            rfc3339(until)
+        )));
+    }
+    Ok((until, hold_for))
 }
 
 /// The payload's object: as it came, from a JSON string, or from an EventBridge envelope's
@@ -253,37 +332,37 @@ fn payload_object(event: Value) -> Result<Map<String, Value>, Error> {
     Ok(map)
 }
 
-/// Where a `sync-calendar` payload says its calendar is: inline, `s3://<bucket>/<key>`, or a
-/// file path (admitted or refused later, see [`crate::files`]).
-fn calendar_source(fields: &Fields<'_>) -> Result<CalendarSource, Error> {
-    match fields.map.get("calendar") {
-        None | Some(Value::Null) => Err(missing("calendar")),
-        Some(list @ Value::Array(_)) => Ok(CalendarSource::Inline(list.clone())),
-        Some(Value::String(_)) => {
-            let text = fields.required_str("calendar")?;
-            match text.strip_prefix("s3://") {
-                Some(rest) => match rest.split_once('/') {
-                    Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                        Ok(CalendarSource::S3 {
-                            bucket: bucket.to_owned(),
-                            key: key.to_owned(),
-                        })
-                    }
-                    _ => Err(Error::InvalidEvent(format!(
-                        "calendar: {text:?} is not s3://<bucket>/<key>"
-                    ))),
-                },
-                None if text.contains("://") => Err(Error::InvalidEvent(format!(
-                    "calendar: {} is not read: only s3://<bucket>/<key> locations are",
-                    shown(text.split("://").next().unwrap_or_default()) + "://..."
-                ))),
-                None => Ok(CalendarSource::File(PathBuf::from(text))),
-            }
-        }
-        Some(_) => Err(Error::InvalidEvent(
-            "calendar: expected a list of entries, a file path or s3://<bucket>/<key>".to_owned(),
-        )),
+checked!(
+    /// Where a `sync-calendar` payload says its calendar is.
+    Source(CalendarSource) = calendar_source
+);
+
+/// A calendar inline, `s3://<bucket>/<key>`, or a file path (admitted or refused later, see
+/// [`crate::files`]).
+fn calendar_source(value: &Value) -> Result<CalendarSource, String> {
+    if let Value::Array(_) = value {
+        return Ok(CalendarSource::Inline(value.clone()));
     }
+    if !value.is_string() {
+        return Err("expected a list of entries, a file path or s3://<bucket>/<key>".to_owned());
+    }
+    let text = text(value)?;
+    if let Some((bucket, key)) = remediation::s3_location(&text) {
+        return Ok(CalendarSource::S3 {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        });
+    }
+    if text.starts_with("s3://") {
+        return Err(format!("{text:?} is not s3://<bucket>/<key>"));
+    }
+    if let Some((scheme, _)) = text.split_once("://") {
+        return Err(format!(
+            "{}://... is not read: only s3://<bucket>/<key> locations are",
+            shown(scheme)
+        ));
+    }
+    Ok(CalendarSource::File(PathBuf::from(text)))
 }
 
 /// Whether a string is an EventBridge Scheduler context placeholder left unresolved.
@@ -309,10 +388,6 @@ pub fn shown(text: &str) -> String {
 
 /// The most characters of event text an error message repeats.
 pub const SHOWN: usize = 64;
-
-pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,9 @@ use serde_json::Value;
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::ends::{EndSchedule, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
 use crate::hold::event_report;
-use crate::payload::{rfc3339, CalendarSource, SyncCalendar};
+use crate::payload::{CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
+use remediation::holds::rfc3339;
 
 /// What a calendar sync did (or, in dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

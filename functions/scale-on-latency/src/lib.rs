@@ -16,7 +16,7 @@ mod sweep;
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use remediation::alarm::{Alarm, AlarmState, Suppression};
 use remediation::audit::{Notifier, Outcome};
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
@@ -401,7 +401,7 @@ fn alarm_report(alarm: &Alarm, endpoint: &str, variant: Option<&str>) -> Report 
             alarm.state,
             alarm
                 .time
-                .map(|t| format!(" since {}", t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+                .map(|t| format!(" since {}", remediation::holds::rfc3339(t)))
                 .unwrap_or_default(),
             alarm.kind,
             alarm.source

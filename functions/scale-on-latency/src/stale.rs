@@ -3,7 +3,7 @@
 //! state now before it may raise. Fresh events cost no call.
 
 use aws_sdk_cloudwatch::types::AlarmType;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use remediation::alarm::{Alarm, AlarmState};
 use remediation::config::SCALE_HOLD_SECONDS;
 use remediation::Error;
@@ -38,7 +38,7 @@ impl App {
         Ok(Some(format!(
             "stale delivery: this ALARM is from {}, {} ago, longer than {SCALE_HOLD_SECONDS}={}; \
              the alarm is {} now (DescribeAlarms); no capacity change",
-            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            remediation::holds::rfc3339(at),
             span(age),
             hold.as_secs(),
             state_now.map_or("gone (no such alarm)".to_owned(), |s| format!("in {s}"))

@@ -101,7 +101,7 @@ fn dimension_map(dimensions: Option<Vec<SnsDimension>>) -> BTreeMap<String, Stri
 }
 
 pub(super) fn parse_sns(event: Value) -> Result<Vec<Alarm>, Error> {
-    let batch: SnsBatch = from_value(event, "")?;
+    let batch: SnsBatch = crate::from_json(event, "")?;
     if batch.records.is_empty() {
         return Err(Error::InvalidEvent(
             "Records: empty, no SNS record to read".to_owned(),
@@ -116,7 +116,7 @@ pub(super) fn parse_sns(event: Value) -> Result<Vec<Alarm>, Error> {
             // Parsed with the field path, so `1e400` inside the message names its field.
             let context = format!("{root}: not a JSON alarm notification");
             let message = crate::entry::parse_embedded(&record.sns.message, &root, &context)?;
-            let message: SnsAlarmMessage = from_value(message, &root)?;
+            let message: SnsAlarmMessage = crate::from_json(message, &root)?;
             from_sns_message(message, record.sns.message_id, &root)
         })
         .collect()
@@ -172,7 +172,6 @@ fn from_sns_message(
         )?,
         description: message.alarm_description,
         metrics,
-        tags: BTreeMap::new(),
         delivery_id,
         // An SNS notification is itself an alarm action: CloudWatch sends none while suppressed.
         suppression: None,

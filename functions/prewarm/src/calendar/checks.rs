@@ -10,7 +10,8 @@ use remediation::Error;
 
 use super::schedule::occurrence;
 use super::{Entry, ScheduledAction, ACTION_PREFIX};
-use crate::payload::{rfc3339, MAX_HOLD_DAYS};
+use crate::payload::MAX_HOLD_DAYS;
+use remediation::holds::rfc3339;
 
 /// Application Auto Scaling keeps at most this many scheduled actions per scalable target.
 pub const MAX_ACTIONS_PER_TARGET: usize = 200;

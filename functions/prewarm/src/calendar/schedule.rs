@@ -13,7 +13,7 @@ use remediation::holds::Capacity;
 use remediation::Error;
 
 use super::{end_name, start_name, Entry, Recurrence, ScheduledAction, Timing};
-use crate::payload::rfc3339;
+use remediation::holds::rfc3339;
 
 /// Timezone of an `at(...)` written in UTC (a local time that occurs twice).
 pub const UTC_ZONE: &str = "Etc/UTC";
