@@ -437,7 +437,7 @@ fn from_detail(
     })
 }
 
-// ---- shared helpers ----
+// ---- checks every alarm shape shares ----
 
 fn non_empty(value: String, field: &str) -> Result<String, Error> {
     if value.trim().is_empty() {
