@@ -10,6 +10,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use tracing_subscriber::filter::LevelFilter;
 
 use crate::audit::Notifier;
 use crate::config::{process_env, Lookup};
@@ -120,11 +121,33 @@ pub async fn start<C, A>(
     build: impl FnOnce(&aws_config::SdkConfig, C) -> A,
     notifier: impl FnOnce(&A) -> &Notifier,
 ) -> Result<A, Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     let config = config_or_report(config(&process_env)).await?;
     let app = build(&crate::sdk::load().await, config);
     config_or_report(notifier(&app).check_topic().await).await?;
     Ok(app)
+}
+
+/// Logging as Lambda's advanced logging controls set it: one JSON object per line when
+/// `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at the level `AWS_LAMBDA_LOG_LEVEL` names (else
+/// `RUST_LOG`, read as a level; else INFO). The output of lambda_runtime's default subscriber,
+/// without its per-module filter directives, which would bring a regular-expression engine into
+/// every binary.
+fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_max_level(level);
+    if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }
 
 /// The configuration, or, when it is rejected, the error reported to the Runtime API's
