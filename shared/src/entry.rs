@@ -134,20 +134,23 @@ pub async fn start<C, A>(
 /// without its per-module filter directives, which would bring a regular-expression engine into
 /// every binary.
 fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|level| level.parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
     let logs = tracing_subscriber::fmt()
         .with_target(false)
         .without_time()
-        .with_max_level(level);
-    if std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        .with_max_level(log_level(&process_env));
+    if process_env("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
         logs.json().init();
     } else {
         logs.init();
     }
+}
+
+/// The level [`init_logging`] writes at.
+fn log_level(env: Lookup<'_>) -> LevelFilter {
+    env("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| env("RUST_LOG"))
+        .and_then(|level| level.parse().ok())
+        .unwrap_or(LevelFilter::INFO)
 }
 
 /// The configuration, or, when it is rejected, the error reported to the Runtime API's
@@ -194,6 +197,34 @@ async fn report_init_error(err: &Error) -> Result<(), lambda_runtime::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_level_comes_from_lambda_then_rust_log_else_info() {
+        let level = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            log_level(&move |name: &str| {
+                vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            })
+        };
+        assert_eq!(level(&[]), LevelFilter::INFO);
+        assert_eq!(
+            level(&[("AWS_LAMBDA_LOG_LEVEL", "WARN")]),
+            LevelFilter::WARN
+        );
+        assert_eq!(
+            level(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR"), ("RUST_LOG", "debug")]),
+            LevelFilter::ERROR
+        );
+        assert_eq!(level(&[("RUST_LOG", "debug")]), LevelFilter::DEBUG);
+        // Per-module directives are not read: the level stays INFO.
+        assert_eq!(
+            level(&[("RUST_LOG", "info,aws_smithy=debug")]),
+            LevelFilter::INFO
+        );
+    }
 
     #[test]
     fn a_deadline_already_past_is_no_deadline() {
