@@ -151,23 +151,21 @@ pub(crate) fn text(value: &Value) -> Result<String, String> {
 }
 
 fn endpoint(value: &Value) -> Result<String, String> {
-    let name = text(value)?;
-    if is_sagemaker_name(&name) {
-        Ok(name)
-    } else {
-        Err(format!(
-            "{name:?} is not a SageMaker endpoint name (letters, digits, '-', at most 63)"
-        ))
-    }
+    sagemaker_name(value, "endpoint")
 }
 
 fn variant(value: &Value) -> Result<String, String> {
+    sagemaker_name(value, "variant")
+}
+
+/// A SageMaker `kind` (endpoint, variant) name.
+fn sagemaker_name(value: &Value, kind: &str) -> Result<String, String> {
     let name = text(value)?;
     if is_sagemaker_name(&name) {
         Ok(name)
     } else {
         Err(format!(
-            "{name:?} is not a SageMaker variant name (letters, digits, '-', at most 63)"
+            "{name:?} is not a SageMaker {kind} name (letters, digits, '-', at most 63)"
         ))
     }
 }
