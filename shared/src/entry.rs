@@ -55,10 +55,25 @@ pub fn parse_payload(text: &str) -> Result<Value, Error> {
     parse_json(text, "")
 }
 
+/// When an invocation is handled: the time it is handled at, and the deadline it must end by
+/// (Lambda's; `None` when called without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub now: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
 /// The handler of a function that changes capacity, as its `main` serves it and its tests call
 /// it.
 pub trait Handler {
     type Summary: Serialize;
+
+    /// Handle one invocation at `clock.now` that must end by `clock.deadline`.
+    fn handle_at(
+        &self,
+        event: Value,
+        clock: Clock,
+    ) -> impl Future<Output = Result<Self::Summary, Error>> + Send;
 
     /// Handle one invocation at time `now` that must end by `deadline` (Lambda's).
     fn handle_until(
@@ -66,7 +81,9 @@ pub trait Handler {
         event: Value,
         now: DateTime<Utc>,
         deadline: Option<DateTime<Utc>>,
-    ) -> impl Future<Output = Result<Self::Summary, Error>> + Send;
+    ) -> impl Future<Output = Result<Self::Summary, Error>> + Send {
+        self.handle_at(event, Clock { now, deadline })
+    }
 
     /// Handle one invocation at time `now`, with no deadline.
     fn handle(

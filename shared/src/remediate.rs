@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::{Notifier, Outcome};
 use crate::budget::{self, Budget, LOW_TAG_SLOTS, MAX_USER_TAGS};
-use crate::capacity::{Endpoint, Variant};
+use crate::capacity::{CapacityClient, Endpoint, Variant};
 use crate::config::CommonConfig;
 use crate::decide::{decide, AlarmChange, Change, Plan, View};
 use crate::demand::Demand;
@@ -67,6 +67,25 @@ pub struct Remediator<S> {
     pub notifier: Notifier,
     pub function: &'static str,
     pub common: CommonConfig,
+}
+
+impl Remediator<CapacityClient> {
+    /// The path against AWS as a function builds it once per cold start: capacity, tags and
+    /// the variant's lease through `sdk` (the lease in `lock_table`), the audit to the topic
+    /// `common` names.
+    pub fn on_aws(
+        sdk: &aws_config::SdkConfig,
+        function: &'static str,
+        common: CommonConfig,
+        lock_table: &str,
+    ) -> Self {
+        Remediator {
+            store: CapacityClient::new(sdk, lock_table),
+            notifier: Notifier::new(sdk, common.topic_arn.clone()),
+            function,
+            common,
+        }
+    }
 }
 
 impl<S: Store> Remediator<S> {

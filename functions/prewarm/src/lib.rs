@@ -22,11 +22,10 @@ mod scheduled;
 mod sync;
 mod verify;
 
-use chrono::{DateTime, Utc};
-use remediation::audit::{Notifier, Outcome};
+use remediation::audit::Outcome;
 use remediation::capacity::CapacityClient;
 use remediation::config::{self, CommonConfig, Lookup};
-use remediation::entry::Handler;
+use remediation::entry::{Clock, Handler};
 use remediation::remediate::Remediator;
 use remediation::Error;
 use serde::Serialize;
@@ -107,12 +106,7 @@ pub struct Summary {
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
         App {
-            path: Remediator {
-                store: CapacityClient::new(sdk, &config.lock_table),
-                notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
-                function: FUNCTION,
-                common: config.common.clone(),
-            },
+            path: Remediator::on_aws(sdk, FUNCTION, config.common.clone(), &config.lock_table),
             // Checksums only where an operation requires them: S3-compatible stores (and
             // the local emulator) do not all return them.
             s3: aws_sdk_s3::Client::from_conf(
@@ -149,12 +143,8 @@ impl Handler for App {
     type Summary = Summary;
 
     /// An endpoint that is not `InService` is waited for only when there is a deadline.
-    async fn handle_until(
-        &self,
-        event: Value,
-        now: DateTime<Utc>,
-        deadline: Option<DateTime<Utc>>,
-    ) -> Result<Summary, Error> {
+    async fn handle_at(&self, event: Value, clock: Clock) -> Result<Summary, Error> {
+        let Clock { now, deadline } = clock;
         let request = remediation::check_event_size(&event)
             .and_then(|()| payload::parse(event, now))
             .and_then(|request| self.config.files.admit(request))

@@ -18,11 +18,11 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use remediation::alarm::{Alarm, AlarmState, Suppression};
-use remediation::audit::{Notifier, Outcome};
+use remediation::audit::Outcome;
 use remediation::capacity::{CapacityClient, Endpoint, Variant};
 use remediation::config::{self, CommonConfig, Lookup, ScaleConfig, SCALE_HOLD_SECONDS};
 use remediation::decide::{AlarmChange, Change, ScalePolicy};
-use remediation::entry::Handler;
+use remediation::entry::{Clock, Handler};
 use remediation::remediate::{Remediator, Report};
 use remediation::{is_sagemaker_name, Error};
 use serde::Serialize;
@@ -114,12 +114,7 @@ struct Target {
 impl App {
     pub fn new(sdk: &aws_config::SdkConfig, config: Config) -> Self {
         App {
-            path: Remediator {
-                store: CapacityClient::new(sdk, &config.lock_table),
-                notifier: Notifier::new(sdk, config.common.topic_arn.clone()),
-                function: FUNCTION,
-                common: config.common.clone(),
-            },
+            path: Remediator::on_aws(sdk, FUNCTION, config.common.clone(), &config.lock_table),
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             config,
         }
@@ -331,12 +326,8 @@ impl Handler for App {
     type Summary = Summary;
 
     /// A sweep starts no endpoint within [`SWEEP_MARGIN_SECONDS`] of `deadline`.
-    async fn handle_until(
-        &self,
-        event: Value,
-        now: DateTime<Utc>,
-        deadline: Option<DateTime<Utc>>,
-    ) -> Result<Summary, Error> {
+    async fn handle_at(&self, event: Value, clock: Clock) -> Result<Summary, Error> {
+        let Clock { now, deadline } = clock;
         let mut summary = Summary {
             function: FUNCTION,
             dry_run: self.config.common.dry_run,
