@@ -147,7 +147,7 @@ pub async fn start<C, A>(
 
 /// Logging as Lambda's advanced logging controls set it: one JSON object per line when
 /// `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at the level `AWS_LAMBDA_LOG_LEVEL` names (else
-/// `RUST_LOG`, read as a level; else INFO). The output of lambda_runtime's default subscriber,
+/// `RUST_LOG`'s global level, its per-module directives not read; else INFO). The output of lambda_runtime's default subscriber,
 /// without its per-module filter directives, which would bring a regular-expression engine into
 /// every binary.
 fn init_logging() {
@@ -166,7 +166,11 @@ fn init_logging() {
 fn log_level(env: Lookup<'_>) -> LevelFilter {
     env("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|| env("RUST_LOG"))
-        .and_then(|level| level.parse().ok())
+        .and_then(|value| {
+            // `RUST_LOG=warn,aws_smithy=debug`: the global level (the directive without `=`).
+            let global = value.split(',').map(str::trim).find(|d| !d.contains('='))?;
+            global.parse().ok()
+        })
         .unwrap_or(LevelFilter::INFO)
 }
 
@@ -236,11 +240,20 @@ mod tests {
             LevelFilter::ERROR
         );
         assert_eq!(level(&[("RUST_LOG", "debug")]), LevelFilter::DEBUG);
-        // Per-module directives are not read: the level stays INFO.
+        // Per-module directives are not read: their global level is the level.
         assert_eq!(
             level(&[("RUST_LOG", "info,aws_smithy=debug")]),
             LevelFilter::INFO
         );
+        assert_eq!(
+            level(&[("RUST_LOG", "aws_smithy=debug, warn")]),
+            LevelFilter::WARN
+        );
+        assert_eq!(
+            level(&[("RUST_LOG", "aws_smithy=debug")]),
+            LevelFilter::INFO
+        );
+        assert_eq!(level(&[("RUST_LOG", "loud")]), LevelFilter::INFO);
     }
 
     #[test]
