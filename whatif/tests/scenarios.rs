@@ -68,3 +68,53 @@ fn a_recurring_entry_runs_from_its_start_day_on() {
         .collect();
     assert_eq!(raised, ["2026-11-17", "2026-11-24", "2026-12-01"]);
 }
+
+/// A calendar end while the latency alarm fires, replayed as the stack runs it (prewarm's `end`
+/// through the holds): MinCapacity stays where the alarm's hold put it, and the alarm's OK then
+/// goes back to the calendar's baseline, not to the event's MinCapacity.
+#[test]
+fn a_calendar_end_during_a_firing_alarm_keeps_the_alarms_hold() {
+    let trace = whatif::generate::gaming_promotion();
+    let model = Model::defaults(trace.low_load_latency_ms())
+        .finish()
+        .unwrap();
+    // Too few instances for the promotion, and an end ten minutes in: the alarm fires at 23:06
+    // and clears at 23:15 UTC; the event ends at 23:10.
+    let calendar = serde_json::json!([{
+        "name": "promo", "endpoint": "prod-ranker", "variant": "AllTraffic",
+        "start": "2026-12-04T18:00", "end": "2026-12-04T18:10", "timezone": "America/New_York",
+        "lead_minutes": 15, "min_capacity": 3}]);
+    let calendar = whatif::calendar_from(&calendar, &trace, &model).unwrap();
+    let policies = [Policy::parse("target-tracking+prewarm+latency").unwrap()];
+    let runs = whatif::replay(&trace, &model, &policies, &calendar);
+    let events: Vec<_> = runs[0]
+        .events
+        .iter()
+        .filter(|e| e.source != "target-tracking")
+        .map(|e| {
+            (
+                trace.time(e.minute).format("%H:%M").to_string(),
+                e.source,
+                e.what.as_str(),
+            )
+        })
+        .collect();
+    let at = |time: &str, source: &str| {
+        events
+            .iter()
+            .find(|(t, s, _)| t == time && *s == source)
+            .map(|(_, _, what)| *what)
+            .unwrap_or_else(|| panic!("no {source} at {time}: {events:?}"))
+    };
+    assert!(
+        at("23:06", "alarm ALARM").contains("MinCapacity 3 -> 5"),
+        "{events:?}"
+    );
+    let end = at("23:10", "calendar end");
+    assert!(end.contains("MinCapacity 5 -> 5"), "{end}");
+    assert!(end.contains("keeps MinCapacity at 5"), "{end}");
+    assert!(
+        at("23:15", "alarm OK").contains("MinCapacity 5 -> 2"),
+        "{events:?}"
+    );
+}
