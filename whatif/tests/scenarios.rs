@@ -6,13 +6,20 @@ use std::path::Path;
 
 use whatif::model::{Model, Policy, DEFAULT_POLICIES};
 use whatif::report::summarize;
+use whatif::trace::Trace;
 
-#[test]
-fn the_gaming_promotion_with_and_without_prewarm() {
+/// The gaming promotion's trace, and the model with its defaults.
+fn promotion() -> (Trace, Model) {
     let trace = whatif::generate::gaming_promotion();
     let model = Model::defaults(trace.low_load_latency_ms())
         .finish()
         .unwrap();
+    (trace, model)
+}
+
+#[test]
+fn the_gaming_promotion_with_and_without_prewarm() {
+    let (trace, model) = promotion();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events/traces/gaming-promotion-calendar.json");
     let calendar = whatif::load_calendar(&path, &trace, &model).unwrap();
@@ -51,10 +58,7 @@ fn the_gaming_promotion_with_and_without_prewarm() {
 /// `StartTime`), not from the first matching day of the trace.
 #[test]
 fn a_recurring_entry_runs_from_its_start_day_on() {
-    let trace = whatif::generate::gaming_promotion();
-    let model = Model::defaults(trace.low_load_latency_ms())
-        .finish()
-        .unwrap();
+    let (trace, model) = promotion();
     let calendar = serde_json::json!([{
         "name": "weekly", "endpoint": "prod-ranker", "variant": "AllTraffic",
         "start": "2026-11-17T18:00", "end": "2026-11-17T20:00", "timezone": "Etc/UTC",
@@ -74,10 +78,7 @@ fn a_recurring_entry_runs_from_its_start_day_on() {
 /// goes back to the calendar's baseline, not to the event's MinCapacity.
 #[test]
 fn a_calendar_end_during_a_firing_alarm_keeps_the_alarms_hold() {
-    let trace = whatif::generate::gaming_promotion();
-    let model = Model::defaults(trace.low_load_latency_ms())
-        .finish()
-        .unwrap();
+    let (trace, model) = promotion();
     // Too few instances for the promotion, and an end ten minutes in: the alarm fires at 23:06
     // and clears at 23:15 UTC; the event ends at 23:10.
     let calendar = serde_json::json!([{
