@@ -76,7 +76,7 @@ MINIMUM["python-peer"] = MINIMUM["scale-on-latency"]
 # Calls made beyond the minimum, and why they are kept.
 LEASE = (
     "the variant's lease (ARCHITECTURE.md, the hold protocol): one conditional write takes it "
-    "before the reads and returns the variant's record (what this project last wrote, the last "
+    "before the reads (beside DescribeEndpoint when the event names the variant) and returns the variant's record (what this project last wrote, the last "
     "raise, the alarms' latest transitions), one gives it back with the new record beside the "
     "audit publish; tags have no conditional writes, so without it a restore racing a pre-warm "
     "could lose the pre-warm"

@@ -3,7 +3,6 @@
 //! order, store the record, give the lease back, and report. ARCHITECTURE.md explains why.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -19,7 +18,10 @@ use crate::record::Record;
 use crate::store::Store;
 
 mod announce;
+mod lease;
 use announce::remember_refusal;
+use lease::lease_owner;
+pub use lease::{lease_key, Lease};
 
 /// What each AWS call still to make is budgeted at: the SDK's limit for one call, retries
 /// included.
@@ -128,7 +130,24 @@ impl<S: Store> Remediator<S> {
         now: DateTime<Utc>,
         sizer: &impl Sizer,
     ) -> Result<Outcome, Error> {
-        let key = lease_key(&endpoint.name, &variant.name);
+        let lease = self
+            .lease(&endpoint.name, &variant.name, now, report.deadline)
+            .await?;
+        self.remediate_leased(lease, (endpoint, variant), change, report, now, sizer)
+            .await
+    }
+
+    /// [`Self::remediate_sized`] under a lease already taken ([`Self::lease`]) on this variant.
+    pub async fn remediate_leased(
+        &self,
+        lease: Lease,
+        (endpoint, variant): (&Endpoint, &Variant),
+        change: &Change<'_>,
+        report: &Report,
+        now: DateTime<Utc>,
+        sizer: &impl Sizer,
+    ) -> Result<Outcome, Error> {
+        debug_assert_eq!(lease.key, lease_key(&endpoint.name, &variant.name));
         let target = Target {
             endpoint,
             variant,
@@ -136,10 +155,9 @@ impl<S: Store> Remediator<S> {
             report,
             now,
         };
-        if self.common.dry_run {
-            let mut record = self.store.record(&key).await?;
-            // Messages a real run failed to publish are left for a real run.
-            record.unpublished.clear();
+        let Lease { key, owner, record } = lease;
+        let Some(owner) = owner else {
+            // A dry run: the record was read, the lease not taken.
             let (mut plan, _) = self
                 .plan(&target, &record, sizer)
                 .await
@@ -147,9 +165,7 @@ impl<S: Store> Remediator<S> {
             let notices = self.announce(&target, &mut plan);
             self.send(notices).await.map_err(|(err, _)| err)?;
             return Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan));
-        }
-        let owner = lease_owner(self.function);
-        let record = self.acquire(&key, &owner, &target).await?;
+        };
         let mut plan = match self.locked(&target, &record, sizer).await {
             Ok(plan) => plan,
             Err(stop) => {
@@ -168,27 +184,6 @@ impl<S: Store> Remediator<S> {
         }
         lost_lease(endpoint, variant, released?)?;
         Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan))
-    }
-
-    async fn acquire(&self, key: &str, owner: &str, target: &Target<'_>) -> Result<Record, Error> {
-        let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
-        for attempt in 0..LEASE_ATTEMPTS {
-            let now = Utc::now().max(target.now);
-            let until = now + chrono::Duration::seconds(LEASE_SECONDS);
-            if let Some(record) = self.store.acquire(key, owner, now, until).await? {
-                return Ok(record);
-            }
-            if let Err(short) = time_for(target.report.deadline, LEASED_DECISION_CALLS) {
-                return Err(Error::Busy(format!(
-                    "{endpoint}/{variant}: another decision holds the variant's lease, and {short} \
-                     for a decision; nothing done, the retry decides again"
-                )));
-            }
-            self.store.backoff(attempt).await;
-        }
-        Err(Error::Busy(format!(
-            "{endpoint}/{variant}: another decision holds the variant's lease; retry later"
-        )))
     }
 
     /// Under the lease: read, decide, write.
@@ -400,20 +395,4 @@ fn lost_lease(endpoint: &Endpoint, variant: &Variant, released: bool) -> Result<
         "{}/{}: the lease expired before this decision finished; retry to re-check",
         endpoint.name, variant.name
     )))
-}
-
-/// The lease of one variant.
-pub fn lease_key(endpoint: &str, variant: &str) -> String {
-    format!("{endpoint}/{variant}")
-}
-
-/// A name for this decision's lease, unique across invocations and Lambda instances.
-fn lease_owner(function: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{function}:{}:{}:{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }

@@ -46,6 +46,30 @@ struct State {
     seen: Vec<(String, Option<Fault>)>,
     /// Added to every request before anything else: what real API calls take.
     latency: Option<Duration>,
+    /// Requests being answered now.
+    in_flight: usize,
+    /// The operation of every request that arrived while another was being answered.
+    overlapping: Vec<String>,
+}
+
+/// One request being answered, from its arrival until its answer is written (or it fails).
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a Mutex<State>, operation: &str) -> Self {
+        let mut guard = state.lock().unwrap();
+        if guard.in_flight > 0 {
+            guard.overlapping.push(operation.to_owned());
+        }
+        guard.in_flight += 1;
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().in_flight -= 1;
+    }
 }
 
 /// The proxy: listens on a loopback port until dropped.
@@ -134,6 +158,12 @@ impl FaultProxy {
     pub fn operations(&self) -> Vec<String> {
         let state = self.state.lock().unwrap();
         state.seen.iter().map(|(op, _)| op.clone()).collect()
+    }
+
+    /// The operations of the requests that arrived while another request was still being
+    /// answered, in order: what a client made side by side.
+    pub fn overlapping(&self) -> Vec<String> {
+        self.state.lock().unwrap().overlapping.clone()
     }
 }
 
@@ -240,6 +270,7 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
         return Ok(());
     };
     let operation = request.operation();
+    let _answering = InFlight::enter(state, &operation);
     let latency = state.lock().unwrap().latency;
     if let Some(delay) = latency {
         tokio::time::sleep(delay).await;

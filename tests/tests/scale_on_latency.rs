@@ -750,6 +750,11 @@ async fn endpoint_not_in_service_is_a_retryable_error_without_writes() {
     assert!(err.to_string().contains("Updating"), "{err}");
     assert_eq!(f.state().await, before);
     assert_eq!(describe.num_calls(), 1);
+    // The lease taken beside DescribeEndpoint was given back: the variant is free.
+    let key = remediation::remediate::lease_key(&f.endpoint, VARIANT);
+    let until = now() + chrono::Duration::seconds(90);
+    let free = remediation::store::Store::acquire(&app.path.store, &key, "next", now(), until);
+    assert!(free.await.unwrap().is_some(), "the lease is still held");
 }
 
 /// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with

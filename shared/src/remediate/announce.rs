@@ -59,7 +59,9 @@ impl<S: Store> Remediator<S> {
         let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
         let owner = lease_owner(self.function);
         let kept = async {
-            let mut record = self.acquire(key, &owner, target).await?;
+            let mut record = self
+                .acquire(key, &owner, target.now, target.report.deadline)
+                .await?;
             for dropped in record.keep_unpublished(unsent.clone()) {
                 tracing::error!(function = self.function, endpoint = %endpoint, variant = %variant,
                     subject = %dropped.subject, "audit message dropped: too many unpublished");

@@ -1,0 +1,110 @@
+//! The variant's lease (ARCHITECTURE.md, the hold protocol): one conditional write takes it
+//! and returns the record stored with it; the decision gives it back with its new record.
+//! Taking it needs only the endpoint's and the variant's names, so a function that knows both
+//! from its event takes it side by side with DescribeEndpoint.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use super::{time_for, Remediator, LEASED_DECISION_CALLS, LEASE_ATTEMPTS, LEASE_SECONDS};
+use crate::error::Error;
+use crate::record::Record;
+use crate::store::Store;
+
+/// A variant's lease as [`Remediator::lease`] takes it, for
+/// [`Remediator::remediate_leased`]: the record stored with it, and its owner (`None` in a dry
+/// run, which reads the record and takes nothing). One not used is handed to
+/// [`Remediator::give_back`].
+#[derive(Debug)]
+#[must_use = "a lease not used by a decision is given back with Remediator::give_back"]
+pub struct Lease {
+    pub(super) key: String,
+    pub(super) owner: Option<String>,
+    pub(super) record: Record,
+}
+
+impl<S: Store> Remediator<S> {
+    /// Take the lease of `endpoint`/`variant` at `now`, waiting while another decision holds
+    /// it, as long as a whole decision still fits before `deadline`. A dry run only reads the
+    /// record (messages a real run failed to publish are left for a real run).
+    pub async fn lease(
+        &self,
+        endpoint: &str,
+        variant: &str,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Lease, Error> {
+        let key = lease_key(endpoint, variant);
+        if self.common.dry_run {
+            let mut record = self.store.record(&key).await?;
+            record.unpublished.clear();
+            return Ok(Lease {
+                key,
+                owner: None,
+                record,
+            });
+        }
+        let owner = lease_owner(self.function);
+        let record = self.acquire(&key, &owner, now, deadline).await?;
+        Ok(Lease {
+            key,
+            owner: Some(owner),
+            record,
+        })
+    }
+
+    /// Give back a lease no decision used (its endpoint could not be acted on), its record
+    /// unchanged. A failure is logged: the lease then expires on its own.
+    pub async fn give_back(&self, lease: Lease) {
+        let Some(owner) = lease.owner else {
+            return;
+        };
+        if let Err(err) = self.store.release(&lease.key, &owner, None).await {
+            tracing::warn!(lease = %lease.key, error = %err,
+                "could not give back an unused lease; it expires on its own");
+        }
+    }
+
+    pub(super) async fn acquire(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<Record, Error> {
+        for attempt in 0..LEASE_ATTEMPTS {
+            let now = Utc::now().max(now);
+            let until = now + chrono::Duration::seconds(LEASE_SECONDS);
+            if let Some(record) = self.store.acquire(key, owner, now, until).await? {
+                return Ok(record);
+            }
+            if let Err(short) = time_for(deadline, LEASED_DECISION_CALLS) {
+                return Err(Error::Busy(format!(
+                    "{key}: another decision holds the variant's lease, and {short} for a \
+                     decision; nothing done, the retry decides again"
+                )));
+            }
+            self.store.backoff(attempt).await;
+        }
+        Err(Error::Busy(format!(
+            "{key}: another decision holds the variant's lease; retry later"
+        )))
+    }
+}
+
+/// The lease of one variant (its key is how messages name the variant: `endpoint/variant`).
+pub fn lease_key(endpoint: &str, variant: &str) -> String {
+    format!("{endpoint}/{variant}")
+}
+
+/// A name for this decision's lease, unique across invocations and Lambda instances.
+pub(super) fn lease_owner(function: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{function}:{}:{}:{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
