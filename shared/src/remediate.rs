@@ -20,7 +20,6 @@ use crate::store::Store;
 mod announce;
 mod lease;
 use announce::remember_refusal;
-use lease::lease_owner;
 pub use lease::{lease_key, Lease};
 
 /// What each AWS call still to make is budgeted at: the SDK's limit for one call, retries

@@ -2,7 +2,7 @@
 //! at least once (a message that fails is kept in the variant's record for the next decision);
 //! a sweep's repeated refusal only once. ARCHITECTURE.md, the hold protocol, step 4.
 
-use super::{lease_owner, Remediator, Report, Target};
+use super::{Remediator, Report, Target};
 use crate::audit::{Notice, Outcome};
 use crate::decide::{Action, Change, Plan};
 use crate::error::Error;
@@ -57,10 +57,9 @@ impl<S: Store> Remediator<S> {
         err: Error,
     ) -> Error {
         let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
-        let owner = lease_owner(self.function);
         let kept = async {
-            let mut record = self
-                .acquire(key, &owner, target.now, target.report.deadline)
+            let (owner, mut record) = self
+                .acquire(key, target.now, target.report.deadline)
                 .await?;
             for dropped in record.keep_unpublished(unsent.clone()) {
                 tracing::error!(function = self.function, endpoint = %endpoint, variant = %variant,

@@ -45,8 +45,7 @@ impl<S: Store> Remediator<S> {
                 record,
             });
         }
-        let owner = lease_owner(self.function);
-        let record = self.acquire(&key, &owner, now, deadline).await?;
+        let (owner, record) = self.acquire(&key, now, deadline).await?;
         Ok(Lease {
             key,
             owner: Some(owner),
@@ -66,18 +65,19 @@ impl<S: Store> Remediator<S> {
         }
     }
 
+    /// Take lease `key` under a new owner name: the owner and the record stored with it.
     pub(super) async fn acquire(
         &self,
         key: &str,
-        owner: &str,
         now: DateTime<Utc>,
         deadline: Option<DateTime<Utc>>,
-    ) -> Result<Record, Error> {
+    ) -> Result<(String, Record), Error> {
+        let owner = lease_owner(self.function);
         for attempt in 0..LEASE_ATTEMPTS {
             let now = Utc::now().max(now);
             let until = now + chrono::Duration::seconds(LEASE_SECONDS);
-            if let Some(record) = self.store.acquire(key, owner, now, until).await? {
-                return Ok(record);
+            if let Some(record) = self.store.acquire(key, &owner, now, until).await? {
+                return Ok((owner, record));
             }
             if let Err(short) = time_for(deadline, LEASED_DECISION_CALLS) {
                 return Err(Error::Busy(format!(
@@ -99,7 +99,7 @@ pub fn lease_key(endpoint: &str, variant: &str) -> String {
 }
 
 /// A name for this decision's lease, unique across invocations and Lambda instances.
-pub(super) fn lease_owner(function: &str) -> String {
+fn lease_owner(function: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     format!(
         "{function}:{}:{}:{}",
