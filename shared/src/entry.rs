@@ -147,9 +147,10 @@ pub async fn start<C, A>(
 
 /// Logging as Lambda's advanced logging controls set it: one JSON object per line when
 /// `AWS_LAMBDA_LOG_FORMAT` is `JSON`, at the level `AWS_LAMBDA_LOG_LEVEL` names (else
-/// `RUST_LOG`'s global level, its per-module directives not read; else INFO). The output of lambda_runtime's default subscriber,
-/// without its per-module filter directives, which would bring a regular-expression engine into
-/// every binary.
+/// `RUST_LOG`'s global level, its per-module directives not read; else INFO). The output of
+/// lambda_runtime's default subscriber, without its per-module filter directives (a
+/// regular-expression engine in every binary) and without colour codes (CloudWatch keeps them
+/// as raw escape characters).
 fn init_logging() {
     let logs = tracing_subscriber::fmt()
         .with_target(false)
