@@ -33,8 +33,9 @@ pub fn decide(change: &Change<'_>, view: &View<'_>) -> Plan {
         Change::CalendarEnd {
             event,
             baseline,
+            max,
             alarm_hold,
-        } => draft.calendar_end(event, *baseline, *alarm_hold),
+        } => draft.calendar_end(event, (*baseline, *max), *alarm_hold),
     };
     match verdict {
         // Nothing to do for the change itself, but the variant is not where its holds say
@@ -416,8 +417,11 @@ impl<'a> Draft<'a> {
         let action = action.unwrap_or(match desired.cmp(&current.min) {
             std::cmp::Ordering::Greater => Action::Raised,
             std::cmp::Ordering::Less => Action::Restored,
-            std::cmp::Ordering::Equal if apply.new_max.is_some() => Action::Raised,
-            std::cmp::Ordering::Equal => Action::Unchanged,
+            std::cmp::Ordering::Equal => match apply.new_max {
+                Some(max) if max > current.max => Action::Raised,
+                Some(max) if max < current.max => Action::Restored,
+                _ => Action::Unchanged,
+            },
         });
         Plan {
             action,

@@ -530,9 +530,15 @@ fn a_repeated_relative_pre_warm_does_not_push_its_expiry_on() {
 // The calendar's end (its start is a scheduled action: another writer to the core).
 
 fn calendar_end(baseline: u32) -> Change<'static> {
+    calendar_end_max(baseline, None)
+}
+
+/// The end of an entry with `raise_max`: MaxCapacity goes back to `max` too.
+fn calendar_end_max(baseline: u32, max: Option<u32>) -> Change<'static> {
     Change::CalendarEnd {
         event: "promo",
         baseline,
+        max,
         alarm_hold: chrono::Duration::seconds(3 * 3600),
     }
 }
@@ -590,6 +596,60 @@ fn a_calendar_end_keeps_what_a_firing_alarm_without_a_hold_has() {
     );
     let ok = v.run(&clear("2026-11-28T12:40:00Z"), after(2400));
     assert_eq!(ok.new_min, 2, "{ok:?}");
+}
+
+#[test]
+fn a_raise_max_end_gives_max_back_and_keeps_a_firing_alarms_hold_within_it() {
+    // The event raised Min and Max to 30 (raise_max; the variant's own Max is 20).
+    let mut v = Variant::new(2, 30);
+    v.cap.min = 30;
+    let raise = v.run(&fire(NOW), t(NOW));
+    assert_eq!(raise.action, Action::Refused, "at the ceiling: {raise:?}");
+    let end = v.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!(
+        (end.action, end.old_min, end.new_min, end.new_max),
+        (Action::Restored, 30, 20, Some(20)),
+        "{end:?}"
+    );
+    assert!(
+        end.reason.contains("MaxCapacity back from 30 to 20"),
+        "{}",
+        end.reason
+    );
+    // The alarm still fires: what it holds is the ceiling, never the calendar's baseline.
+    let hold = v.tags[&hold_key(V, &alarm_reason(V, "latency"))].clone();
+    assert!(hold.starts_with("min=20 "), "{hold}");
+    // Delivered again (a retry): nothing left to do.
+    let again = v.run(&calendar_end_max(2, Some(20)), after(1860));
+    assert_eq!(
+        (again.action, again.new_max),
+        (Action::Unchanged, None),
+        "{again:?}"
+    );
+    assert!(!again.writes_anything(), "{again:?}");
+    // The alarm clears: back to the calendar's baseline, under the given-back ceiling.
+    let ok = v.run(&clear("2026-11-28T12:40:00Z"), after(2400));
+    assert_eq!((ok.new_min, v.cap.max), (2, 20), "{ok:?}");
+}
+
+#[test]
+fn a_raise_max_end_with_nothing_held_lowers_both() {
+    let mut v = Variant::new(30, 30);
+    let end = v.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!(
+        (end.action, end.new_min, end.new_max),
+        (Action::Restored, 2, Some(20)),
+        "{end:?}"
+    );
+    // Max already given back by someone else: only Min moves.
+    let mut w = Variant::new(30, 20);
+    w.cap.min = 20;
+    let only_min = w.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!(
+        (only_min.new_min, only_min.new_max),
+        (2, None),
+        "{only_min:?}"
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("prewarm-raise.json", &[]),
     ("prewarm-restore.json", &[]),
     ("prewarm-end.json", &[]),
+    ("prewarm-end-raise-max.json", &[]),
     ("prewarm-sync-calendar.json", &[]),
     ("prewarm-verify.json", &[]),
     (

@@ -77,12 +77,16 @@ impl Writers {
     }
 
     async fn min(&self) -> i32 {
+        self.capacity().await.0
+    }
+
+    /// (MinCapacity, MaxCapacity) as Application Auto Scaling has them.
+    async fn capacity(&self) -> (i32, i32) {
         self.f
             .moto
             .capacity(&self.f.endpoint, VARIANT)
             .await
             .unwrap()
-            .0
     }
 
     /// The latency alarm's transition to `state` at `at`: a distinct transition per time.
@@ -408,5 +412,54 @@ async fn a_late_calendar_end_is_refused_and_changes_nothing() {
     assert_eq!(published[0].attributes["action"], "refused");
     end["scheduled_time"] = json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
     assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 2));
+    w.stop().await;
+}
+
+/// An entry with `raise_max` (MinCapacity 30 above the variant's MaxCapacity 20): its start
+/// action raises both; its end, through the holds, gives MaxCapacity back as well. While the
+/// latency alarm fires, MinCapacity goes down only to the ceiling given back, never to the
+/// calendar's baseline; the alarm's OK gives the baseline back.
+#[tokio::test]
+async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm() {
+    let mut w = Writers::start_with(true).await;
+    let t0 = Utc::now() - Duration::minutes(10);
+    let mut calendar = w.calendar();
+    calendar["calendar"][0]["min_capacity"] = json!(30);
+    calendar["calendar"][0]["raise_max"] = json!(true);
+    let synced = w.prewarm.invoke(&calendar).await.unwrap();
+    let notes = synced["calendar"]["notes"].to_string();
+    assert!(!notes.contains("scheduled action"), "no blind end: {notes}");
+    let end = w.end_schedule().await;
+    assert_eq!(
+        (&end["baseline"], &end["max_capacity"]),
+        (&json!(2), &json!(20)),
+        "{end}"
+    );
+    let again = w.prewarm.invoke(&calendar).await.unwrap();
+    assert_eq!(
+        again["calendar"]["unchanged"],
+        json!(2),
+        "synced again, the schedule is as it should be: {again}"
+    );
+    w.run_action("start").await;
+    assert_eq!(w.capacity().await, (30, 30));
+    let (action, min) = w.latency(ALARM, t0).await;
+    assert_eq!((action.as_str(), min), ("refused", 30), "at the ceiling");
+    assert_eq!(w.prewarm(end.clone()).await, ("restored".to_owned(), 20));
+    assert_eq!(
+        w.capacity().await,
+        (20, 20),
+        "down to the ceiling given back, not to the baseline, while the alarm fires"
+    );
+    assert_eq!(w.prewarm(end.clone()).await, ("unchanged".to_owned(), 20));
+    let (action, min) = w.latency(OK, t0 + Duration::seconds(60)).await;
+    assert_eq!((action.as_str(), min), ("restored", 2));
+    assert_eq!(w.capacity().await, (2, 20));
+
+    // The next occurrence, without an alarm: the end lowers both.
+    w.run_action("start").await;
+    assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 2));
+    assert_eq!(w.capacity().await, (2, 20));
+    assert!(w.tags().await.is_empty(), "nothing left behind");
     w.stop().await;
 }

@@ -59,6 +59,8 @@ pub struct MinuteMetrics {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub new_min: u32,
+    /// Set when MaxCapacity changes too (the end of an event that raised it).
+    pub new_max: Option<u32>,
     /// `raised`, `restored`, `unchanged` or `refused`, as the audit message says.
     pub action: &'static str,
     pub reason: String,
@@ -131,18 +133,19 @@ impl LatencyHolds {
         self.apply(plan)
     }
 
-    /// A calendar event's end, as prewarm's `end` decides it: back to `baseline`, above it
-    /// what live holds keep.
+    /// A calendar event's end, as prewarm's `end` decides it: back to `baseline` (and
+    /// MaxCapacity to `end_max` when the event raised it), above it what live holds keep.
     pub fn calendar_end(
         &mut self,
         now: DateTime<Utc>,
         (min, max): (u32, u32),
         event: &str,
-        baseline: u32,
+        (baseline, end_max): (u32, Option<u32>),
     ) -> Decision {
         let change = Change::CalendarEnd {
             event,
             baseline,
+            max: end_max,
             alarm_hold: chrono::Duration::from_std(self.rules.hold)
                 .unwrap_or(chrono::Duration::hours(3)),
         };
@@ -195,6 +198,7 @@ impl LatencyHolds {
         self.record = plan.record.clone();
         Decision {
             new_min: plan.new_min,
+            new_max: plan.new_max,
             action: plan.action.as_str(),
             reason: plan.reason,
         }

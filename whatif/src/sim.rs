@@ -214,18 +214,26 @@ impl Sim<'_> {
     }
 
     /// A MinCapacity decision: above the current capacity it scales out at once; lowering it
-    /// removes nothing (target tracking scales in later).
+    /// removes nothing (target tracking scales in later). A MaxCapacity given back below the
+    /// current capacity scales in to it at once.
     fn apply(&mut self, minute: usize, source: &'static str, decision: Decision) {
+        let max = match decision.new_max {
+            Some(max) => format!(", MaxCapacity {} -> {max}", self.max),
+            None => String::new(),
+        };
         self.event(
             minute,
             source,
             format!(
-                "{}: MinCapacity {} -> {} ({})",
+                "{}: MinCapacity {} -> {}{max} ({})",
                 decision.action, self.min, decision.new_min, decision.reason
             ),
         );
         self.min = decision.new_min;
-        if self.desired < self.min {
+        self.max = decision.new_max.unwrap_or(self.max);
+        if self.desired > self.max {
+            self.resize(minute, self.max);
+        } else if self.desired < self.min {
             self.resize(minute + 1, self.min);
         }
     }
@@ -233,14 +241,13 @@ impl Sim<'_> {
     /// A scheduled action: sets MinCapacity and MaxCapacity, ignoring cooldowns; capacity
     /// moves into the new bounds at once.
     fn scheduled(&mut self, minute: usize, action: &Timed) {
-        // An end without MaxCapacity is prewarm's `end` through the holds, as the stack
-        // deploys it (its end schedule); with holds in play, the decision is theirs.
+        // An end is prewarm's `end` through the holds, as the stack deploys it (its end
+        // schedule); with holds in play, the decision is theirs.
         let end = prewarm::calendar::ended_entry(&action.name);
-        if let (Some(event), Some(baseline), None, Some(holds)) =
-            (end, action.min, action.max, self.holds.as_mut())
-        {
+        if let (Some(event), Some(baseline), Some(holds)) = (end, action.min, self.holds.as_mut()) {
             let now = self.trace.time(minute);
-            let decision = holds.calendar_end(now, (self.min, self.max), event, baseline);
+            let bounds = (self.min, self.max);
+            let decision = holds.calendar_end(now, bounds, event, (baseline, action.max));
             self.apply(minute, "calendar end", decision);
             return;
         }

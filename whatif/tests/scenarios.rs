@@ -73,6 +73,32 @@ fn a_recurring_entry_runs_from_its_start_day_on() {
     assert_eq!(raised, ["2026-11-17", "2026-11-24", "2026-12-01"]);
 }
 
+/// What a replay of `calendar` on the promotion did, besides target tracking: (time UTC,
+/// source, what).
+fn story(trace: &Trace, model: &Model, calendar: serde_json::Value) -> Vec<(String, String)> {
+    let calendar = whatif::calendar_from(&calendar, trace, model).unwrap();
+    let policies = [Policy::parse("target-tracking+prewarm+latency").unwrap()];
+    let runs = whatif::replay(trace, model, &policies, &calendar);
+    runs[0]
+        .events
+        .iter()
+        .filter(|e| e.source != "target-tracking")
+        .map(|e| {
+            let at = trace.time(e.minute).format("%H:%M");
+            (format!("{at} {}", e.source), e.what.clone())
+        })
+        .collect()
+}
+
+/// What happened at `when` (`"23:10 calendar end"`).
+fn at<'a>(story: &'a [(String, String)], when: &str) -> &'a str {
+    story
+        .iter()
+        .find(|(w, _)| w == when)
+        .map(|(_, what)| what.as_str())
+        .unwrap_or_else(|| panic!("nothing at {when}: {story:#?}"))
+}
+
 /// A calendar end while the latency alarm fires, replayed as the stack runs it (prewarm's `end`
 /// through the holds): MinCapacity stays where the alarm's hold put it, and the alarm's OK then
 /// goes back to the calendar's baseline, not to the event's MinCapacity.
@@ -85,37 +111,41 @@ fn a_calendar_end_during_a_firing_alarm_keeps_the_alarms_hold() {
         "name": "promo", "endpoint": "prod-ranker", "variant": "AllTraffic",
         "start": "2026-12-04T18:00", "end": "2026-12-04T18:10", "timezone": "America/New_York",
         "lead_minutes": 15, "min_capacity": 3}]);
-    let calendar = whatif::calendar_from(&calendar, &trace, &model).unwrap();
-    let policies = [Policy::parse("target-tracking+prewarm+latency").unwrap()];
-    let runs = whatif::replay(&trace, &model, &policies, &calendar);
-    let events: Vec<_> = runs[0]
-        .events
-        .iter()
-        .filter(|e| e.source != "target-tracking")
-        .map(|e| {
-            (
-                trace.time(e.minute).format("%H:%M").to_string(),
-                e.source,
-                e.what.as_str(),
-            )
-        })
-        .collect();
-    let at = |time: &str, source: &str| {
-        events
-            .iter()
-            .find(|(t, s, _)| t == time && *s == source)
-            .map(|(_, _, what)| *what)
-            .unwrap_or_else(|| panic!("no {source} at {time}: {events:?}"))
-    };
+    let story = story(&trace, &model, calendar);
     assert!(
-        at("23:06", "alarm ALARM").contains("MinCapacity 3 -> 5"),
-        "{events:?}"
+        at(&story, "23:06 alarm ALARM").contains("MinCapacity 3 -> 5"),
+        "{story:?}"
     );
-    let end = at("23:10", "calendar end");
+    let end = at(&story, "23:10 calendar end");
     assert!(end.contains("MinCapacity 5 -> 5"), "{end}");
     assert!(end.contains("keeps MinCapacity at 5"), "{end}");
     assert!(
-        at("23:15", "alarm OK").contains("MinCapacity 5 -> 2"),
-        "{events:?}"
+        at(&story, "23:15 alarm OK").contains("MinCapacity 5 -> 2"),
+        "{story:?}"
     );
+}
+
+/// The same end for an entry with `raise_max` (the variant: MinCapacity 1, MaxCapacity 2; the
+/// event: 3): the start raised MaxCapacity too, so the alarm's raise is refused at the ceiling.
+/// The end gives MaxCapacity back through the holds; while the alarm fires, MinCapacity comes
+/// down to that ceiling only, not to the baseline.
+#[test]
+fn a_raise_max_end_during_a_firing_alarm_comes_down_to_the_ceiling_only() {
+    let (trace, mut model) = promotion();
+    (model.min_capacity, model.max_capacity) = (1, 2);
+    let calendar = serde_json::json!([{
+        "name": "promo", "endpoint": "prod-ranker", "variant": "AllTraffic",
+        "start": "2026-12-04T18:00", "end": "2026-12-04T18:10", "timezone": "America/New_York",
+        "lead_minutes": 15, "min_capacity": 3, "raise_max": true}]);
+    let story = story(&trace, &model, calendar);
+    assert!(
+        at(&story, "23:06 alarm ALARM").contains("at ceiling"),
+        "{story:?}"
+    );
+    let end = at(&story, "23:10 calendar end");
+    assert!(
+        end.contains("MinCapacity 3 -> 2, MaxCapacity 3 -> 2"),
+        "{end}"
+    );
+    assert!(end.contains("still fires"), "{end}");
 }

@@ -105,7 +105,6 @@ impl EndSchedule {
             digest128(&format!("{}\n{event}", end.resource_id))
         );
         action.dimension = String::new();
-        action.max_capacity = None;
         action.start_time = end.start_time.filter(|t| *t > now);
         EndSchedule {
             action,
@@ -122,23 +121,34 @@ impl EndSchedule {
         }
     }
 
-    /// The payload Scheduler sends: prewarm's `end` action.
+    /// The payload Scheduler sends: prewarm's `end` action (with the MaxCapacity to give back
+    /// when the entry has `raise_max`).
     fn input(&self) -> Value {
         let (endpoint, variant) = self.action.target().unwrap_or_default();
-        json!({
+        let mut input = json!({
             "action": "end",
             "endpoint": endpoint,
             "variant": variant,
             "event": self.event,
             "baseline": self.action.min_capacity,
             "scheduled_time": "<aws.scheduler.scheduled-time>",
-        })
+        });
+        if let Some(max) = self.action.max_capacity {
+            input["max_capacity"] = json!(max);
+        }
+        input
     }
 
     /// A schedule as Scheduler returns it, when its input is an `end` payload.
     fn from_input(name: &str, input: &str, schedule: &GetScheduleOutput) -> Option<Self> {
         let input: Value = serde_json::from_str(input).ok()?;
         let field = |k: &str| input.get(k).and_then(Value::as_str);
+        let capacity = |k: &str| {
+            input
+                .get(k)
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
         Some(EndSchedule {
             action: ScheduledAction {
                 name: name.to_owned(),
@@ -150,11 +160,8 @@ impl EndSchedule {
                 dimension: String::new(),
                 schedule: schedule.schedule_expression()?.to_owned(),
                 timezone: schedule.schedule_expression_timezone().map(str::to_owned),
-                min_capacity: input
-                    .get("baseline")
-                    .and_then(Value::as_u64)
-                    .and_then(|n| u32::try_from(n).ok()),
-                max_capacity: None,
+                min_capacity: capacity("baseline"),
+                max_capacity: capacity("max_capacity"),
                 start_time: schedule
                     .start_date()
                     .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
@@ -375,6 +382,14 @@ mod tests {
             json!({"action": "end", "endpoint": "e", "variant": "v", "event": "promo",
                    "baseline": 2, "scheduled_time": "<aws.scheduler.scheduled-time>"})
         );
+        // raise_max: the end gives MaxCapacity back through prewarm's `end` too.
+        let raised = ScheduledAction {
+            max_capacity: Some(20),
+            ..end_action("endpoint/e/variant/v", None)
+        };
+        let d = EndSchedule::of(&raised, "promo", now);
+        assert_eq!(d.input()["max_capacity"], json!(20));
+        assert_eq!(d.action.name, a.action.name, "the same end, one schedule");
     }
 
     #[test]

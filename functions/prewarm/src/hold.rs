@@ -76,6 +76,7 @@ impl App {
             HoldChange::End(end) => Change::CalendarEnd {
                 event: &end.event,
                 baseline: end.baseline,
+                max: end.max_capacity,
                 alarm_hold: self.config.alarm_hold,
             },
         };

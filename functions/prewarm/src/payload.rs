@@ -106,6 +106,8 @@ pub struct End {
     pub variant: Option<String>,
     pub event: String,
     pub baseline: u32,
+    /// The MaxCapacity to give back, when the event's start raised it (`raise_max`).
+    pub max_capacity: Option<u32>,
     /// Scheduler's `<aws.scheduler.scheduled-time>`, when resolved: an end delivered more
     /// than [`LATE_END_MINUTES`] after it is refused.
     pub scheduled_time: Option<DateTime<Utc>>,
@@ -156,20 +158,7 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                 event: required(fields.event, "event")?.0,
             })
         }
-        "end" => {
-            let fields: EndFields = known(&map, &["action"])?;
-            Request::End(End {
-                endpoint: required(fields.endpoint, "endpoint")?.0,
-                variant: fields.variant.map(|v| v.0),
-                event: required(fields.event, "event")?.0,
-                baseline: required(fields.baseline, "baseline")?.0,
-                scheduled_time: fields
-                    .scheduled_time
-                    .0
-                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                    .map(|t| t.with_timezone(&Utc)),
-            })
-        }
+        "end" => Request::End(known::<EndFields>(&map, &["action"])?.check()?),
         "verify" => {
             let fields: VerifyFields = known(&map, &["action"])?;
             Request::Verify(Verify {
@@ -224,8 +213,33 @@ struct EndFields {
     variant: Option<VariantName>,
     event: Option<EventName>,
     baseline: Option<Capacity>,
+    max_capacity: Option<Capacity>,
     #[serde(default)]
     scheduled_time: Info,
+}
+
+impl EndFields {
+    fn check(self) -> Result<End, Error> {
+        let baseline = required(self.baseline, "baseline")?.0;
+        let max_capacity = self.max_capacity.map(|c| c.0);
+        if let Some(max) = max_capacity.filter(|max| *max < baseline) {
+            return Err(Error::InvalidEvent(format!(
+                "max_capacity: {max} is below baseline {baseline}"
+            )));
+        }
+        Ok(End {
+            endpoint: required(self.endpoint, "endpoint")?.0,
+            variant: self.variant.map(|v| v.0),
+            event: required(self.event, "event")?.0,
+            baseline,
+            max_capacity,
+            scheduled_time: self
+                .scheduled_time
+                .0
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -547,6 +561,16 @@ mod tests {
                        "min_capacity": 10}),
                 "min_capacity: unknown field",
             ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": 4,
+                       "max_capacity": 3}),
+                "max_capacity: 3 is below baseline 4",
+            ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": 2,
+                       "max_capacity": 0}),
+                "max_capacity:",
+            ),
             (json!({"action": "sync-calendar"}), "calendar: missing"),
             (
                 json!({"action": "sync-calendar", "calendar": "s3://bucket"}),
@@ -667,6 +691,18 @@ mod tests {
             panic!("an end");
         };
         assert_eq!(unresolved.scheduled_time, None);
+        assert_eq!(
+            (resolved.max_capacity, unresolved.max_capacity),
+            (None, None)
+        );
+        let Ok(Request::End(with_max)) = parse(
+            json!({"action": "end", "endpoint": "prod-ranker", "event": "promo",
+                   "baseline": 2, "max_capacity": 20}),
+            now(),
+        ) else {
+            panic!("an end with max_capacity");
+        };
+        assert_eq!((with_max.baseline, with_max.max_capacity), (2, Some(20)));
     }
 
     #[test]

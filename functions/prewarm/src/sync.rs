@@ -173,8 +173,7 @@ impl App {
     }
 
     /// With end schedules configured, the desired end actions become schedules (compared with
-    /// `found`), except an end that gives MaxCapacity back (`raise_max`), which only an
-    /// action does; the report says what an end left as an action costs.
+    /// `found`); without, the report says what an end left as an action costs.
     fn split_ends(
         &self,
         desired: Vec<ScheduledAction>,
@@ -187,7 +186,7 @@ impl App {
         let mut blind = Vec::new();
         for action in desired {
             match (calendar::ended_entry(&action.name), &self.config.ends) {
-                (Some(event), Some(_)) if action.max_capacity.is_none() => {
+                (Some(event), Some(_)) => {
                     let schedule = EndSchedule::of(&action, event, now);
                     schedules.insert(schedule.action.name.clone(), schedule);
                 }
@@ -200,13 +199,10 @@ impl App {
         }
         blind.dedup();
         for event in blind {
-            let why = match self.config.ends {
-                Some(_) => "it gives MaxCapacity back (raise_max)".to_owned(),
-                None => format!("{CALENDAR_SCHEDULE_ROLE_ARN} is not set"),
-            };
             report.notes.push(format!(
-                "{event}: its end is a scheduled action ({why}): it sets MinCapacity directly, \
-                 under a live latency hold too, until the next decision on the variant"
+                "{event}: its end is a scheduled action ({CALENDAR_SCHEDULE_ROLE_ARN} is not \
+                 set): it sets MinCapacity directly, under a live latency hold too, until the \
+                 next decision on the variant"
             ));
         }
         let found: Vec<ScheduledAction> = found.into_iter().map(|s| s.action).collect();

@@ -91,16 +91,20 @@ impl Draft<'_> {
     }
 
     /// The calendar's end action: MinCapacity back to the calendar's `baseline`, unless live
-    /// holds keep it higher (a latency hold taken during the event outlives it). An alarm
-    /// that fires without a hold of its own (its raise was refused at what the event set)
-    /// gets one at the current MinCapacity: capacity never goes down under a firing alarm.
+    /// holds keep it higher (a latency hold taken during the event outlives it), and
+    /// MaxCapacity back to `max` when the event's start raised it. An alarm that fires
+    /// without a hold of its own (its raise was refused at what the event set) gets one at the
+    /// current MinCapacity (within that MaxCapacity): capacity never goes down under a firing
+    /// alarm, except to the ceiling.
     pub(super) fn calendar_end(
         &mut self,
         event: &str,
-        baseline: u32,
+        (baseline, max): (u32, Option<u32>),
         alarm_hold: chrono::Duration,
     ) -> Verdict {
-        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current.min);
+        let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
+        let ceiling = max.unwrap_or(current.max);
+        let new_max = max.filter(|m| *m != current.max);
         let had_baseline = self.baseline;
         self.baseline = baseline;
         self.damaged_baseline = None;
@@ -112,34 +116,48 @@ impl Draft<'_> {
             .filter(|(_, seen)| seen.firing && seen.at + alarm_hold > now)
             .map(|(name, seen)| (name.clone(), seen.at))
             .collect();
+        let keep = current.min.min(ceiling);
         for (name, at) in firing {
             let reason = alarm_reason(variant, &name);
-            if current > self.effective() && !self.holds.contains_key(&reason) {
+            if keep > self.effective_with(ceiling).0 && !self.holds.contains_key(&reason) {
                 self.put_hold(
                     &reason,
                     Hold {
-                        min: current,
+                        min: keep,
                         until: at + alarm_hold,
                         since: now,
                         trigger: None,
                     },
                 );
                 self.notes.push(format!(
-                    "alarm {name} still fires: its hold keeps MinCapacity at {current}"
+                    "alarm {name} still fires: its hold keeps MinCapacity at {keep}"
                 ));
             }
         }
         if self.delete.is_empty()
             && self.notes.is_empty()
             && had_baseline == baseline
-            && self.effective() == self.view.current.min
+            && new_max.is_none()
+            && self.effective() == current.min
         {
             return Verdict::Skip(
                 Action::Unchanged,
                 format!("calendar event {event} is over: already at {baseline} or held above it"),
             );
         }
-        Apply::verdict(format!("calendar event {event} is over"), false)
+        let why = match new_max {
+            Some(m) => format!(
+                "calendar event {event} is over; MaxCapacity back from {} to {m}",
+                current.max
+            ),
+            None => format!("calendar event {event} is over"),
+        };
+        Verdict::Apply(Apply {
+            action: None,
+            why,
+            raising: false,
+            new_max,
+        })
     }
 
     pub(super) fn sweep(&mut self) -> Verdict {

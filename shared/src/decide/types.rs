@@ -95,6 +95,8 @@ pub enum Change<'a> {
     CalendarEnd {
         event: &'a str,
         baseline: u32,
+        /// The MaxCapacity to give back when the event's start raised it (`raise_max`).
+        max: Option<u32>,
         /// How long an alarm's hold lives (`SCALE_HOLD_SECONDS`): an alarm whose latest
         /// transition is an ALARM this recent still fires, and keeps what the variant has.
         alarm_hold: chrono::Duration,
@@ -111,7 +113,8 @@ pub struct Plan {
     pub new_min: u32,
     /// MaxCapacity as read; the target is written with it unless `new_max` changes it.
     pub old_max: u32,
-    /// Set when MaxCapacity changes too (a pre-warm with `raise_max`).
+    /// Set when MaxCapacity changes too (a pre-warm with `raise_max`, the end of a calendar
+    /// event that raised it).
     pub new_max: Option<u32>,
     pub reason: String,
     pub put_tags: Vec<(String, String)>,
