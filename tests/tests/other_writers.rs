@@ -7,6 +7,7 @@
 //! and sets the target's capacity to the action's, with RegisterScalableTarget.
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use integration_tests::{function_binary, sample_event, EndpointFixture, LocalRuntime, LOCK_TABLE};
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ const OK: &str = "cloudwatch-alarm-latency-ok-eventbridge.json";
 const SWEEP: &str = "eventbridge-scheduled-sweep.json";
 const SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/prewarm-scheduler";
 const PREWARM_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:prewarm";
+const FAILED_EVENTS: &str = "arn:aws:sqs:us-east-1:123456789012:failed-events";
 
 fn scheduler(f: &EndpointFixture) -> aws_sdk_scheduler::Client {
     aws_sdk_scheduler::Client::new(&f.moto.sdk)
@@ -56,6 +58,7 @@ impl Writers {
                 ("CALENDAR_SCHEDULE_ROLE_ARN", SCHEDULER_ROLE.to_owned()),
                 ("CALENDAR_SCHEDULE_GROUP", f.endpoint.clone()),
                 ("CALENDAR_END_FUNCTION_ARN", PREWARM_ARN.to_owned()),
+                ("CALENDAR_SCHEDULE_DLQ_ARN", FAILED_EVENTS.to_owned()),
             ]);
         }
         let latency = LocalRuntime::start(&function_binary("scale-on-latency"), &env)
@@ -186,9 +189,8 @@ impl Writers {
         register.send().await.unwrap();
     }
 
-    /// The payload the calendar's end schedule sends (what Scheduler delivers when it comes
-    /// due); the end is no scheduled action.
-    async fn end_schedule(&self) -> Value {
+    /// The calendar's one end schedule, as Scheduler has it.
+    async fn the_end_schedule(&self) -> GetScheduleOutput {
         let scheduler = scheduler(&self.f);
         let listed = scheduler
             .list_schedules()
@@ -199,18 +201,26 @@ impl Writers {
         let [summary] = listed.schedules() else {
             panic!("one end schedule: {listed:?}");
         };
-        let schedule = scheduler
+        scheduler
             .get_schedule()
             .group_name(&self.f.endpoint)
             .name(summary.name().unwrap())
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The payload the calendar's end schedule sends (what Scheduler delivers when it comes
+    /// due); the end is no scheduled action.
+    async fn end_schedule(&self) -> Value {
+        let schedule = self.the_end_schedule().await;
         let target = schedule.target().unwrap();
         assert_eq!(
             (target.arn(), target.role_arn()),
             (PREWARM_ARN, SCHEDULER_ROLE)
         );
+        let queue = target.dead_letter_config().and_then(|d| d.arn());
+        assert_eq!(queue, Some(FAILED_EVENTS), "an undelivered end is kept");
         let actions = self
             .f
             .moto
@@ -461,5 +471,49 @@ async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm()
     assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 2));
     assert_eq!(w.capacity().await, (2, 20));
     assert!(w.tags().await.is_empty(), "nothing left behind");
+    w.stop().await;
+}
+
+/// An end schedule written before its dead-letter queue was configured (or changed by hand) is
+/// rewritten with it by the next sync; the one after finds nothing to do.
+#[tokio::test]
+async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
+    let mut w = Writers::start_with(true).await;
+    w.sync_calendar().await;
+    let found = w.the_end_schedule().await;
+    let target = found.target().unwrap();
+    let without = aws_sdk_scheduler::types::Target::builder()
+        .arn(target.arn())
+        .role_arn(target.role_arn())
+        .set_input(target.input().map(str::to_owned))
+        .set_retry_policy(target.retry_policy().cloned())
+        .build()
+        .unwrap();
+    scheduler(&w.f)
+        .update_schedule()
+        .group_name(&w.f.endpoint)
+        .name(found.name().unwrap())
+        .schedule_expression(found.schedule_expression().unwrap())
+        .set_schedule_expression_timezone(found.schedule_expression_timezone().map(str::to_owned))
+        .set_flexible_time_window(found.flexible_time_window().cloned())
+        .target(without)
+        .send()
+        .await
+        .unwrap();
+    let dropped = w.the_end_schedule().await;
+    assert_eq!(dropped.target().unwrap().dead_letter_config(), None);
+    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    let report = &synced["calendar"];
+    assert_eq!(
+        (
+            report["updated"].as_array().map(Vec::len),
+            &report["unchanged"]
+        ),
+        (Some(1), &json!(1)),
+        "{synced}"
+    );
+    w.end_schedule().await; // asserts the queue
+    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
     w.stop().await;
 }

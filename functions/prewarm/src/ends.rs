@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    RetryPolicy, Target,
 };
 use chrono::{DateTime, Utc};
 use remediation::config::Lookup;
@@ -21,6 +22,7 @@ use crate::App;
 pub const CALENDAR_SCHEDULE_ROLE_ARN: &str = "CALENDAR_SCHEDULE_ROLE_ARN";
 pub const CALENDAR_SCHEDULE_GROUP: &str = "CALENDAR_SCHEDULE_GROUP";
 pub const CALENDAR_END_FUNCTION_ARN: &str = "CALENDAR_END_FUNCTION_ARN";
+pub const CALENDAR_SCHEDULE_DLQ_ARN: &str = "CALENDAR_SCHEDULE_DLQ_ARN";
 
 /// Every schedule this function owns starts with this (`.` never appears in an action name).
 pub const SCHEDULE_PREFIX: &str = "prewarm.end.";
@@ -36,6 +38,8 @@ pub struct EndSchedules {
     pub role_arn: String,
     pub group: String,
     pub function_arn: String,
+    /// The SQS queue an end goes to when Scheduler cannot deliver it.
+    pub dead_letter_arn: Option<String>,
 }
 
 impl EndSchedules {
@@ -54,9 +58,19 @@ impl EndSchedules {
             set(CALENDAR_END_FUNCTION_ARN),
         );
         let (region, name) = (set("AWS_REGION"), set("AWS_LAMBDA_FUNCTION_NAME"));
+        let dead_letter_arn = set(CALENDAR_SCHEDULE_DLQ_ARN);
         let Some(role_arn) = role else {
             return Ok(None);
         };
+        if let Some(arn) = &dead_letter_arn {
+            let queue = arn.split(':').collect::<Vec<_>>();
+            if queue.len() != 6 || queue[0] != "arn" || queue[2] != "sqs" || queue[5].is_empty() {
+                return Err(Error::InvalidConfig(format!(
+                    "{CALENDAR_SCHEDULE_DLQ_ARN}={arn:?}: expected an SQS queue ARN \
+                     (arn:aws:sqs:<region>:<account>:<name>)"
+                )));
+            }
+        }
         let role = role_arn.split(':').collect::<Vec<_>>();
         if role.len() != 6 || role[0] != "arn" || role[2] != "iam" || !role[5].starts_with("role/")
         {
@@ -82,6 +96,7 @@ impl EndSchedules {
             role_arn,
             group: group.unwrap_or_else(|| "default".to_owned()),
             function_arn,
+            dead_letter_arn,
         }))
     }
 }
@@ -92,6 +107,9 @@ impl EndSchedules {
 pub struct EndSchedule {
     pub action: ScheduledAction,
     pub event: String,
+    /// The dead-letter queue of a schedule as found (`None` for one a sync wants: it is
+    /// written with the configuration's).
+    pub dead_letter: Option<String>,
 }
 
 impl EndSchedule {
@@ -109,6 +127,7 @@ impl EndSchedule {
         EndSchedule {
             action,
             event: event.to_owned(),
+            dead_letter: None,
         }
     }
 
@@ -167,6 +186,11 @@ impl EndSchedule {
                     .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
             },
             event: field("event")?.to_owned(),
+            dead_letter: schedule
+                .target()
+                .and_then(|t| t.dead_letter_config())
+                .and_then(DeadLetterConfig::arn)
+                .map(str::to_owned),
         })
     }
 }
@@ -228,6 +252,11 @@ impl App {
             .arn(&ends.function_arn)
             .role_arn(&ends.role_arn)
             .input(schedule.input().to_string())
+            .set_dead_letter_config(
+                ends.dead_letter_arn
+                    .as_ref()
+                    .map(|arn| DeadLetterConfig::builder().arn(arn).build()),
+            )
             .retry_policy(
                 RetryPolicy::builder()
                     .maximum_event_age_in_seconds(MAX_END_AGE_SECONDS)
@@ -349,6 +378,33 @@ mod tests {
             (set.function_arn.as_str(), set.group.as_str()),
             ("arn:aws:lambda:us-east-1:1:function:p", "calendar")
         );
+        assert_eq!(set.dead_letter_arn, None);
+    }
+
+    #[test]
+    fn the_dead_letter_queue_is_an_sqs_arn() {
+        let with = |queue: &str| {
+            config(&[
+                (CALENDAR_SCHEDULE_ROLE_ARN, ROLE),
+                (
+                    CALENDAR_END_FUNCTION_ARN,
+                    "arn:aws:lambda:us-east-1:1:function:p",
+                ),
+                (CALENDAR_SCHEDULE_DLQ_ARN, queue),
+            ])
+        };
+        let queue = "arn:aws:sqs:us-east-1:123456789012:failed-events";
+        let set = with(queue).unwrap().unwrap();
+        assert_eq!(set.dead_letter_arn.as_deref(), Some(queue));
+        for bad in [
+            "failed-events",
+            "arn:aws:sns:us-east-1:1:topic",
+            "arn:aws:sqs:us-east-1:1:",
+        ] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains(CALENDAR_SCHEDULE_DLQ_ARN), "{bad}: {err}");
+            assert!(err.contains("expected an SQS queue ARN"), "{err}");
+        }
     }
 
     fn end_action(resource_id: &str, start: Option<DateTime<Utc>>) -> ScheduledAction {

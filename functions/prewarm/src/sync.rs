@@ -2,7 +2,7 @@
 //! Scaling scheduled actions, idempotently; actions this function created that the calendar no
 //! longer produces are deleted. Every check is made before the first write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Outcome};
@@ -205,11 +205,27 @@ impl App {
                  next decision on the variant"
             ));
         }
+        // A schedule without the configured dead-letter queue is rewritten with it.
+        let queue = self
+            .config
+            .ends
+            .as_ref()
+            .and_then(|c| c.dead_letter_arn.as_ref());
+        let requeue: BTreeSet<String> = found
+            .iter()
+            .filter(|s| s.dead_letter.as_ref() != queue)
+            .map(|s| s.action.name.clone())
+            .collect();
         let found: Vec<ScheduledAction> = found.into_iter().map(|s| s.action).collect();
-        let changes = calendar::diff(
+        let mut changes = calendar::diff(
             schedules.values().map(|s| s.action.clone()).collect(),
             &found,
         );
+        let (update, unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
+            .into_iter()
+            .partition(|a| requeue.contains(&a.name));
+        changes.unchanged = unchanged;
+        changes.update.extend(update);
         let ends = EndChanges { schedules, changes };
         (actions, ends)
     }
