@@ -1,7 +1,8 @@
 //! Model-based test of the hold semantics over whole alarm lifecycles (ARCHITECTURE.md, "The
 //! semantics"): random sequences of alarm transitions (two alarms, delivered late, reordered
-//! and redelivered), time passing, sweeps, pre-warm raises and restores, and an operator
-//! setting MinCapacity, run through the real decision (`decide`, applied to tags, target and
+//! and redelivered), time passing, sweeps, pre-warm raises and restores, an operator setting
+//! MinCapacity, and calendar events (the start a scheduled action, `raise_max` included; the
+//! end through the holds, giving MaxCapacity back), run through the real decision (`decide`, applied to tags, target and
 //! record as the remediation path applies it) beside a plain reference model of the written
 //! semantics. After every step the two must agree, and the promises hold on their own:
 //!
@@ -9,7 +10,8 @@
 //!   that transition, even when its raise was refused (cooldown, ceiling);
 //! - a delivery older than the latest seen of its alarm, or one already seen, writes nothing;
 //! - two raises by alarms are never closer than the cooldown, whatever OKs and expiries passed;
-//! - after any decision, MinCapacity honours every live hold and never exceeds MaxCapacity.
+//! - after any decision, MinCapacity honours every live hold and never exceeds MaxCapacity;
+//! - a calendar end lowers no firing alarm's capacity, except to the ceiling it gives back.
 //!
 //! Sequences per run: `PROPTEST_CASES` (256 by default; `make fuzz` runs many more).
 
@@ -81,6 +83,19 @@ enum Op {
     Operator {
         min: u32,
     },
+    /// A calendar event's start action (Application Auto Scaling): MinCapacity `min`, capped
+    /// at MaxCapacity unless `raise_max`, which raises MaxCapacity to it.
+    CalendarStart {
+        min: u32,
+        raise_max: bool,
+    },
+    /// The event's end through the holds, back to `baseline`; `give_back` when the event
+    /// raised MaxCapacity (its end schedule then carries the variant's own, [`MAX`]).
+    CalendarEnd {
+        event: usize,
+        baseline: u32,
+        give_back: bool,
+    },
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -96,6 +111,10 @@ fn arb_op() -> impl Strategy<Value = Op> {
             .prop_map(|(event, min, hours)| Op::Prewarm { event, min, hours }),
         1 => (0..EVENTS.len()).prop_map(|event| Op::Restore { event }),
         1 => (1u32..=MAX).prop_map(|min| Op::Operator { min }),
+        1 => (1u32..=MAX + 4, any::<bool>())
+            .prop_map(|(min, raise_max)| Op::CalendarStart { min, raise_max }),
+        1 => (0..EVENTS.len(), 1u32..=4, any::<bool>())
+            .prop_map(|(event, baseline, give_back)| Op::CalendarEnd { event, baseline, give_back }),
     ]
 }
 
@@ -103,6 +122,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Model {
     min: u32,
+    max: u32,
     /// The baseline tag: present only while holds exist.
     base_tag: Option<u32>,
     written: Option<u32>,
@@ -114,9 +134,12 @@ struct Model {
 }
 
 /// What one model decision is working with.
+#[derive(Clone)]
 struct Step {
     now: DateTime<Utc>,
     base: u32,
+    /// MaxCapacity after the decision.
+    max: u32,
     holds: BTreeMap<String, (u32, DateTime<Utc>)>,
     expired: bool,
     other_writer: bool,
@@ -139,6 +162,7 @@ impl Model {
     fn new() -> Self {
         Model {
             min: START_MIN,
+            max: MAX,
             base_tag: None,
             written: None,
             last_raise: None,
@@ -153,16 +177,30 @@ impl Model {
             .filter(|(_, until)| *until > step.now)
             .map(|(min, _)| *min)
             .fold(step.base, u32::max)
-            .min(MAX)
+            .min(step.max)
     }
 
     fn begin(&self, now: DateTime<Utc>) -> Step {
+        let mut step = self.begin_without_adopting(now);
+        if let Some(written) = self.written {
+            if written != self.min && self.min != self.effective(&step) {
+                step.base = self.min;
+                step.other_writer = true;
+                step.written = Some(self.min);
+            }
+        }
+        step
+    }
+
+    /// The step of a calendar end: what its own start action set is no other writer's.
+    fn begin_without_adopting(&self, now: DateTime<Utc>) -> Step {
         let mut step = Step {
             now,
             base: match self.holds.is_empty() {
                 true => self.min,
                 false => self.base_tag.unwrap_or(self.min),
             },
+            max: self.max,
             holds: self.holds.clone(),
             expired: false,
             other_writer: false,
@@ -172,13 +210,6 @@ impl Model {
         };
         step.holds.retain(|_, (_, until)| *until > now);
         step.expired = step.holds.len() != self.holds.len();
-        if let Some(written) = self.written {
-            if written != self.min && self.min != self.effective(&step) {
-                step.base = self.min;
-                step.other_writer = true;
-                step.written = Some(self.min);
-            }
-        }
         step
     }
 
@@ -206,6 +237,7 @@ impl Model {
             self.base_tag = Some(step.base);
         }
         self.min = desired;
+        self.max = step.max;
         self.written = Some(desired);
         self.holds = step.holds;
         self.last_raise = step.last_raise;
@@ -226,7 +258,7 @@ impl Model {
                     && step
                         .holds
                         .get(&reason)
-                        .is_some_and(|(min, _)| self.min < (*min).min(MAX));
+                        .is_some_and(|(min, _)| self.min < (*min).min(self.max));
                 let outcome = match unfinished {
                     true => Outcome::Settle { raising: true },
                     false => Outcome::Skip { raising: firing },
@@ -242,8 +274,9 @@ impl Model {
         let kept = step
             .holds
             .get(&reason)
-            .map_or(self.min, |(min, _)| (*min).min(MAX).max(self.min));
-        let target = (self.min + POLICY.step).min(POLICY.ceiling.unwrap_or(MAX).min(MAX));
+            .map_or(self.min, |(min, _)| (*min).min(self.max).max(self.min));
+        let ceiling = POLICY.ceiling.unwrap_or(self.max).min(self.max);
+        let target = (self.min + POLICY.step).min(ceiling);
         if cooling || target <= self.min {
             // Refused; the alarm keeps what the variant has above the baseline.
             if cooling {
@@ -262,7 +295,7 @@ impl Model {
     fn prewarm(&mut self, event: &str, min: u32, until: DateTime<Utc>, now: DateTime<Utc>) {
         let mut step = self.begin(now);
         let reason = event_reason(V, event);
-        let min = min.min(MAX);
+        let min = min.min(self.max);
         let same = step.holds.get(&reason) == Some(&(min, until));
         if same && self.min >= min && !step.expired {
             return self.decide(step, Outcome::Skip { raising: true });
@@ -279,6 +312,51 @@ impl Model {
         let outcome = match had || step.expired || step.other_writer {
             true => Outcome::Settle { raising: false },
             false => Outcome::Skip { raising: false },
+        };
+        self.decide(step, outcome);
+    }
+
+    /// A calendar start: another writer sets MinCapacity (and MaxCapacity with `raise_max`).
+    fn calendar_start(&mut self, min: u32, raise_max: bool) {
+        (self.min, self.max) = match (min <= self.max, raise_max) {
+            (true, _) => (min, self.max),
+            (false, true) => (min, min),
+            (false, false) => (self.max, self.max),
+        };
+    }
+
+    fn calendar_end(&mut self, event: &str, baseline: u32, max: Option<u32>, now: DateTime<Utc>) {
+        let mut step = self.begin_without_adopting(now);
+        let new_max = max.filter(|m| *m != self.max);
+        let had_base = step.base;
+        step.base = baseline;
+        let reason = event_reason(V, event);
+        let dropped = self.holds.contains_key(&reason);
+        step.holds.remove(&reason);
+        step.max = max.unwrap_or(self.max);
+        let keep = self.min.min(step.max);
+        let mut kept = false;
+        for (name, (firing, at, _)) in &self.seen {
+            let reason = alarm_reason(V, name);
+            let fires = *firing && *at + hold_for() > now;
+            if fires && keep > self.effective(&step) && !step.holds.contains_key(&reason) {
+                step.holds.insert(reason, (keep, *at + hold_for()));
+                kept = true;
+            }
+        }
+        let now_max = Step {
+            max: self.max,
+            ..step.clone()
+        };
+        let idle = !step.expired
+            && !dropped
+            && !kept
+            && had_base == baseline
+            && new_max.is_none()
+            && self.effective(&now_max) == self.min;
+        let outcome = match idle {
+            true => Outcome::Skip { raising: false },
+            false => Outcome::Settle { raising: false },
         };
         self.decide(step, outcome);
     }
@@ -317,6 +395,7 @@ impl AsModel for Real {
         let holds = self.holds();
         Model {
             min: self.capacity.min,
+            max: self.capacity.max,
             base_tag: self.tags.get(&baseline_key(V)).and_then(|v| v.parse().ok()),
             written: self.record.written,
             last_raise: self.record.last_raise,
@@ -417,6 +496,28 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                 real.capacity.min = min;
                 None
             }
+            Op::CalendarStart { min, raise_max } => {
+                model.calendar_start(min, raise_max);
+                (real.capacity.min, real.capacity.max) = (model.min, model.max);
+                None
+            }
+            Op::CalendarEnd {
+                event,
+                baseline,
+                give_back,
+            } => {
+                let max = give_back.then_some(MAX);
+                model.calendar_end(EVENTS[event], baseline, max, now);
+                let change = Change::CalendarEnd {
+                    event: EVENTS[event],
+                    baseline,
+                    max,
+                    alarm_hold: hold_for(),
+                };
+                let plan = decide_real(&mut real, &change, now);
+                calendar_end_promise(&before, &real, now)?;
+                Some(plan)
+            }
         };
         prop_assert_eq!(
             &real.as_model(),
@@ -513,7 +614,7 @@ fn promises(
     now: DateTime<Utc>,
     decided: Option<&Plan>,
 ) -> Result<(), TestCaseError> {
-    prop_assert!(real.capacity.min <= MAX);
+    prop_assert!(real.capacity.min <= real.capacity.max);
     let holds = real.holds();
     for (&alarm, &(firing, at, must_hold)) in &truth.delivered {
         if firing && must_hold && at + hold_for() > now {
@@ -528,7 +629,10 @@ fn promises(
         }
     }
     if decided.is_some() {
-        let live = holds.live(now).map(|(_, h)| h.min.min(MAX)).max();
+        let live = holds
+            .live(now)
+            .map(|(_, h)| h.min.min(real.capacity.max))
+            .max();
         prop_assert!(
             live.is_none_or(|m| real.capacity.min >= m),
             "MinCapacity {} below a live hold: {:?}",
@@ -536,6 +640,32 @@ fn promises(
             real
         );
     }
+    Ok(())
+}
+
+/// A calendar end while an alarm fires (its latest transition, as recorded, is an ALARM
+/// within the hold's duration) that holds nothing live: capacity stays where it was, or at the
+/// ceiling the end gives back when that is lower. (An alarm that holds is kept by its hold,
+/// which [`promises`] checks after every decision.)
+fn calendar_end_promise(
+    before: &Real,
+    after: &Real,
+    now: DateTime<Utc>,
+) -> Result<(), TestCaseError> {
+    let holds = before.holds();
+    let unheld = before.record.alarms.iter().any(|(name, t)| {
+        let reason = alarm_reason(V, name);
+        let live = holds.holds.get(&reason).is_some_and(|h| h.is_live(now));
+        t.firing && t.at + hold_for() > now && !live
+    });
+    let floor = before.capacity.min.min(after.capacity.max);
+    prop_assert!(
+        !unheld || after.capacity.min >= floor,
+        "a calendar end lowered a firing alarm's capacity from {} to {}: {:?}",
+        before.capacity.min,
+        after.capacity.min,
+        after
+    );
     Ok(())
 }
 
@@ -556,7 +686,7 @@ proptest! {
 fn the_reviewed_lifecycles_keep_their_promises() {
     use Op::*;
     let nth = |pick: usize| Deliver { pick, again: false };
-    let cases: [(&str, Vec<Op>, u32); 4] = [
+    let cases: [(&str, Vec<Op>, u32); 5] = [
         (
             "1. a refused ALARM still holds, so the other alarm's OK keeps capacity",
             vec![
@@ -643,6 +773,27 @@ fn the_reviewed_lifecycles_keep_their_promises() {
                 nth(0),
             ],
             2,
+        ),
+        (
+            "5. a raise_max event's end under a firing alarm comes down to the ceiling only",
+            vec![
+                CalendarStart {
+                    min: 14,
+                    raise_max: true,
+                },
+                Transition {
+                    alarm: 0,
+                    firing: true,
+                },
+                nth(0),
+                Wait { seconds: 600 },
+                CalendarEnd {
+                    event: 0,
+                    baseline: 2,
+                    give_back: true,
+                },
+            ],
+            MAX,
         ),
     ];
     for (name, ops, expected) in cases {
