@@ -535,6 +535,47 @@ fn a_restore_and_a_sweep_at_once() {
     );
 }
 
+/// A `raise_max` calendar event (its start set MinCapacity and MaxCapacity to 14; the variant's
+/// own MaxCapacity is 10) ends while the latency alarm fires again and a pre-warm comes in: in
+/// every order, MaxCapacity is given back, and the alarm and the pre-warm keep their holds.
+#[test]
+fn a_raise_max_end_an_alarm_and_a_pre_warm_at_once() {
+    let mut start = latency_raised();
+    start.target = Some(Capacity { min: 14, max: 14 });
+    all_orders_hold(
+        "raise_max calendar end vs latency ALARM vs pre-warm",
+        &start,
+        |p, f| {
+            vec![
+                decision(
+                    &p,
+                    &f,
+                    Change::CalendarEnd {
+                        event: "launch",
+                        baseline: 2,
+                        max: Some(10),
+                        alarm_hold: chrono::Duration::hours(3),
+                    },
+                ),
+                decision(&p, &f, alarm("latency", true, "2026-11-30T11:59:30Z")),
+                decision(&p, &f, promo(8)),
+            ]
+        },
+        with_hold(
+            "alarm.latency",
+            with_hold("event.promo", |world: &World, now| {
+                invariant(0)(world, now)?;
+                match world.target {
+                    Some(Capacity { min, max: 10 }) if min >= 8 => Ok(()),
+                    other => Err(format!(
+                        "MaxCapacity not given back, or below the pre-warm: {other:?}"
+                    )),
+                }
+            }),
+        ),
+    );
+}
+
 /// Another writer (a calendar start action) and a latency OK. What is guaranteed depends only
 /// on where the other write lands relative to the decision's read of the target:
 /// - before it: the decision sees the value and never lowers it;
