@@ -453,6 +453,14 @@ async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm()
     );
     w.run_action("start").await;
     assert_eq!(w.capacity().await, (30, 30));
+    // Whoever may invoke prewarm cannot give back a MaxCapacity of their choosing.
+    let mut forged = end.clone();
+    forged["max_capacity"] = json!(2);
+    let refused = w.prewarm.invoke(&forged).await.unwrap();
+    let err = refused["error"].as_str().unwrap_or_default();
+    assert!(err.contains("NonRetryable.Refused"), "{refused}");
+    assert!(err.contains("gives back (20)"), "{refused}");
+    assert_eq!(w.capacity().await, (30, 30), "nothing written");
     let (action, min) = w.latency(ALARM, t0).await;
     assert_eq!((action.as_str(), min), ("refused", 30), "at the ceiling");
     assert_eq!(w.prewarm(end.clone()).await, ("restored".to_owned(), 20));
@@ -471,6 +479,27 @@ async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm()
     assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 2));
     assert_eq!(w.capacity().await, (2, 20));
     assert!(w.tags().await.is_empty(), "nothing left behind");
+    w.stop().await;
+}
+
+/// Without end schedules, no `end` gives MaxCapacity back: refused, published, nothing written.
+#[tokio::test]
+async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
+    let mut w = Writers::start().await;
+    w.operator_sets(12).await;
+    let end = json!({"action": "end", "endpoint": w.f.endpoint, "variant": VARIANT,
+                     "event": "launch", "baseline": 2, "max_capacity": 12});
+    let refused = w.prewarm.invoke(&end).await.unwrap();
+    let err = refused["error"].as_str().unwrap_or_default();
+    assert!(err.contains("NonRetryable.Refused"), "{refused}");
+    assert!(
+        err.contains("CALENDAR_SCHEDULE_ROLE_ARN is not set"),
+        "{refused}"
+    );
+    assert_eq!(w.capacity().await, (12, 20), "nothing written");
+    let published = w.f.moto.published(&w.f.inbox).await.unwrap();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0].attributes["action"], "refused");
     w.stop().await;
 }
 

@@ -17,6 +17,7 @@ use remediation::Error;
 use serde_json::{json, Value};
 
 use crate::calendar::ScheduledAction;
+use crate::payload::End;
 use crate::App;
 
 pub const CALENDAR_SCHEDULE_ROLE_ARN: &str = "CALENDAR_SCHEDULE_ROLE_ARN";
@@ -118,10 +119,7 @@ impl EndSchedule {
     /// recurring schedule starts no earlier than now (Scheduler refuses a past StartDate).
     pub fn of(end: &ScheduledAction, event: &str, now: DateTime<Utc>) -> Self {
         let mut action = end.clone();
-        action.name = format!(
-            "{SCHEDULE_PREFIX}{}",
-            digest128(&format!("{}\n{event}", end.resource_id))
-        );
+        action.name = schedule_name(&end.resource_id, event);
         action.dimension = String::new();
         action.start_time = end.start_time.filter(|t| *t > now);
         EndSchedule {
@@ -195,7 +193,63 @@ impl EndSchedule {
     }
 }
 
+/// The name of the end schedule of `event` on target `resource_id`.
+fn schedule_name(resource_id: &str, event: &str) -> String {
+    format!(
+        "{SCHEDULE_PREFIX}{}",
+        digest128(&format!("{resource_id}\n{event}"))
+    )
+}
+
 impl App {
+    /// The MaxCapacity an `end` gives back must be the one its end schedule carries (what the
+    /// sync found before the event raised it): whoever may invoke prewarm cannot lower a
+    /// variant's MaxCapacity to a value of their choosing. `Err(reason)` when it is not.
+    pub(crate) async fn given_back_max(&self, end: &End) -> Result<Result<(), String>, Error> {
+        let (Some(max), Some(variant)) = (end.max_capacity, end.variant.as_deref()) else {
+            return Ok(Ok(()));
+        };
+        let Some(config) = &self.config.ends else {
+            return Ok(Err(format!(
+                "max_capacity {max}: only the calendar's end schedules give MaxCapacity back, \
+                 and {CALENDAR_SCHEDULE_ROLE_ARN} is not set; MaxCapacity is left as it is"
+            )));
+        };
+        let resource_id = format!("endpoint/{}/variant/{variant}", end.endpoint);
+        let name = schedule_name(&resource_id, &end.event);
+        let out = self
+            .scheduler
+            .get_schedule()
+            .group_name(&config.group)
+            .name(&name)
+            .send()
+            .await;
+        let scheduled = match out {
+            Ok(out) => {
+                let input = out.target().and_then(|t| t.input()).unwrap_or_default();
+                EndSchedule::from_input(&name, input, &out).and_then(|s| s.action.max_capacity)
+            }
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                None
+            }
+            Err(err) => return Err(Error::aws("GetSchedule", err)),
+        };
+        Ok(match scheduled {
+            Some(m) if m == max => Ok(()),
+            other => Err(format!(
+                "max_capacity {max} is not what the end schedule of {} on {resource_id} gives \
+                 back ({}); MaxCapacity is left as it is",
+                end.event,
+                other.map_or("no schedule that raised MaxCapacity".to_owned(), |m| m
+                    .to_string())
+            )),
+        })
+    }
+
     /// The end schedules this function created in the group (ListSchedules, GetSchedule each).
     pub(crate) async fn end_schedules(
         &self,

@@ -58,6 +58,9 @@ impl App {
         self.allowed(endpoint, variant, Some(event)).await?;
         if let HoldChange::End(end) = change {
             self.refuse_late(end, now).await?;
+            if let Err(reason) = self.given_back_max(end).await? {
+                return Err(self.refuse_end(end, reason).await);
+            }
         }
         let (endpoint, waited) = self.in_service(endpoint, deadline).await?;
         let mut report = event_report(Some(event));
@@ -118,11 +121,20 @@ impl App {
             remediation::holds::rfc3339(due),
             late.num_minutes()
         );
+        Err(self.refuse_end(end, reason).await)
+    }
+
+    /// An end refused before anything is read: published, and the error to return.
+    async fn refuse_end(&self, end: &End, reason: String) -> Error {
         let outcome = Outcome::refused(&end.endpoint, end.variant.as_deref(), reason.clone());
-        self.path
+        match self
+            .path
             .publish(&outcome, &event_report(Some(&end.event)), true)
-            .await?;
-        Err(Error::Refused(reason))
+            .await
+        {
+            Ok(()) => Error::Refused(reason),
+            Err(err) => err,
+        }
     }
 
     /// The endpoint once it is `InService`, and how long that took when it was not at first.

@@ -227,6 +227,11 @@ impl EndFields {
                 "max_capacity: {max} is below baseline {baseline}"
             )));
         }
+        if max_capacity.is_some() && self.variant.is_none() {
+            return Err(Error::InvalidEvent(
+                "max_capacity: needs variant (MaxCapacity is given back per variant)".to_owned(),
+            ));
+        }
         Ok(End {
             endpoint: required(self.endpoint, "endpoint")?.0,
             variant: self.variant.map(|v| v.0),
@@ -567,9 +572,14 @@ mod tests {
                 "max_capacity: 3 is below baseline 4",
             ),
             (
-                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": 2,
-                       "max_capacity": 0}),
+                json!({"action": "end", "endpoint": "e", "variant": "v", "event": "promo",
+                       "baseline": 2, "max_capacity": 0}),
                 "max_capacity:",
+            ),
+            (
+                json!({"action": "end", "endpoint": "e", "event": "promo", "baseline": 2,
+                       "max_capacity": 20}),
+                "max_capacity: needs variant",
             ),
             (json!({"action": "sync-calendar"}), "calendar: missing"),
             (
@@ -696,8 +706,8 @@ mod tests {
             (None, None)
         );
         let Ok(Request::End(with_max)) = parse(
-            json!({"action": "end", "endpoint": "prod-ranker", "event": "promo",
-                   "baseline": 2, "max_capacity": 20}),
+            json!({"action": "end", "endpoint": "prod-ranker", "variant": "AllTraffic",
+                   "event": "promo", "baseline": 2, "max_capacity": 20}),
             now(),
         ) else {
             panic!("an end with max_capacity");
