@@ -63,23 +63,22 @@ impl EndSchedules {
         let Some(role_arn) = role else {
             return Ok(None);
         };
-        if let Some(arn) = &dead_letter_arn {
-            let queue = arn.split(':').collect::<Vec<_>>();
-            if queue.len() != 6 || queue[0] != "arn" || queue[2] != "sqs" || queue[5].is_empty() {
-                return Err(Error::InvalidConfig(format!(
-                    "{CALENDAR_SCHEDULE_DLQ_ARN}={arn:?}: expected an SQS queue ARN \
-                     (arn:aws:sqs:<region>:<account>:<name>)"
-                )));
-            }
-        }
-        let role = role_arn.split(':').collect::<Vec<_>>();
-        if role.len() != 6 || role[0] != "arn" || role[2] != "iam" || !role[5].starts_with("role/")
+        if dead_letter_arn
+            .as_deref()
+            .is_some_and(|arn| arn_of(arn, "sqs").is_none())
         {
+            return Err(Error::InvalidConfig(format!(
+                "{CALENDAR_SCHEDULE_DLQ_ARN}={:?}: expected an SQS queue ARN \
+                 (arn:aws:sqs:<region>:<account>:<name>)",
+                dead_letter_arn.unwrap_or_default()
+            )));
+        }
+        let Some(role) = arn_of(&role_arn, "iam").filter(|r| r[5].starts_with("role/")) else {
             return Err(Error::InvalidConfig(format!(
                 "{CALENDAR_SCHEDULE_ROLE_ARN}={role_arn:?}: expected an IAM role ARN \
                  (arn:aws:iam::<account>:role/<name>)"
             )));
-        }
+        };
         let own = match (region, name) {
             (Some(region), Some(name)) => Some(format!(
                 "arn:{}:lambda:{region}:{}:function:{name}",
@@ -100,6 +99,13 @@ impl EndSchedules {
             dead_letter_arn,
         }))
     }
+}
+
+/// The six parts of `arn` when it is an ARN of `service` with a resource.
+fn arn_of<'a>(arn: &'a str, service: &str) -> Option<Vec<&'a str>> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let valid = parts.len() == 6 && parts[0] == "arn" && parts[2] == service;
+    (valid && !parts[5].is_empty()).then_some(parts)
 }
 
 /// A calendar's end as a schedule: the end action it replaces, renamed to the schedule's name,
