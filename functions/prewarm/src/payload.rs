@@ -545,6 +545,13 @@ mod tests {
                 "endpoint: \"prod/ranker\" is not a SageMaker endpoint name",
             ),
             (control, "event: contains control characters"),
+        ];
+        assert_each_names(cases);
+    }
+
+    #[test]
+    fn bad_payloads_of_the_other_actions_name_the_field() {
+        let cases = [
             (
                 json!({"action": "restore", "endpoint": "e"}),
                 "event: missing",
@@ -591,6 +598,11 @@ mod tests {
                 "calendar: expected",
             ),
         ];
+        assert_each_names(cases);
+    }
+
+    /// Each payload is refused with a message that mentions its text.
+    fn assert_each_names<const N: usize>(cases: [(Value, &str); N]) {
         for (event, expected) in cases {
             let e = err(event.clone());
             assert!(
