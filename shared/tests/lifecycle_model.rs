@@ -425,17 +425,22 @@ struct Truth {
     last_alarm_raise: Option<DateTime<Utc>>,
 }
 
-fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
-    let mut now = start();
-    let mut model = Model::new();
-    let mut real = Real {
+/// The variant before the first step: MinCapacity [`START_MIN`], MaxCapacity [`MAX`].
+fn fresh() -> Real {
+    Real {
         tags: BTreeMap::new(),
         capacity: Capacity {
             min: START_MIN,
             max: MAX,
         },
         record: Record::default(),
-    };
+    }
+}
+
+fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
+    let mut now = start();
+    let mut model = Model::new();
+    let mut real = fresh();
     let mut truth = Truth::default();
     for (i, op) in ops.iter().enumerate() {
         let before = real.clone();
@@ -468,18 +473,7 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
             Op::Prewarm { event, min, hours } => {
                 let until = now + secs(hours * 3600);
                 model.prewarm(EVENTS[event], min, until, now);
-                Some(decide_real(
-                    &mut real,
-                    &Change::Hold(EventHold {
-                        event: EVENTS[event],
-                        min,
-                        until,
-                        hold_for: None,
-                        raise_max: false,
-                        trigger: None,
-                    }),
-                    now,
-                ))
+                Some(prewarm_real(&mut real, (EVENTS[event], min, until), now))
             }
             Op::Restore { event } => {
                 model.restore(EVENTS[event], now);
@@ -508,13 +502,7 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
             } => {
                 let max = give_back.then_some(MAX);
                 model.calendar_end(EVENTS[event], baseline, max, now);
-                let change = Change::CalendarEnd {
-                    event: EVENTS[event],
-                    baseline,
-                    max,
-                    alarm_hold: hold_for(),
-                };
-                let plan = decide_real(&mut real, &change, now);
+                let plan = calendar_end_real(&mut real, (EVENTS[event], baseline, max), now);
                 calendar_end_promise(&before, &real, now)?;
                 Some(plan)
             }
@@ -530,6 +518,39 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
         promises(&real, &truth, now, decided.as_ref())?;
     }
     Ok(real)
+}
+
+/// A pre-warm of `event` at `min` until `until`, on the real side.
+fn prewarm_real(
+    real: &mut Real,
+    (event, min, until): (&str, u32, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> Plan {
+    let hold = EventHold {
+        event,
+        min,
+        until,
+        hold_for: None,
+        raise_max: false,
+        trigger: None,
+    };
+    decide_real(real, &Change::Hold(hold), now)
+}
+
+/// The end of calendar event `event`, back to `baseline` (and MaxCapacity to `max`), on the
+/// real side.
+fn calendar_end_real(
+    real: &mut Real,
+    (event, baseline, max): (&str, u32, Option<u32>),
+    now: DateTime<Utc>,
+) -> Plan {
+    let end = Change::CalendarEnd {
+        event,
+        baseline,
+        max,
+        alarm_hold: hold_for(),
+    };
+    decide_real(real, &end, now)
 }
 
 /// Deliver one alarm event to the real decision and check what a delivery alone promises.
