@@ -591,7 +591,9 @@ impl LocalRuntime {
     }
 
     /// `cargo lambda invoke --data-ascii <event> -o json`: the function's response, or its
-    /// error as `{"error": "<errorType and message>"}`.
+    /// error as `{"error": "<errorType and message>", "message": ...}`, `message` being the
+    /// same text on one line, without the box cargo lambda draws around it (it wraps long
+    /// messages at a width of its own).
     pub async fn invoke(&mut self, event: &Value) -> Result<Value> {
         self.invoke_with(&["--data-ascii".to_owned(), event.to_string()])
             .await
@@ -624,7 +626,13 @@ impl LocalRuntime {
         }
         // A function error: cargo lambda prints its type and message.
         let stderr = String::from_utf8_lossy(&out.stderr);
-        Ok(serde_json::json!({ "error": format!("{stdout}{stderr}") }))
+        let error = format!("{stdout}{stderr}");
+        let message = error
+            .split_whitespace()
+            .filter(|word| !matches!(*word, "│" | "×"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(serde_json::json!({ "error": error, "message": message }))
     }
 
     pub async fn stop(mut self) {

@@ -457,9 +457,18 @@ async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm()
     let mut forged = end.clone();
     forged["max_capacity"] = json!(2);
     let refused = w.prewarm.invoke(&forged).await.unwrap();
-    let err = refused["error"].as_str().unwrap_or_default();
+    let err = refused["message"].as_str().unwrap_or_default();
     assert!(err.contains("NonRetryable.Refused"), "{refused}");
     assert!(err.contains("gives back (20)"), "{refused}");
+    let mut unknown = end.clone();
+    unknown["event"] = json!("no-such-event");
+    let refused = w.prewarm.invoke(&unknown).await.unwrap();
+    let err = refused["message"].as_str().unwrap_or_default();
+    assert!(err.contains("NonRetryable.Refused"), "{refused}");
+    assert!(
+        err.contains("no schedule that raised MaxCapacity"),
+        "{refused}"
+    );
     assert_eq!(w.capacity().await, (30, 30), "nothing written");
     let (action, min) = w.latency(ALARM, t0).await;
     assert_eq!((action.as_str(), min), ("refused", 30), "at the ceiling");
@@ -490,7 +499,7 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
     let end = json!({"action": "end", "endpoint": w.f.endpoint, "variant": VARIANT,
                      "event": "launch", "baseline": 2, "max_capacity": 12});
     let refused = w.prewarm.invoke(&end).await.unwrap();
-    let err = refused["error"].as_str().unwrap_or_default();
+    let err = refused["message"].as_str().unwrap_or_default();
     assert!(err.contains("NonRetryable.Refused"), "{refused}");
     assert!(
         err.contains("CALENDAR_SCHEDULE_ROLE_ARN is not set"),

@@ -163,7 +163,11 @@ impl EndSchedule {
     }
 
     /// A schedule as Scheduler returns it, when its input is an `end` payload.
-    fn from_input(name: &str, input: &str, schedule: &GetScheduleOutput) -> Option<Self> {
+    fn read(name: &str, schedule: &GetScheduleOutput) -> Option<Self> {
+        let input = schedule
+            .target()
+            .and_then(|t| t.input())
+            .unwrap_or_default();
         let input: Value = serde_json::from_str(input).ok()?;
         let field = |k: &str| input.get(k).and_then(Value::as_str);
         let capacity = |k: &str| {
@@ -223,27 +227,11 @@ impl App {
         };
         let resource_id = format!("endpoint/{}/variant/{variant}", end.endpoint);
         let name = schedule_name(&resource_id, &end.event);
-        let out = self
-            .scheduler
-            .get_schedule()
-            .group_name(&config.group)
-            .name(&name)
-            .send()
-            .await;
-        let scheduled = match out {
-            Ok(out) => {
-                let input = out.target().and_then(|t| t.input()).unwrap_or_default();
-                EndSchedule::from_input(&name, input, &out).and_then(|s| s.action.max_capacity)
-            }
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                None
-            }
-            Err(err) => return Err(Error::aws("GetSchedule", err)),
-        };
+        let scheduled = self
+            .get_schedule(&config.group, &name)
+            .await?
+            .and_then(|out| EndSchedule::read(&name, &out))
+            .and_then(|s| s.action.max_capacity);
         Ok(match scheduled {
             Some(m) if m == max => Ok(()),
             other => Err(format!(
@@ -281,23 +269,44 @@ impl App {
         }
         let mut found = BTreeMap::new();
         for name in names {
-            let out = self
-                .scheduler
-                .get_schedule()
-                .group_name(&ends.group)
-                .name(&name)
-                .send()
-                .await
-                .map_err(|err| Error::aws("GetSchedule", err))?;
-            let input = out.target().and_then(|t| t.input()).unwrap_or_default();
-            // One this function cannot read is left alone.
-            let Some(schedule) = EndSchedule::from_input(&name, input, &out) else {
+            // One deleted since the listing is gone; one this function cannot read is left
+            // alone.
+            let Some(out) = self.get_schedule(&ends.group, &name).await? else {
+                continue;
+            };
+            let Some(schedule) = EndSchedule::read(&name, &out) else {
                 tracing::warn!(schedule = %name, "an end schedule whose input is not an end: left alone");
                 continue;
             };
             found.insert(name, schedule);
         }
         Ok(found)
+    }
+
+    /// Schedule `name` in `group`; `None` when there is none.
+    async fn get_schedule(
+        &self,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<GetScheduleOutput>, Error> {
+        let out = self
+            .scheduler
+            .get_schedule()
+            .group_name(group)
+            .name(name)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(Some(out)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(Error::aws("GetSchedule", err)),
+        }
     }
 
     /// CreateSchedule, or UpdateSchedule when `exists`.
