@@ -456,7 +456,7 @@ fn holds_in(tags: &BTreeMap<String, String>, variant: &str) -> VariantHolds {
 }
 
 /// Application Auto Scaling resource id of an endpoint's variant.
-fn resource_id(endpoint: &str, variant: &str) -> String {
+pub fn resource_id(endpoint: &str, variant: &str) -> String {
     format!("endpoint/{endpoint}/variant/{variant}")
 }
 

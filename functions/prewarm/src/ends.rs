@@ -11,6 +11,7 @@ use aws_sdk_scheduler::types::{
     RetryPolicy, Target,
 };
 use chrono::{DateTime, Utc};
+use remediation::capacity::resource_id;
 use remediation::config::Lookup;
 use remediation::holds::digest128;
 use remediation::Error;
@@ -179,11 +180,7 @@ impl EndSchedule {
         Some(EndSchedule {
             action: ScheduledAction {
                 name: name.to_owned(),
-                resource_id: format!(
-                    "endpoint/{}/variant/{}",
-                    field("endpoint")?,
-                    field("variant")?
-                ),
+                resource_id: resource_id(field("endpoint")?, field("variant")?),
                 dimension: String::new(),
                 schedule: schedule.schedule_expression()?.to_owned(),
                 timezone: schedule.schedule_expression_timezone().map(str::to_owned),
@@ -225,7 +222,7 @@ impl App {
                  and {CALENDAR_SCHEDULE_ROLE_ARN} is not set; MaxCapacity is left as it is"
             )));
         };
-        let resource_id = format!("endpoint/{}/variant/{variant}", end.endpoint);
+        let resource_id = resource_id(&end.endpoint, variant);
         let name = schedule_name(&resource_id, &end.event);
         let scheduled = self
             .get_schedule(&config.group, &name)
