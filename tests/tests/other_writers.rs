@@ -240,6 +240,14 @@ impl Writers {
         serde_json::from_str(target.input().unwrap()).unwrap()
     }
 
+    /// prewarm's refusal of `payload` (`NonRetryable.Refused`), its message on one line.
+    async fn refused(&mut self, payload: &Value) -> String {
+        let out = self.prewarm.invoke(payload).await.unwrap();
+        let message = out["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains("NonRetryable.Refused"), "{out}");
+        message
+    }
+
     /// An operator (or infrastructure code) sets MinCapacity.
     async fn operator_sets(&self, min: i32) {
         self.f
@@ -411,10 +419,8 @@ async fn a_late_calendar_end_is_refused_and_changes_nothing() {
     w.f.moto.published(&w.f.inbox).await.unwrap(); // the sync's message
     let due = Utc::now() - Duration::minutes(20);
     end["scheduled_time"] = json!(due.to_rfc3339_opts(SecondsFormat::Secs, true));
-    let refused = w.prewarm.invoke(&end).await.unwrap();
-    let err = refused["error"].as_str().unwrap_or_default();
-    assert!(err.contains("NonRetryable.Refused"), "{refused}");
-    assert!(err.contains("minutes late"), "{refused}");
+    let err = w.refused(&end).await;
+    assert!(err.contains("minutes late"), "{err}");
     assert_eq!(w.min().await, 10, "the event's capacity stays");
     assert!(w.tags().await.is_empty(), "nothing written");
     let published = w.f.moto.published(&w.f.inbox).await.unwrap();
@@ -456,19 +462,12 @@ async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm()
     // Whoever may invoke prewarm cannot give back a MaxCapacity of their choosing.
     let mut forged = end.clone();
     forged["max_capacity"] = json!(2);
-    let refused = w.prewarm.invoke(&forged).await.unwrap();
-    let err = refused["message"].as_str().unwrap_or_default();
-    assert!(err.contains("NonRetryable.Refused"), "{refused}");
-    assert!(err.contains("gives back (20)"), "{refused}");
+    let err = w.refused(&forged).await;
+    assert!(err.contains("gives back (20)"), "{err}");
     let mut unknown = end.clone();
     unknown["event"] = json!("no-such-event");
-    let refused = w.prewarm.invoke(&unknown).await.unwrap();
-    let err = refused["message"].as_str().unwrap_or_default();
-    assert!(err.contains("NonRetryable.Refused"), "{refused}");
-    assert!(
-        err.contains("no schedule that raised MaxCapacity"),
-        "{refused}"
-    );
+    let err = w.refused(&unknown).await;
+    assert!(err.contains("no schedule that raised MaxCapacity"), "{err}");
     assert_eq!(w.capacity().await, (30, 30), "nothing written");
     let (action, min) = w.latency(ALARM, t0).await;
     assert_eq!((action.as_str(), min), ("refused", 30), "at the ceiling");
@@ -498,12 +497,10 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
     w.operator_sets(12).await;
     let end = json!({"action": "end", "endpoint": w.f.endpoint, "variant": VARIANT,
                      "event": "launch", "baseline": 2, "max_capacity": 12});
-    let refused = w.prewarm.invoke(&end).await.unwrap();
-    let err = refused["message"].as_str().unwrap_or_default();
-    assert!(err.contains("NonRetryable.Refused"), "{refused}");
+    let err = w.refused(&end).await;
     assert!(
         err.contains("CALENDAR_SCHEDULE_ROLE_ARN is not set"),
-        "{refused}"
+        "{err}"
     );
     assert_eq!(w.capacity().await, (12, 20), "nothing written");
     let published = w.f.moto.published(&w.f.inbox).await.unwrap();
