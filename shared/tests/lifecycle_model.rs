@@ -425,6 +425,21 @@ struct Truth {
     last_alarm_raise: Option<DateTime<Utc>>,
 }
 
+impl Truth {
+    /// The queued event `pick` chooses (modulo the queue's length), left queued when `again`
+    /// (a redelivery); `None` when nothing is queued.
+    fn take(&mut self, pick: usize, again: bool) -> Option<(usize, bool, DateTime<Utc>)> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let index = pick % self.queue.len();
+        Some(match again {
+            true => self.queue[index],
+            false => self.queue.remove(index),
+        })
+    }
+}
+
 /// The variant before the first step: MinCapacity [`START_MIN`], MaxCapacity [`MAX`].
 fn fresh() -> Real {
     Real {
@@ -450,13 +465,8 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                 None
             }
             Op::Deliver { pick, again } => {
-                if truth.queue.is_empty() {
+                let Some((alarm, firing, at)) = truth.take(pick, again) else {
                     continue;
-                }
-                let index = pick % truth.queue.len();
-                let (alarm, firing, at) = match again {
-                    true => truth.queue[index],
-                    false => truth.queue.remove(index),
                 };
                 let plan = deliver(&mut real, &mut truth, (alarm, firing, at), now)?;
                 model.alarm(ALARMS[alarm], firing, at, now);
@@ -701,126 +711,105 @@ proptest! {
     }
 }
 
-/// The numbered cases of the lifecycle review, as fixed sequences, with the MinCapacity each
-/// must end at (baseline 2, step 2, cooldown 300 s, hold 3 h).
-#[test]
-fn the_reviewed_lifecycles_keep_their_promises() {
-    use Op::*;
-    let nth = |pick: usize| Deliver { pick, again: false };
-    let cases: [(&str, Vec<Op>, u32); 5] = [
-        (
-            "1. a refused ALARM still holds, so the other alarm's OK keeps capacity",
-            vec![
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                nth(0),
-                Wait { seconds: 30 },
-                Transition {
-                    alarm: 1,
-                    firing: true,
-                },
-                nth(0),
-                Transition {
-                    alarm: 0,
-                    firing: false,
-                },
-                nth(0),
-            ],
-            4,
-        ),
-        (
-            "2. a late OK does not release a newer raise",
-            vec![
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                Wait { seconds: 400 },
-                Transition {
-                    alarm: 0,
-                    firing: false,
-                },
-                Wait { seconds: 400 },
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                nth(0),
-                Wait { seconds: 400 },
-                nth(1),
-                Wait { seconds: 400 },
-                nth(0),
-            ],
-            6,
-        ),
-        (
-            "3. after the hold expired, a redelivery raises nothing",
-            vec![
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                Deliver {
-                    pick: 0,
-                    again: true,
-                },
-                Wait { seconds: 4 * 3600 },
-                Sweep,
-                nth(0),
-            ],
-            2,
-        ),
-        (
-            "4. ALARM, OK, ALARM within the cooldown raises once",
-            vec![
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                nth(0),
-                Wait { seconds: 20 },
-                Transition {
-                    alarm: 0,
-                    firing: false,
-                },
-                nth(0),
-                Wait { seconds: 20 },
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                nth(0),
-            ],
-            2,
-        ),
-        (
-            "5. a raise_max event's end under a firing alarm comes down to the ceiling only",
-            vec![
-                CalendarStart {
-                    min: 14,
-                    raise_max: true,
-                },
-                Transition {
-                    alarm: 0,
-                    firing: true,
-                },
-                nth(0),
-                Wait { seconds: 600 },
-                CalendarEnd {
-                    event: 0,
-                    baseline: 2,
-                    give_back: true,
-                },
-            ],
-            MAX,
-        ),
-    ];
-    for (name, ops, expected) in cases {
-        match run(&ops) {
-            Ok(real) => assert_eq!(real.capacity.min, expected, "{name}: {real:?}"),
-            Err(err) => panic!("{name}: {err}"),
-        }
+/// Alarm `alarm` goes to ALARM (`firing`) or OK.
+fn transition(alarm: usize, firing: bool) -> Op {
+    Op::Transition { alarm, firing }
+}
+
+/// The queued event `pick` chooses is delivered (once).
+fn nth(pick: usize) -> Op {
+    Op::Deliver { pick, again: false }
+}
+
+fn wait(seconds: i64) -> Op {
+    Op::Wait { seconds }
+}
+
+/// A numbered case of the lifecycle review, as a fixed sequence: it keeps every promise of
+/// [`run`] and ends at MinCapacity `expected` (baseline 2, step 2, cooldown 300 s, hold 3 h).
+fn reviewed(ops: &[Op], expected: u32) {
+    match run(ops) {
+        Ok(real) => assert_eq!(real.capacity.min, expected, "{real:?}"),
+        Err(err) => panic!("{err}"),
     }
+}
+
+#[test]
+fn reviewed_1_a_refused_alarm_still_holds_so_the_other_alarms_ok_keeps_capacity() {
+    let ops = [
+        transition(0, true),
+        nth(0),
+        wait(30),
+        transition(1, true),
+        nth(0),
+        transition(0, false),
+        nth(0),
+    ];
+    reviewed(&ops, 4);
+}
+
+#[test]
+fn reviewed_2_a_late_ok_does_not_release_a_newer_raise() {
+    let ops = [
+        transition(0, true),
+        wait(400),
+        transition(0, false),
+        wait(400),
+        transition(0, true),
+        nth(0),
+        wait(400),
+        nth(1),
+        wait(400),
+        nth(0),
+    ];
+    reviewed(&ops, 6);
+}
+
+#[test]
+fn reviewed_3_after_the_hold_expired_a_redelivery_raises_nothing() {
+    let ops = [
+        transition(0, true),
+        Op::Deliver {
+            pick: 0,
+            again: true,
+        },
+        wait(4 * 3600),
+        Op::Sweep,
+        nth(0),
+    ];
+    reviewed(&ops, 2);
+}
+
+#[test]
+fn reviewed_4_alarm_ok_alarm_within_the_cooldown_raises_once() {
+    let ops = [
+        transition(0, true),
+        nth(0),
+        wait(20),
+        transition(0, false),
+        nth(0),
+        wait(20),
+        transition(0, true),
+        nth(0),
+    ];
+    reviewed(&ops, 2);
+}
+
+#[test]
+fn reviewed_5_a_raise_max_events_end_under_a_firing_alarm_comes_down_to_the_ceiling_only() {
+    let ops = [
+        Op::CalendarStart {
+            min: 14,
+            raise_max: true,
+        },
+        transition(0, true),
+        nth(0),
+        wait(600),
+        Op::CalendarEnd {
+            event: 0,
+            baseline: 2,
+            give_back: true,
+        },
+    ];
+    reviewed(&ops, MAX);
 }
