@@ -205,17 +205,34 @@ impl Fixture {
 
 // ---- scale-on-latency ----
 
-fn latency_cases(endpoint: &str) -> Vec<Case> {
-    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
-    let sns = sample_event("cloudwatch-alarm-latency-sns.json", endpoint);
-    let action = sample_event("cloudwatch-alarm-latency-lambda-action.json", endpoint);
-    let composite = sample_event("cloudwatch-alarm-composite-eventbridge.json", endpoint);
-    let message = sns["Records"][0]["Sns"]["Message"]
+/// The text of the first record's SNS `Message` in an SNS-delivered sample.
+fn sns_text(sns: &Value) -> String {
+    sns["Records"][0]["Sns"]["Message"]
         .as_str()
         .unwrap()
-        .to_owned();
-    let dims = "detail/configuration/metrics/0/metricStat/metric/dimensions";
-    let stat = "detail/configuration/metrics/0/metricStat";
+        .to_owned()
+}
+
+/// Every scale-on-latency case, group after group.
+fn latency_cases(endpoint: &str) -> Vec<Case> {
+    let groups: [fn(&str) -> Vec<Case>; 5] = [
+        latency_shape_cases,
+        latency_alarm_field_cases,
+        latency_name_cases,
+        latency_time_cases,
+        latency_other_envelope_cases,
+    ];
+    groups
+        .into_iter()
+        .flat_map(|group| group(endpoint))
+        .collect()
+}
+
+/// Not an alarm state change: truncated JSON, wrong JSON types, other detail-types, bad state.
+fn latency_shape_cases(endpoint: &str) -> Vec<Case> {
+    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
+    let sns = sample_event("cloudwatch-alarm-latency-sns.json", endpoint);
+    let message = sns_text(&sns);
     let sns_message = |text: String| set(sns.clone(), "Records/0/Sns/Message", json!(text));
     vec![
         case(
@@ -272,6 +289,15 @@ fn latency_cases(endpoint: &str) -> Vec<Case> {
             set(eb.clone(), "detail/state/value", json!(1)),
             "detail.state.value",
         ),
+    ]
+}
+
+/// Bad alarm fields: the alarm name, the metrics list, the dimensions and the period.
+fn latency_alarm_field_cases(endpoint: &str) -> Vec<Case> {
+    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
+    let dims = "detail/configuration/metrics/0/metricStat/metric/dimensions";
+    let stat = "detail/configuration/metrics/0/metricStat";
+    vec![
         case(
             "empty alarm name",
             set(eb.clone(), "detail/alarmName", json!("")),
@@ -312,6 +338,14 @@ fn latency_cases(endpoint: &str) -> Vec<Case> {
             set(eb.clone(), &format!("{stat}/period"), json!(1e30)),
             "period",
         ),
+    ]
+}
+
+/// Endpoint and variant names that are not SageMaker names, and an endpoint outside the allowlist.
+fn latency_name_cases(endpoint: &str) -> Vec<Case> {
+    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
+    let dims = "detail/configuration/metrics/0/metricStat/metric/dimensions";
+    vec![
         case(
             "endpoint with path characters",
             set(
@@ -363,6 +397,16 @@ fn latency_cases(endpoint: &str) -> Vec<Case> {
             ),
             "endpoint prod-other is not in ALLOWED_ENDPOINTS",
         ),
+    ]
+}
+
+/// State-change times in the future, before CloudWatch existed, or not times at all.
+fn latency_time_cases(endpoint: &str) -> Vec<Case> {
+    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
+    let sns = sample_event("cloudwatch-alarm-latency-sns.json", endpoint);
+    let message = sns_text(&sns);
+    let sns_message = |text: String| set(sns.clone(), "Records/0/Sns/Message", json!(text));
+    vec![
         case(
             "state time far in the future",
             set(
@@ -391,6 +435,15 @@ fn latency_cases(endpoint: &str) -> Vec<Case> {
             sns_message(message.replace("2026-11-28T12:00:00.120", "2999-11-28T12:00:00.120")),
             "StateChangeTime: 2999-11-28T12:00:00Z is in the future",
         ),
+    ]
+}
+
+/// Broken Lambda-action, SNS-batch and composite-alarm envelopes, and a ten-megabyte event.
+fn latency_other_envelope_cases(endpoint: &str) -> Vec<Case> {
+    let eb = sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint);
+    let action = sample_event("cloudwatch-alarm-latency-lambda-action.json", endpoint);
+    let composite = sample_event("cloudwatch-alarm-composite-eventbridge.json", endpoint);
+    vec![
         case(
             "Lambda action without state",
             remove(action.clone(), "alarmData/state"),
@@ -450,18 +503,35 @@ async fn scale_on_latency_refuses_every_bad_input_and_changes_nothing() {
 
 // ---- prewarm ----
 
+/// Every prewarm case, group after group.
 fn prewarm_cases(endpoint: &str) -> Vec<Case> {
+    let groups: [fn(&str) -> Vec<Case>; 7] = [
+        prewarm_shape_cases,
+        prewarm_capacity_cases,
+        prewarm_name_cases,
+        prewarm_until_cases,
+        prewarm_field_and_action_cases,
+        prewarm_calendar_cases,
+        prewarm_size_cases,
+    ];
+    groups
+        .into_iter()
+        .flat_map(|group| group(endpoint))
+        .collect()
+}
+
+/// A valid `raise` payload for `endpoint`, holding until two hours from now.
+fn prewarm_raise(endpoint: &str) -> Value {
     let until = (Utc::now() + Duration::hours(2))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let raise = json!({"action": "raise", "endpoint": endpoint, "variant": VARIANT,
-                       "event": "promo", "min_capacity": 10, "until": until});
-    // A month ahead, so the entry is never over: only the field under test is wrong.
-    let day = (Utc::now() + Duration::days(30)).format("%Y-%m-%d");
-    let entry = json!({"name": "promo", "endpoint": endpoint, "variant": VARIANT,
-                       "start": format!("{day}T18:00"), "end": format!("{day}T20:00"),
-                       "timezone": "America/New_York", "lead_minutes": 15, "min_capacity": 10});
-    let calendar = |field: &str, value: Value| json!({"action": "sync-calendar", "calendar": [set(entry.clone(), field, value)]});
+    json!({"action": "raise", "endpoint": endpoint, "variant": VARIANT,
+           "event": "promo", "min_capacity": 10, "until": until})
+}
+
+/// Not a prewarm command: truncated JSON, wrong JSON types, a missing or unknown action.
+fn prewarm_shape_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
     let with = |field: &str, value: Value| set(raise.clone(), field, value);
     vec![
         case(
@@ -492,6 +562,14 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             with("action", json!("raise; rm -rf /")),
             "action: unknown action",
         ),
+    ]
+}
+
+/// Capacities that are negative, zero, too large, not whole or not numbers.
+fn prewarm_capacity_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
+    let with = |field: &str, value: Value| set(raise.clone(), field, value);
+    vec![
         case(
             "negative capacity",
             with("min_capacity", json!(-1)),
@@ -527,6 +605,14 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             with("min_capacity", json!("10")),
             "min_capacity: expected a whole number",
         ),
+    ]
+}
+
+/// Endpoint, variant and event names that are malformed, empty or too long.
+fn prewarm_name_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
+    let with = |field: &str, value: Value| set(raise.clone(), field, value);
+    vec![
         case(
             "endpoint with path characters",
             with("endpoint", json!("../bad-x")),
@@ -567,6 +653,14 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             with("event", json!("promo\u{0}x")),
             "event: contains control characters",
         ),
+    ]
+}
+
+/// `until` times in the past, too far ahead, or not times.
+fn prewarm_until_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
+    let with = |field: &str, value: Value| set(raise.clone(), field, value);
+    vec![
         case(
             "until far in the past",
             with("until", json!("1999-01-01T00:00:00Z")),
@@ -587,6 +681,14 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             with("until", json!(1_764_000_000)),
             "until: expected a string",
         ),
+    ]
+}
+
+/// An unknown field, an endpoint outside the allowlist, bad restore/verify/EventBridge input.
+fn prewarm_field_and_action_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
+    let with = |field: &str, value: Value| set(raise.clone(), field, value);
+    vec![
         case(
             "typo in a field",
             with("min_capacty", json!(10)),
@@ -612,6 +714,18 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
             "constant JSON input",
         ),
+    ]
+}
+
+/// `sync-calendar` with a bad calendar URI or a bad field in a calendar entry.
+fn prewarm_calendar_cases(endpoint: &str) -> Vec<Case> {
+    // A month ahead, so the entry is never over: only the field under test is wrong.
+    let day = (Utc::now() + Duration::days(30)).format("%Y-%m-%d");
+    let entry = json!({"name": "promo", "endpoint": endpoint, "variant": VARIANT,
+                       "start": format!("{day}T18:00"), "end": format!("{day}T20:00"),
+                       "timezone": "America/New_York", "lead_minutes": 15, "min_capacity": 10});
+    let calendar = |field: &str, value: Value| json!({"action": "sync-calendar", "calendar": [set(entry.clone(), field, value)]});
+    vec![
         case(
             "calendar URI without a key",
             json!({"action": "sync-calendar", "calendar": "s3://bucket"}),
@@ -642,12 +756,18 @@ fn prewarm_cases(endpoint: &str) -> Vec<Case> {
             calendar("endpoint", json!("bad-*")),
             "calendar[0].endpoint",
         ),
-        case(
-            "ten megabytes",
-            with("note", json!("x".repeat(TEN_MB))),
-            "more than the 1048576 bytes",
-        ),
     ]
+}
+
+/// A payload over the one-megabyte limit.
+fn prewarm_size_cases(endpoint: &str) -> Vec<Case> {
+    let raise = prewarm_raise(endpoint);
+    let with = |field: &str, value: Value| set(raise.clone(), field, value);
+    vec![case(
+        "ten megabytes",
+        with("note", json!("x".repeat(TEN_MB))),
+        "more than the 1048576 bytes",
+    )]
 }
 
 #[tokio::test]
@@ -686,18 +806,28 @@ async fn prewarm_refuses_every_bad_input_and_changes_nothing() {
 
 // ---- drift-notify ----
 
+/// Every drift-notify case, group after group.
 fn drift_cases(endpoint: &str) -> Vec<Case> {
+    let groups: [fn(&str) -> Vec<Case>; 5] = [
+        drift_shape_and_job_cases,
+        drift_custom_endpoint_cases,
+        drift_custom_detail_cases,
+        drift_alarm_cases,
+        drift_size_cases,
+    ];
+    groups
+        .into_iter()
+        .flat_map(|group| group(endpoint))
+        .collect()
+}
+
+/// Not a drift event, and processing-job events with bad detail, endpoint, time or output.
+fn drift_shape_and_job_cases(endpoint: &str) -> Vec<Case> {
     let job = sample_event(
         "sagemaker-processing-job-monitoring-violations.json",
         endpoint,
     );
     let custom = sample_event("custom-drift-event.json", endpoint);
-    let alarm = sample_event("cloudwatch-alarm-drift-eventbridge.json", endpoint);
-    let sns = sample_event("cloudwatch-alarm-drift-sns.json", endpoint);
-    let message = sns["Records"][0]["Sns"]["Message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     vec![
         case(
             "truncated JSON as a string",
@@ -740,9 +870,20 @@ fn drift_cases(endpoint: &str) -> Vec<Case> {
             ),
             "is not an s3:// URI",
         ),
+    ]
+}
+
+/// Custom drift events whose endpoint is not a SageMaker endpoint name.
+fn drift_custom_endpoint_cases(endpoint: &str) -> Vec<Case> {
+    let custom = sample_event("custom-drift-event.json", endpoint);
+    vec![
         case(
             "custom endpoint with path characters",
-            set(custom.clone(), "detail/endpoint", json!("../../prod-ranker")),
+            set(
+                custom.clone(),
+                "detail/endpoint",
+                json!("../../prod-ranker"),
+            ),
             "detail.endpoint: \"../../prod-ranker\" is not a SageMaker endpoint name",
         ),
         case(
@@ -755,6 +896,13 @@ fn drift_cases(endpoint: &str) -> Vec<Case> {
             set(custom.clone(), "detail/endpoint", json!("")),
             "detail.endpoint: must not be empty",
         ),
+    ]
+}
+
+/// Bad custom drift events: features, unknown fields, detection times and an AWS source.
+fn drift_custom_detail_cases(endpoint: &str) -> Vec<Case> {
+    let custom = sample_event("custom-drift-event.json", endpoint);
+    vec![
         case(
             "custom without features",
             set(custom.clone(), "detail/features", json!([])),
@@ -777,17 +925,29 @@ fn drift_cases(endpoint: &str) -> Vec<Case> {
         ),
         case(
             "custom huge feature name",
-            set(custom.clone(), "detail/features/0/name", json!("f".repeat(300))),
+            set(
+                custom.clone(),
+                "detail/features/0/name",
+                json!("f".repeat(300)),
+            ),
             "detail.features[0].name: 300 characters",
         ),
         case(
             "custom detection far in the future",
-            set(custom.clone(), "detail/detected_at", json!("3000-01-01T00:00:00Z")),
+            set(
+                custom.clone(),
+                "detail/detected_at",
+                json!("3000-01-01T00:00:00Z"),
+            ),
             "3000-01-01T00:00:00Z is in the future",
         ),
         case(
             "custom detection far in the past",
-            set(custom.clone(), "detail/detected_at", json!("0001-01-01T00:00:00Z")),
+            set(
+                custom.clone(),
+                "detail/detected_at",
+                json!("0001-01-01T00:00:00Z"),
+            ),
             "is before 2009-01-01",
         ),
         case(
@@ -795,6 +955,15 @@ fn drift_cases(endpoint: &str) -> Vec<Case> {
             set(custom.clone(), "source", json!("aws.sagemaker")),
             "source: \"aws.sagemaker\" is reserved for AWS",
         ),
+    ]
+}
+
+/// Alarms that are not drift alarms, with a bad endpoint dimension, or truncated in SNS.
+fn drift_alarm_cases(endpoint: &str) -> Vec<Case> {
+    let alarm = sample_event("cloudwatch-alarm-drift-eventbridge.json", endpoint);
+    let sns = sample_event("cloudwatch-alarm-drift-sns.json", endpoint);
+    let message = sns_text(&sns);
+    vec![
         case(
             "alarm on a latency metric",
             sample_event("cloudwatch-alarm-latency-eventbridge.json", endpoint),
@@ -818,12 +987,21 @@ fn drift_cases(endpoint: &str) -> Vec<Case> {
             ),
             "Records[0].Sns.Message: not a JSON alarm notification",
         ),
-        case(
-            "ten megabytes",
-            set(custom, "detail/features/0/description", json!("d".repeat(TEN_MB))),
-            "more than the 1048576 bytes",
-        ),
     ]
+}
+
+/// A custom drift event over the one-megabyte limit.
+fn drift_size_cases(endpoint: &str) -> Vec<Case> {
+    let custom = sample_event("custom-drift-event.json", endpoint);
+    vec![case(
+        "ten megabytes",
+        set(
+            custom,
+            "detail/features/0/description",
+            json!("d".repeat(TEN_MB)),
+        ),
+        "more than the 1048576 bytes",
+    )]
 }
 
 #[tokio::test]

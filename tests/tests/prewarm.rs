@@ -24,16 +24,19 @@ const NOW: &str = "2030-11-29T22:45:00Z";
 /// A time before the 2027 events of the raise_max calendar below.
 const BEFORE_2027: &str = "2026-12-04T22:45:00Z";
 
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(NOW)
+/// An RFC 3339 time as UTC.
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
         .unwrap()
         .with_timezone(&Utc)
 }
 
+fn now() -> DateTime<Utc> {
+    utc(NOW)
+}
+
 fn before_2027() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(BEFORE_2027)
-        .unwrap()
-        .with_timezone(&Utc)
+    utc(BEFORE_2027)
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -260,7 +263,11 @@ async fn worked_example_raise_verify_restore() {
     );
     assert_eq!(f.capacity().await, (2, 20));
     assert!(f.tags().await.is_empty(), "tags left behind");
+    check_worked_example_messages(&f).await;
+}
 
+/// Reads the worked example's audit messages and checks them: raised, not ready, restored.
+async fn check_worked_example_messages(f: &Fixture) {
     let messages = f.published().await;
     let subjects: Vec<&str> = messages.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(
@@ -501,40 +508,29 @@ async fn no_variant_means_every_production_variant() {
     assert_eq!(f.moto.capacity(&f.endpoint, "green").await.unwrap().0, 10);
 }
 
-#[tokio::test]
-async fn bad_payloads_change_nothing_and_name_the_field() {
-    let f = Fixture::new().await;
-    f.foreign_action(&f.resource_id(), "prewarm-keep-start")
-        .await;
-    let app = f.app(&[]);
-    let raise = f.event("prewarm-raise.json");
-    let with = |field: &str, value: Value| {
-        let mut e = raise.clone();
-        if field == "until" {
-            // The sample gives `for`; `until` replaces it (one of the two).
-            e.as_object_mut().unwrap().remove("for");
-        }
-        e[field] = value;
-        e
-    };
-    let without = |field: &str| {
-        let mut e = raise.clone();
-        e.as_object_mut().unwrap().remove(field);
-        e
-    };
-    let calendar_with = |field: &str, value: Value| {
-        let mut e = entry(
-            &f.endpoint,
-            "promo",
-            "2030-11-29T18:00",
-            "2030-11-29T20:00",
-            "America/New_York",
-            15,
-        );
-        e[field] = value;
-        sync(json!([e]))
-    };
-    let cases = [
+/// The sample raise with `field` set to `value` (`until` replaces the sample's `for`).
+fn raise_with(raise: &Value, field: &str, value: Value) -> Value {
+    let mut e = raise.clone();
+    if field == "until" {
+        // The sample gives `for`; `until` replaces it (one of the two).
+        e.as_object_mut().unwrap().remove("for");
+    }
+    e[field] = value;
+    e
+}
+
+/// The sample raise without `field`.
+fn raise_without(raise: &Value, field: &str) -> Value {
+    let mut e = raise.clone();
+    e.as_object_mut().unwrap().remove(field);
+    e
+}
+
+/// Malformed raise events, each with the text its error must contain.
+fn bad_raises(raise: &Value) -> Vec<(Value, &'static str)> {
+    let with = |field: &str, value: Value| raise_with(raise, field, value);
+    let without = |field: &str| raise_without(raise, field);
+    vec![
         (
             with("action", json!("scale-up")),
             "action: unknown action \"scale-up\"",
@@ -575,6 +571,25 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
             with("until", json!("<aws.scheduler.scheduled-time>")),
             "until: <aws.scheduler.scheduled-time>",
         ),
+    ]
+}
+
+/// Calendar syncs with one malformed entry on `endpoint`, each with the text its error must
+/// contain.
+fn bad_calendars(endpoint: &str) -> Vec<(Value, &'static str)> {
+    let calendar_with = |field: &str, value: Value| {
+        let mut e = entry(
+            endpoint,
+            "promo",
+            "2030-11-29T18:00",
+            "2030-11-29T20:00",
+            "America/New_York",
+            15,
+        );
+        e[field] = value;
+        sync(json!([e]))
+    };
+    vec![
         (
             calendar_with("timezone", json!("America/Gotham")),
             "calendar[0].timezone: \"America/Gotham\"",
@@ -595,7 +610,17 @@ async fn bad_payloads_change_nothing_and_name_the_field() {
             calendar_with("recurrence", json!("every other tuesday")),
             "calendar[0].recurrence",
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn bad_payloads_change_nothing_and_name_the_field() {
+    let f = Fixture::new().await;
+    f.foreign_action(&f.resource_id(), "prewarm-keep-start")
+        .await;
+    let app = f.app(&[]);
+    let mut cases = bad_raises(&f.event("prewarm-raise.json"));
+    cases.extend(bad_calendars(&f.endpoint));
     let before = f.state().await;
     assert_eq!(before.2.len(), 1);
     for (event, expected) in cases {
@@ -800,29 +825,12 @@ async fn stale_actions_are_removed_and_foreign_actions_are_never_touched() {
     );
 }
 
-/// Clocks go forward at 02:00 on 2027-03-14 in New York and on 2027-03-28 in Berlin: fifteen
-/// minutes before 03:10 is 01:55 local. They go back on 2027-10-31 in Berlin: 90 minutes before
-/// 03:10 is 02:40 summer time, a local time that happens twice, so it is written in UTC.
-/// A calendar schedules at most 90 days ahead, so spring and autumn are two syncs.
-#[tokio::test]
-async fn daylight_saving_boundaries_in_new_york_and_berlin() {
-    let f = Fixture::new().await;
+/// Before the spring changes of 2027: the time the spring calendar is synced.
+const SPRING: &str = "2027-01-10T12:00:00Z";
+
+/// Syncs, at `SPRING`, one entry just after the spring change in New York and one in Berlin.
+async fn sync_spring_entries(f: &Fixture) {
     let e = &f.endpoint;
-    let at = |text: &str| {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    };
-    let (spring, autumn) = (at("2027-01-10T12:00:00Z"), at("2027-09-01T12:00:00Z"));
-    let mut fall_back = entry(
-        e,
-        "berlin-fall",
-        "2027-10-31T03:10",
-        "2027-10-31T05:00",
-        "Europe/Berlin",
-        90,
-    );
-    fall_back["min_capacity"] = json!(4);
     let calendar = json!([
         entry(
             e,
@@ -841,7 +849,18 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             15
         ),
     ]);
-    f.app(&[]).handle(sync(calendar), spring).await.unwrap();
+    f.app(&[])
+        .handle(sync(calendar), utc(SPRING))
+        .await
+        .unwrap();
+}
+
+/// Clocks go forward at 02:00 on 2027-03-14 in New York and on 2027-03-28 in Berlin: fifteen
+/// minutes before 03:10 is 01:55 local. A start inside the skipped hour does not exist.
+#[tokio::test]
+async fn daylight_saving_spring_forward_in_new_york_and_berlin() {
+    let f = Fixture::new().await;
+    sync_spring_entries(&f).await;
     assert_eq!(
         f.schedules().await,
         vec![
@@ -875,8 +894,50 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             ),
         ]
     );
+    // A start inside the skipped hour does not exist: refused, nothing written.
+    let before = f.state().await;
+    let err = f
+        .app(&[])
+        .handle(
+            sync(json!([entry(
+                &f.endpoint,
+                "gap",
+                "2027-03-14T02:30",
+                "2027-03-14T04:00",
+                "America/New_York",
+                0
+            )])),
+            utc(SPRING),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+    assert!(
+        err.to_string()
+            .contains("calendar[0].start: 2027-03-14T02:30 does not exist"),
+        "{err}"
+    );
+    assert_eq!(f.state().await, before);
+}
+
+/// Clocks go back on 2027-10-31 in Berlin: 90 minutes before 03:10 is 02:40 summer time, a
+/// local time that happens twice, so it is written in UTC. A calendar schedules at most 90
+/// days ahead, so it is synced after the spring one, whose actions are over and removed.
+#[tokio::test]
+async fn daylight_saving_fall_back_in_berlin() {
+    let f = Fixture::new().await;
+    sync_spring_entries(&f).await;
+    let mut fall_back = entry(
+        &f.endpoint,
+        "berlin-fall",
+        "2027-10-31T03:10",
+        "2027-10-31T05:00",
+        "Europe/Berlin",
+        90,
+    );
+    fall_back["min_capacity"] = json!(4);
     f.app(&[])
-        .handle(sync(json!([fall_back])), autumn)
+        .handle(sync(json!([fall_back])), utc("2027-09-01T12:00:00Z"))
         .await
         .unwrap();
     assert_eq!(
@@ -898,30 +959,6 @@ async fn daylight_saving_boundaries_in_new_york_and_berlin() {
             ),
         ]
     );
-    // A start inside the skipped hour does not exist: refused, nothing written.
-    let before = f.state().await;
-    let err = f
-        .app(&[])
-        .handle(
-            sync(json!([entry(
-                e,
-                "gap",
-                "2027-03-14T02:30",
-                "2027-03-14T04:00",
-                "America/New_York",
-                0
-            )])),
-            spring,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
-    assert!(
-        err.to_string()
-            .contains("calendar[0].start: 2027-03-14T02:30 does not exist"),
-        "{err}"
-    );
-    assert_eq!(f.state().await, before);
 }
 
 /// A monthly entry whose first event is 2027-06-04 must not run on the first Fridays before
@@ -1080,28 +1117,33 @@ fn hourly_entries(endpoint: &str, prefix: &str, count: usize) -> Value {
     sync(json!(entries))
 }
 
-/// Application Auto Scaling keeps at most 200 scheduled actions per scalable target. A
-/// calendar that would leave more there (101 entries; or 100 beside someone else's action) is
-/// refused before any write, with one audit message naming the target; one that fits is
-/// synced, its stale actions deleted before the first new one is put.
-#[tokio::test]
-async fn a_calendar_over_200_actions_on_a_target_writes_nothing() {
-    let f = Fixture::new().await;
+/// The handler for `f`'s endpoint with its calls going through a fresh [`FaultProxy`], which
+/// records them.
+async fn proxied_app(f: &Fixture) -> (FaultProxy, App) {
     let (proxy, sdk) = FaultProxy::with_sdk().await.unwrap();
     let env = f.env(&f.endpoint, &[]);
     let app = App::new(
         &sdk,
         Config::from_lookup(&|name| env.get(name).cloned()).unwrap(),
     );
-    let at = now() - Duration::days(7);
-    let writes = |ops: &[String]| {
-        ops.iter()
-            .filter(|op| {
-                op.as_str() == "PutScheduledAction" || op.as_str() == "DeleteScheduledAction"
-            })
-            .count()
-    };
+    (proxy, app)
+}
 
+/// How many of `ops` put or delete a scheduled action.
+fn writes(ops: &[String]) -> usize {
+    ops.iter()
+        .filter(|op| op.as_str() == "PutScheduledAction" || op.as_str() == "DeleteScheduledAction")
+        .count()
+}
+
+/// Application Auto Scaling keeps at most 200 scheduled actions per scalable target. A
+/// calendar that would leave more there (101 entries) is refused before any write, with one
+/// audit message naming the target.
+#[tokio::test]
+async fn a_calendar_over_200_actions_on_a_target_writes_nothing() {
+    let f = Fixture::new().await;
+    let (proxy, app) = proxied_app(&f).await;
+    let at = now() - Duration::days(7);
     let err = app
         .handle(hourly_entries(&f.endpoint, "a", 101), at)
         .await
@@ -1129,7 +1171,16 @@ async fn a_calendar_over_200_actions_on_a_target_writes_nothing() {
             f.endpoint
         )
     );
+}
 
+/// The 200 include someone else's action on the target: 100 entries beside it are refused
+/// before any write; 99 that fit are synced, their stale actions deleted before the first new
+/// one is put.
+#[tokio::test]
+async fn the_200_action_limit_counts_other_actions_and_deletes_stale_ones_first() {
+    let f = Fixture::new().await;
+    let (proxy, app) = proxied_app(&f).await;
+    let at = now() - Duration::days(7);
     // 99 entries and someone else's action: 199 fit.
     f.foreign_action(&f.resource_id(), "nightly-scale-in").await;
     app.handle(hourly_entries(&f.endpoint, "a", 99), at)
