@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use aws_sdk_sagemaker::error::ProvideErrorMetadata;
+use aws_sdk_sagemaker::config::http::HttpResponse;
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::Tag;
 use chrono::{DateTime, Utc};
 
@@ -361,17 +362,10 @@ impl Store for CapacityClient {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match out {
-            Ok(out) => Ok(Some(record_of(out.attributes()))),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(Error::aws("UpdateItem", err)),
-        }
+        Ok(conditional("UpdateItem", out, |e| {
+            e.is_conditional_check_failed_exception()
+        })?
+        .map(|out| record_of(out.attributes())))
     }
 
     async fn release(
@@ -394,17 +388,27 @@ impl Store for CapacityClient {
                 .expression_attribute_values(":record", AttributeValue::S(record.to_json())),
             None => request.update_expression("REMOVE lease_owner, lease_until"),
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(Error::aws("UpdateItem", err)),
-        }
+        let out = request.send().await;
+        Ok(conditional("UpdateItem", out, |e| {
+            e.is_conditional_check_failed_exception()
+        })?
+        .is_some())
+    }
+
+    async fn forget(&self, key: &str, owner: &str) -> Result<bool, Error> {
+        let out = self
+            .dynamodb
+            .delete_item()
+            .table_name(&self.lock_table)
+            .key(LEASE_KEY, AttributeValue::S(key.to_owned()))
+            .condition_expression("lease_owner = :me")
+            .expression_attribute_values(":me", AttributeValue::S(owner.to_owned()))
+            .send()
+            .await;
+        Ok(conditional("DeleteItem", out, |e| {
+            e.is_conditional_check_failed_exception()
+        })?
+        .is_some())
     }
 
     async fn record(&self, key: &str) -> Result<Record, Error> {
@@ -433,6 +437,23 @@ pub const LEASE_KEY: &str = "target";
 
 fn number(n: i64) -> AttributeValue {
     AttributeValue::N(n.to_string())
+}
+
+/// A conditional write's result: `None` when its condition did not hold (`failed` tells that
+/// service error of `operation` from the others).
+fn conditional<T, E>(
+    operation: &'static str,
+    out: Result<T, SdkError<E, HttpResponse>>,
+    failed: impl Fn(&E) -> bool,
+) -> Result<Option<T>, Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match out {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.as_service_error().is_some_and(&failed) => Ok(None),
+        Err(err) => Err(Error::aws(operation, err)),
+    }
 }
 
 fn record_of(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> Record {

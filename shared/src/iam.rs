@@ -114,7 +114,7 @@ const RUNTIME: [Permission; 9] = [
 
 /// The capacity core (shared/src/capacity.rs) and its leases, used by scale-on-latency and
 /// prewarm.
-const CAPACITY: [Permission; 13] = [
+const CAPACITY: [Permission; 12] = [
     code("sagemaker:DescribeEndpoint", Scope::AllowedEndpoints),
     code("sagemaker:ListTags", Scope::AllowedEndpoints),
     code("sagemaker:AddTags", Scope::HoldTags),
@@ -143,7 +143,6 @@ const CAPACITY: [Permission; 13] = [
         REGISTER_CHECK,
     ),
     code("dynamodb:GetItem", Scope::LockTable),
-    code("dynamodb:PutItem", Scope::LockTable),
     code("dynamodb:UpdateItem", Scope::LockTable),
     code("dynamodb:DeleteItem", Scope::LockTable),
 ];

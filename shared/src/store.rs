@@ -62,6 +62,14 @@ pub trait Store: Sync {
         record: Option<&Record>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
+    /// Give back a lease whose record is empty by removing its item, so an event about an
+    /// endpoint that does not exist leaves nothing behind (no item reads as the empty record).
+    /// `false` when the lease was no longer `owner`'s. A store where an item costs nothing
+    /// gives it back as [`Store::release`] does.
+    fn forget(&self, key: &str, owner: &str) -> impl Future<Output = Result<bool, Error>> + Send {
+        self.release(key, owner, None)
+    }
+
     /// The record stored with lease `key`, without taking it (dry run).
     fn record(&self, key: &str) -> impl Future<Output = Result<Record, Error>> + Send;
 

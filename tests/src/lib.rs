@@ -220,6 +220,31 @@ impl Moto {
         Ok(out.endpoint_arn().unwrap_or_default().to_owned())
     }
 
+    /// The attribute names of `endpoint`/`variant`'s item in [`LOCK_TABLE`] (`None`: no item),
+    /// with its stored record's text.
+    pub async fn lease_item(
+        &self,
+        endpoint: &str,
+        variant: &str,
+    ) -> Result<Option<(Vec<String>, Option<String>)>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let key = remediation::remediate::lease_key(endpoint, variant);
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(LOCK_TABLE)
+            .key(remediation::capacity::LEASE_KEY, AttributeValue::S(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item().map(|item| {
+            let mut names: Vec<String> = item.keys().cloned().collect();
+            names.sort();
+            let record = item.get("record").and_then(|r| r.as_s().ok()).cloned();
+            (names, record)
+        }))
+    }
+
     /// The endpoint's tags.
     pub async fn tags(&self, endpoint: &str) -> Result<BTreeMap<String, String>> {
         let out = self

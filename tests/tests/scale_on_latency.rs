@@ -704,6 +704,9 @@ async fn unknown_endpoint_and_missing_target_are_clear() {
     let err = f.app(&[]).handle(event, now()).await.unwrap_err();
     assert_eq!(err.error_type(), "NonRetryable.NotFound", "{err}");
     assert!(err.to_string().contains("ranker-missing"), "{err}");
+    // The lease taken beside DescribeEndpoint leaves no item behind.
+    let item = f.moto.lease_item("ranker-missing", VARIANT).await.unwrap();
+    assert_eq!(item, None);
 
     let moto = Moto::connect().await;
     let bare = unique("ranker");
@@ -750,11 +753,54 @@ async fn endpoint_not_in_service_is_a_retryable_error_without_writes() {
     assert!(err.to_string().contains("Updating"), "{err}");
     assert_eq!(f.state().await, before);
     assert_eq!(describe.num_calls(), 1);
-    // The lease taken beside DescribeEndpoint was given back: the variant is free.
+    // The lease taken beside DescribeEndpoint was given back: the variant is free, and a
+    // variant with no record yet has no item.
+    assert_eq!(f.moto.lease_item(&f.endpoint, VARIANT).await.unwrap(), None);
     let key = remediation::remediate::lease_key(&f.endpoint, VARIANT);
     let until = now() + chrono::Duration::seconds(90);
     let free = remediation::store::Store::acquire(&app.path.store, &key, "next", now(), until);
     assert!(free.await.unwrap().is_some(), "the lease is still held");
+}
+
+/// A lease given back unused (the endpoint is updating) keeps the variant's record: the
+/// earlier raise is still known, so its cooldown and its alarm's transition still count.
+#[tokio::test]
+async fn an_unused_lease_keeps_the_variants_record() {
+    let f = Fixture::new().await;
+    let raised = f
+        .app(&[])
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(only_result(&raised).action.as_str(), "raised");
+    let (names, record) = f
+        .moto
+        .lease_item(&f.endpoint, VARIANT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(names, ["record", "target"]);
+    assert!(
+        record
+            .as_deref()
+            .is_some_and(|r| r.contains("\"written\":4")),
+        "{record:?}"
+    );
+
+    let (sagemaker, _) =
+        integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, |_| {
+            aws_sdk_sagemaker::types::EndpointStatus::Updating
+        });
+    let mut app = f.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+    let later = now() + Duration::seconds(30);
+    let err = app
+        .handle(f.event("cloudwatch-alarm-latency-eventbridge.json"), later)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Retryable.EndpointNotReady", "{err}");
+    let kept = f.moto.lease_item(&f.endpoint, VARIANT).await.unwrap();
+    assert_eq!(kept, Some((names, record)));
 }
 
 /// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with

@@ -54,12 +54,17 @@ impl<S: Store> Remediator<S> {
     }
 
     /// Give back a lease no decision used (its endpoint could not be acted on), its record
-    /// unchanged. A failure is logged: the lease then expires on its own.
+    /// unchanged; a lease without a record leaves no item. A failure is logged: the lease then
+    /// expires on its own.
     pub async fn give_back(&self, lease: Lease) {
         let Some(owner) = lease.owner else {
             return;
         };
-        if let Err(err) = self.store.release(&lease.key, &owner, None).await {
+        let given = match lease.record == Record::default() {
+            true => self.store.forget(&lease.key, &owner).await,
+            false => self.store.release(&lease.key, &owner, None).await,
+        };
+        if let Err(err) = given {
             tracing::warn!(lease = %lease.key, error = %err,
                 "could not give back an unused lease; it expires on its own");
         }
