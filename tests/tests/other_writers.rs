@@ -8,6 +8,7 @@
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::types::ScheduleState;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use integration_tests::{function_binary, sample_event, EndpointFixture, LocalRuntime, LOCK_TABLE};
 use serde_json::{json, Value};
@@ -510,7 +511,8 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
 }
 
 /// An end schedule written before its dead-letter queue was configured (or changed by hand) is
-/// rewritten with it by the next sync; the one after finds nothing to do.
+/// rewritten with it by the next sync, which keeps what it does not own (an operator disabled
+/// it: it stays disabled); the one after finds nothing to do.
 #[tokio::test]
 async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
     let mut w = Writers::start_with(true).await;
@@ -531,12 +533,14 @@ async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
         .schedule_expression(found.schedule_expression().unwrap())
         .set_schedule_expression_timezone(found.schedule_expression_timezone().map(str::to_owned))
         .set_flexible_time_window(found.flexible_time_window().cloned())
+        .state(ScheduleState::Disabled)
         .target(without)
         .send()
         .await
         .unwrap();
     let dropped = w.the_end_schedule().await;
     assert_eq!(dropped.target().unwrap().dead_letter_config(), None);
+    assert_eq!(dropped.state(), Some(&ScheduleState::Disabled));
     let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
     let report = &synced["calendar"];
     assert_eq!(
@@ -548,6 +552,9 @@ async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
         "{synced}"
     );
     w.end_schedule().await; // asserts the queue
+                            // An end someone disabled stays disabled when the sync rewrites its schedule.
+    let rewritten = w.the_end_schedule().await;
+    assert_eq!(rewritten.state(), Some(&ScheduleState::Disabled));
     let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
     assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
     w.stop().await;

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::primitives::DateTime as SmithyTime;
 use aws_sdk_scheduler::types::{
     ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
-    RetryPolicy, Target,
+    RetryPolicy, ScheduleState, Target,
 };
 use chrono::{DateTime, Utc};
 use remediation::capacity::resource_id;
@@ -111,13 +112,25 @@ fn arn_of<'a>(arn: &'a str, service: &str) -> Option<Vec<&'a str>> {
 
 /// A calendar's end as a schedule: the end action it replaces, renamed to the schedule's name,
 /// and the event it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EndSchedule {
     pub action: ScheduledAction,
     pub event: String,
     /// The dead-letter queue of a schedule as found (`None` for one a sync wants: it is
     /// written with the configuration's).
     pub dead_letter: Option<String>,
+    /// What the schedule carries that the calendar does not decide.
+    pub kept: Kept,
+}
+
+/// What someone else may have set on an end schedule, kept when a sync rewrites it
+/// (UpdateSchedule resets every field it is not given): its state (an end an operator
+/// disabled stays disabled), its KMS key and its end date.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kept {
+    state: Option<ScheduleState>,
+    kms_key_arn: Option<String>,
+    end_date: Option<SmithyTime>,
 }
 
 impl EndSchedule {
@@ -133,6 +146,7 @@ impl EndSchedule {
             action,
             event: event.to_owned(),
             dead_letter: None,
+            kept: Kept::default(),
         }
     }
 
@@ -196,6 +210,11 @@ impl EndSchedule {
                 .and_then(|t| t.dead_letter_config())
                 .and_then(DeadLetterConfig::arn)
                 .map(str::to_owned),
+            kept: Kept {
+                state: schedule.state().cloned(),
+                kms_key_arn: schedule.kms_key_arn().map(str::to_owned),
+                end_date: schedule.end_date().copied(),
+            },
         })
     }
 }
@@ -352,6 +371,9 @@ impl App {
                     .set_start_date(start)
                     .flexible_time_window(window)
                     .action_after_completion(ActionAfterCompletion::None)
+                    .set_state(schedule.kept.state.clone())
+                    .set_kms_key_arn(schedule.kept.kms_key_arn.clone())
+                    .set_end_date(schedule.kept.end_date)
                     .target(target)
             };
         }

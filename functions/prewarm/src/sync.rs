@@ -216,7 +216,8 @@ impl App {
             .filter(|s| s.dead_letter.as_ref() != queue)
             .map(|s| s.action.name.clone())
             .collect();
-        let found: Vec<ScheduledAction> = found.into_iter().map(|s| s.action).collect();
+        let (found, kept): (Vec<ScheduledAction>, Vec<_>) =
+            found.into_iter().map(|s| (s.action, s.kept)).unzip();
         let mut changes = calendar::diff(
             schedules.values().map(|s| s.action.clone()).collect(),
             &found,
@@ -226,6 +227,12 @@ impl App {
             .partition(|a| requeue.contains(&a.name));
         changes.unchanged = unchanged;
         changes.update.extend(update);
+        // A rewrite keeps what someone else set on the schedule it replaces.
+        for (action, kept) in found.iter().zip(kept) {
+            if let Some(wanted) = schedules.get_mut(&action.name) {
+                wanted.kept = kept;
+            }
+        }
         let ends = EndChanges { schedules, changes };
         (actions, ends)
     }
