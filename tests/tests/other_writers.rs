@@ -249,6 +249,22 @@ impl Writers {
         message
     }
 
+    /// Time passes for the end schedule: it comes due at `due` (a one-off `at(...)` in UTC).
+    async fn end_is_due_at(&self, due: DateTime<Utc>) {
+        let found = self.the_end_schedule().await;
+        scheduler(&self.f)
+            .update_schedule()
+            .group_name(&self.f.endpoint)
+            .name(found.name().unwrap())
+            .schedule_expression(format!("at({})", due.format("%Y-%m-%dT%H:%M:%S")))
+            .schedule_expression_timezone("UTC")
+            .set_flexible_time_window(found.flexible_time_window().cloned())
+            .set_target(found.target().cloned())
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// An operator (or infrastructure code) sets MinCapacity.
     async fn operator_sets(&self, min: i32) {
         self.f
@@ -507,6 +523,40 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
     let published = w.f.moto.published(&w.f.inbox).await.unwrap();
     assert_eq!(published.len(), 1, "{published:?}");
     assert_eq!(published[0].attributes["action"], "refused");
+    w.stop().await;
+}
+
+/// A one-off end schedule outlives its entry for an hour after it came due: a sync after the
+/// event (its entry over, or removed) keeps it, so Lambda's retry of a failed end still finds
+/// the schedule its `max_capacity` is checked against and gives MaxCapacity back; a sync more
+/// than an hour later deletes it.
+#[tokio::test]
+async fn a_one_off_end_keeps_its_schedule_for_a_retry() {
+    let mut w = Writers::start_with(true).await;
+    let mut calendar = w.calendar();
+    calendar["calendar"][0]["min_capacity"] = json!(30);
+    calendar["calendar"][0]["raise_max"] = json!(true);
+    w.prewarm.invoke(&calendar).await.unwrap();
+    let mut end = w.end_schedule().await;
+    w.run_action("start").await;
+    assert_eq!(w.capacity().await, (30, 30));
+    // The end came due five minutes ago, failed, and Lambda retries it; meanwhile a sync
+    // runs with the event no longer in the calendar.
+    let due = Utc::now() - Duration::minutes(5);
+    w.end_is_due_at(due).await;
+    let empty = json!({"action": "sync-calendar", "calendar": []});
+    let synced = w.prewarm.invoke(&empty).await.unwrap();
+    let deleted = synced["calendar"]["deleted"].to_string();
+    assert!(!deleted.contains("prewarm.end."), "{synced}");
+    end["scheduled_time"] = json!(due.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let (action, min) = w.prewarm(end).await;
+    assert_eq!((action.as_str(), min), ("restored", 2));
+    assert_eq!(w.capacity().await, (2, 20), "MaxCapacity given back");
+    // An hour after it came due, the schedule goes.
+    w.end_is_due_at(Utc::now() - Duration::minutes(61)).await;
+    let synced = w.prewarm.invoke(&empty).await.unwrap();
+    let deleted = synced["calendar"]["deleted"].to_string();
+    assert!(deleted.contains("prewarm.end."), "{synced}");
     w.stop().await;
 }
 

@@ -11,7 +11,8 @@ use aws_sdk_scheduler::types::{
     ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
     RetryPolicy, ScheduleState, Target,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use remediation::capacity::resource_id;
 use remediation::config::Lookup;
 use remediation::holds::digest128;
@@ -33,6 +34,11 @@ pub const SCHEDULE_PREFIX: &str = "prewarm.end.";
 /// An end delivered later than this is dropped by Scheduler (and refused by prewarm) rather
 /// than lowering capacity into a later event.
 const MAX_END_AGE_SECONDS: i32 = (crate::payload::LATE_END_MINUTES * 60) as i32;
+
+/// How long a one-off end schedule outlives its entry after it came due: as long as Lambda
+/// retries prewarm's asynchronous invocations (the stack's `MaximumEventAgeInSeconds`), so a
+/// retried end still finds the schedule its `max_capacity` is checked against.
+const KEEP_AFTER_DUE_MINUTES: i64 = 60;
 
 /// Where the calendar's end schedules go and what they invoke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +154,30 @@ impl EndSchedule {
             dead_letter: None,
             kept: Kept::default(),
         }
+    }
+
+    /// Whether this is a one-off end (`at(...)`) that came due less than
+    /// [`KEEP_AFTER_DUE_MINUTES`] before `now`: a retry of it may still arrive.
+    pub fn recently_due(&self, now: DateTime<Utc>) -> bool {
+        let due = || {
+            let local = self
+                .action
+                .schedule
+                .strip_prefix("at(")?
+                .strip_suffix(')')?;
+            let local = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S").ok()?;
+            let zone: Tz = self
+                .action
+                .timezone
+                .as_deref()
+                .unwrap_or("UTC")
+                .parse()
+                .ok()?;
+            zone.from_local_datetime(&local).earliest()
+        };
+        due().is_some_and(|due| {
+            due <= now && now < due + chrono::Duration::minutes(KEEP_AFTER_DUE_MINUTES)
+        })
     }
 
     /// The end action this schedule stands for (named `prewarm-<event>-end`), for what a sync
@@ -419,6 +449,35 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         EndSchedules::from_lookup(&|name: &str| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn a_one_off_end_is_recent_for_an_hour_after_it_came_due() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let end = ScheduledAction {
+            name: "prewarm-promo-end".to_owned(),
+            resource_id: "endpoint/e/variant/v".to_owned(),
+            // 01:00 UTC on 2030-11-30.
+            schedule: "at(2030-11-29T20:00:00)".to_owned(),
+            timezone: Some("America/New_York".to_owned()),
+            min_capacity: Some(2),
+            ..ScheduledAction::default()
+        };
+        let one_off = EndSchedule::of(&end, "promo", t("2030-11-01T00:00:00Z"));
+        for (now, recent) in [
+            ("2030-11-30T00:59:59Z", false),
+            ("2030-11-30T01:00:00Z", true),
+            ("2030-11-30T01:59:59Z", true),
+            ("2030-11-30T02:00:00Z", false),
+        ] {
+            assert_eq!(one_off.recently_due(t(now)), recent, "{now}");
+        }
+        let recurring = ScheduledAction {
+            schedule: "cron(0 20 ? * FRI *)".to_owned(),
+            ..end
+        };
+        let recurring = EndSchedule::of(&recurring, "promo", t("2030-11-01T00:00:00Z"));
+        assert!(!recurring.recently_due(t("2030-11-30T01:30:00Z")));
     }
 
     #[test]

@@ -45,6 +45,50 @@ struct EndChanges {
 }
 
 impl EndChanges {
+    /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
+    /// without the configured dead-letter queue (`queue`) is rewritten with it, keeping what
+    /// the calendar does not decide; one no longer wanted is deleted, unless it is a one-off
+    /// end that came due within the last hour ([`EndSchedule::recently_due`]).
+    fn new(
+        mut schedules: BTreeMap<String, EndSchedule>,
+        found: Vec<EndSchedule>,
+        queue: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let requeue: BTreeSet<String> = found
+            .iter()
+            .filter(|s| s.dead_letter.as_deref() != queue)
+            .map(|s| s.action.name.clone())
+            .collect();
+        let recent: BTreeSet<String> = found
+            .iter()
+            .filter(|s| s.recently_due(now))
+            .map(|s| s.action.name.clone())
+            .collect();
+        let (found, kept): (Vec<ScheduledAction>, Vec<_>) =
+            found.into_iter().map(|s| (s.action, s.kept)).unzip();
+        let mut changes = calendar::diff(
+            schedules.values().map(|s| s.action.clone()).collect(),
+            &found,
+        );
+        let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
+            .into_iter()
+            .partition(|a| requeue.contains(&a.name));
+        changes.update.extend(update);
+        let (recent, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
+            .into_iter()
+            .partition(|a| recent.contains(&a.name));
+        unchanged.extend(recent);
+        (changes.delete, changes.unchanged) = (delete, unchanged);
+        // A rewrite keeps what someone else set on the schedule it replaces.
+        for (action, kept) in found.iter().zip(kept) {
+            if let Some(wanted) = schedules.get_mut(&action.name) {
+                wanted.kept = kept;
+            }
+        }
+        EndChanges { schedules, changes }
+    }
+
     /// Each schedule to create (`false`) or update (`true`).
     fn puts(&self) -> impl Iterator<Item = (&EndSchedule, bool)> {
         let create = self.changes.create.iter().map(|a| (a, false));
@@ -205,35 +249,12 @@ impl App {
                  next decision on the variant"
             ));
         }
-        // A schedule without the configured dead-letter queue is rewritten with it.
         let queue = self
             .config
             .ends
             .as_ref()
-            .and_then(|c| c.dead_letter_arn.as_ref());
-        let requeue: BTreeSet<String> = found
-            .iter()
-            .filter(|s| s.dead_letter.as_ref() != queue)
-            .map(|s| s.action.name.clone())
-            .collect();
-        let (found, kept): (Vec<ScheduledAction>, Vec<_>) =
-            found.into_iter().map(|s| (s.action, s.kept)).unzip();
-        let mut changes = calendar::diff(
-            schedules.values().map(|s| s.action.clone()).collect(),
-            &found,
-        );
-        let (update, unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
-            .into_iter()
-            .partition(|a| requeue.contains(&a.name));
-        changes.unchanged = unchanged;
-        changes.update.extend(update);
-        // A rewrite keeps what someone else set on the schedule it replaces.
-        for (action, kept) in found.iter().zip(kept) {
-            if let Some(wanted) = schedules.get_mut(&action.name) {
-                wanted.kept = kept;
-            }
-        }
-        let ends = EndChanges { schedules, changes };
+            .and_then(|c| c.dead_letter_arn.as_deref());
+        let ends = EndChanges::new(schedules, found, queue, now);
         (actions, ends)
     }
 
