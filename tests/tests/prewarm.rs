@@ -489,6 +489,46 @@ async fn a_raise_waits_for_an_endpoint_update_while_the_invocation_has_time() {
     assert_eq!(g.capacity().await.0, 2);
 }
 
+/// An end from a schedule waits for its endpoint only while it would still be on time (15
+/// minutes after it came due): one that would be decided later could meet the variant's next
+/// event, so it stops waiting with `Retryable.EndpointNotReady` and writes nothing.
+#[tokio::test]
+async fn an_end_waits_for_its_endpoint_only_while_it_is_on_time() {
+    use aws_sdk_sagemaker::types::EndpointStatus;
+    let updating_twice = |n: usize| {
+        if n < 2 {
+            EndpointStatus::Updating
+        } else {
+            EndpointStatus::InService
+        }
+    };
+    for (late_minutes, waits) in [(1, true), (14, false)] {
+        let f = Fixture::new().await;
+        let (sagemaker, describe) =
+            integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, updating_twice);
+        let mut app = f.app(&[]);
+        app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+        app.ready_poll = std::time::Duration::from_millis(20);
+        let mut end = f.event("prewarm-end.json");
+        let due = Utc::now() - Duration::minutes(late_minutes);
+        end["scheduled_time"] = json!(rfc3339(due));
+        let deadline = Some(Utc::now() + Duration::seconds(300));
+        let decided = app.handle_until(end, Utc::now(), deadline).await;
+        match waits {
+            true => {
+                let summary = decided.unwrap();
+                let waited = summary.waited.as_deref().unwrap_or_default();
+                assert!(waited.contains("(3 checks)"), "{waited}");
+            }
+            false => {
+                let err = decided.unwrap_err();
+                assert_eq!(err.error_type(), "Retryable.EndpointNotReady", "{err}");
+                assert_eq!(describe.num_calls(), 1, "no wait");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn no_variant_means_every_production_variant() {
     let f = Fixture(EndpointFixture::new("ranker", &["blue", "green"], 2, 20).await);

@@ -62,7 +62,11 @@ impl App {
                 return Err(self.refuse_end(end, reason).await);
             }
         }
-        let (endpoint, waited) = self.in_service(endpoint, deadline).await?;
+        let wait_until = match change {
+            HoldChange::End(end) => last_on_time(end, deadline),
+            _ => deadline,
+        };
+        let (endpoint, waited) = self.in_service(endpoint, wait_until).await?;
         let mut report = event_report(Some(event));
         report.deadline = deadline;
         if let Some(waited) = &waited {
@@ -171,6 +175,18 @@ impl App {
             tokio::time::sleep(self.ready_poll).await;
         }
     }
+}
+
+/// How long an end may wait for its endpoint: until the invocation's `deadline`, and for an
+/// end from a schedule no later than [`LATE_END_MINUTES`] after it came due, so it is never
+/// decided later than a late end would be refused (the calendar keeps events on a variant
+/// further apart than that, [`crate::payload::EVENT_GAP_MINUTES`]).
+fn last_on_time(end: &End, deadline: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    let Some(due) = end.scheduled_time else {
+        return deadline;
+    };
+    let on_time = due + chrono::Duration::minutes(LATE_END_MINUTES);
+    Some(deadline.map_or(on_time, |d| d.min(on_time)))
 }
 
 /// The audit context of a pre-warm decision.

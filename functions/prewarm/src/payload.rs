@@ -113,8 +113,14 @@ pub struct End {
     pub scheduled_time: Option<DateTime<Utc>>,
 }
 
-/// An end this late may meet the variant's next event: it is refused (capacity stays up).
+/// An end this late may meet the variant's next event: it is refused (capacity stays up),
+/// and one that waits for its endpoint stops waiting once it would be this late.
 pub const LATE_END_MINUTES: i64 = 15;
+
+/// How long after one event on a variant ends the next may be raised: an end is decided at
+/// most [`LATE_END_MINUTES`] after it came due and its decision takes at most a couple of
+/// minutes (the lease, the reads and the writes), so it never lands in the next event.
+pub const EVENT_GAP_MINUTES: i64 = LATE_END_MINUTES + 5;
 
 /// Is the endpoint ready for the event?
 #[derive(Debug, Clone, PartialEq, Eq)]

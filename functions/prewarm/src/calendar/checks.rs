@@ -10,7 +10,7 @@ use remediation::Error;
 
 use super::schedule::occurrence;
 use super::{Entry, ScheduledAction, ACTION_PREFIX};
-use crate::payload::MAX_HOLD_DAYS;
+use crate::payload::{EVENT_GAP_MINUTES, LATE_END_MINUTES, MAX_HOLD_DAYS};
 use remediation::holds::rfc3339;
 
 /// Application Auto Scaling keeps at most this many scheduled actions per scalable target.
@@ -26,9 +26,9 @@ const OVERLAP_DAYS: i64 = 28 * 365 + 7;
 ///   recurring entry's first event (its `start`) is raised within them. A typo in a year must
 ///   not schedule capacity years ahead, or leave a recurring entry waiting unseen.
 /// - Overlaps: two entries on one variant (an entry without a variant is on every variant of
-///   its endpoint) whose events, lead included, intersect or touch are refused, naming both:
-///   the first to end would drop the other to its baseline. One-off events that are over are
-///   left out.
+///   its endpoint) whose events, lead included, are less than [`EVENT_GAP_MINUTES`] apart
+///   are refused, naming both: the first to end (or its end, delivered late) would drop the
+///   other to its baseline. One-off events that are over are left out.
 pub fn check(entries: &[Entry], now: DateTime<Utc>) -> Result<(), Error> {
     for (i, entry) in entries.iter().enumerate() {
         within_horizon(entry, now)
@@ -123,7 +123,8 @@ fn no_overlap(entries: &[Entry], members: &[usize], target: &str) -> Result<(), 
     }
     events.sort();
     // The latest end so far and its entry, and the latest end of any other entry: an event
-    // overlaps an earlier one of another entry exactly when it is raised before that end.
+    // overlaps an earlier one of another entry exactly when it is raised before that end
+    // (plus the gap a late end needs).
     let mut latest: Option<(DateTime<Utc>, usize)> = None;
     let mut other: Option<(DateTime<Utc>, usize)> = None;
     for (raise, end, i) in events {
@@ -131,7 +132,8 @@ fn no_overlap(entries: &[Entry], members: &[usize], target: &str) -> Result<(), 
             Some((_, j)) if j == i => other,
             found => found,
         };
-        if let Some((until, j)) = rival.filter(|(until, _)| raise <= *until) {
+        let gap = Duration::minutes(EVENT_GAP_MINUTES);
+        if let Some((until, j)) = rival.filter(|(until, _)| raise < *until + gap) {
             return Err(overlap(entries, (j, until), (i, raise), target));
         }
         match latest {
@@ -161,9 +163,10 @@ fn overlap(
     let (first, second) = (i.min(j), i.max(j));
     Error::InvalidEvent(format!(
         "calendar[{second}].start: entry {:?} overlaps entry {:?} (calendar[{first}]) on \
-         {target}: {:?} is raised at {} (lead included), not after {:?} ends at {}, and the \
-         first to end would drop the other to its baseline. Give a variant one event at a \
-         time: move one, or merge them into one entry",
+         {target}: {:?} is raised at {} (lead included), not {EVENT_GAP_MINUTES} minutes or \
+         more after {:?} ends at {}, and the first to end (its end may be decided up to \
+         {LATE_END_MINUTES} minutes late) would drop the other to its baseline. Give a variant \
+         one event at a time: move one, or merge them into one entry",
         entries[second].name,
         entries[first].name,
         entries[i].name,

@@ -13,6 +13,7 @@ use remediation::holds::Capacity;
 use remediation::Error;
 
 use super::{end_name, start_name, Entry, Recurrence, ScheduledAction, Timing};
+use crate::payload::{EVENT_GAP_MINUTES, LATE_END_MINUTES};
 use remediation::holds::rfc3339;
 
 /// Timezone of an `at(...)` written in UTC (a local time that occurs twice).
@@ -195,19 +196,20 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
             )))
         }
     };
-    // One occurrence ends before the next is raised: an end at or after the next raise
-    // would drop that occurrence to the baseline.
-    let limit = match recurrence {
-        Recurrence::Daily => chrono::Duration::hours(24),
-        Recurrence::Weekly => chrono::Duration::days(7),
-        _ => chrono::Duration::days(28),
+    // One occurrence ends, late end included, before the next is raised: an end at or after
+    // the next raise would drop that occurrence to the baseline.
+    let (period, said) = match recurrence {
+        Recurrence::Daily => (chrono::Duration::hours(24), "24 hours"),
+        Recurrence::Weekly => (chrono::Duration::days(7), "7 days"),
+        _ => (chrono::Duration::days(28), "28 days"),
     };
-    if end - raise >= limit {
+    if end - raise > period - chrono::Duration::minutes(EVENT_GAP_MINUTES) {
         return Err(Error::InvalidEvent(format!(
-            "end: an event that repeats {} must be shorter than {} hours, lead_minutes \
-             included (one occurrence must end before the next is raised)",
-            describe(recurrence),
-            limit.num_hours()
+            "end: an event that repeats {} may last at most {said} less {EVENT_GAP_MINUTES} \
+             minutes, lead_minutes included (one occurrence must end {EVENT_GAP_MINUTES} \
+             minutes before the next is raised, as its end may be decided up to \
+             {LATE_END_MINUTES} minutes late)",
+            describe(recurrence)
         )));
     }
     match recurrence {

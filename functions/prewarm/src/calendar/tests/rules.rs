@@ -129,8 +129,9 @@ fn monthly_entries_stay_on_days_every_month_has() {
     assert_eq!(restore.0, "cron(0 20 20 * ? *)");
 }
 
-/// One occurrence must end before the next is raised, lead included: otherwise the earlier
-/// occurrence's end action drops the next one to its baseline.
+/// One occurrence must end before the next is raised, lead included, with room for its end
+/// to be decided late: otherwise the earlier occurrence's end drops the next one to its
+/// baseline.
 #[test]
 fn a_recurring_event_ends_before_its_next_raise() {
     // Daily from 17:30 (18:00 less 30 minutes' lead) to 17:30 the next day: 24 hours.
@@ -138,21 +139,25 @@ fn a_recurring_event_ends_before_its_next_raise() {
         "end": "2026-12-05T17:30"}));
     assert!(
         err.contains(
-            "end: an event that repeats daily must be shorter than 24 hours, \
-             lead_minutes included"
+            "end: an event that repeats daily may last at most 24 hours less 20 minutes, \
+             lead_minutes included (one occurrence must end 20 minutes before the next is \
+             raised, as its end may be decided up to 15 minutes late)"
         ),
         "{err}"
     );
+    // To 17:11: the next is raised 19 minutes later. To 17:10 (below): 20 minutes.
+    let daily = json!({"recurrence": "daily", "lead_minutes": 30, "end": "2026-12-05T17:11"});
+    assert!(refusal(daily).contains("at most 24 hours less 20 minutes"));
     let (raise, restore) = schedules(json!({"recurrence": "daily", "lead_minutes": 30,
-        "end": "2026-12-05T17:29"}));
+        "end": "2026-12-05T17:10"}));
     assert_eq!(
         (raise.0.as_str(), restore.0.as_str()),
-        ("cron(30 17 * * ? *)", "cron(29 17 * * ? *)")
+        ("cron(30 17 * * ? *)", "cron(10 17 * * ? *)")
     );
     let err = refusal(json!({"recurrence": "weekly", "lead_minutes": 60,
         "end": "2026-12-11T17:00"}));
     assert!(
-        err.contains("repeats weekly must be shorter than 168 hours"),
+        err.contains("repeats weekly may last at most 7 days less 20 minutes"),
         "{err}"
     );
 }
@@ -297,8 +302,8 @@ fn calendar_entries_are_held_to_the_horizon_of_a_raise() {
     assert_eq!(checked(&[monthly("2024-11-01")], now()), Ok(()));
 }
 
-/// Two events on one variant, lead included, must not intersect or touch: the first to end
-/// would drop the other to its baseline.
+/// Two events on one variant, lead included, must be 20 minutes apart: the first to end (its
+/// end decided up to 15 minutes late) would drop the other to its baseline.
 #[test]
 fn overlapping_entries_on_one_variant_are_refused_naming_both() {
     // "a" from 17:45 (lead 15) to 20:00 on 2026-12-04 in New York.
@@ -312,9 +317,10 @@ fn overlapping_entries_on_one_variant_are_refused_naming_both() {
         Err(
             "invalid event: calendar[1].start: entry \"b\" overlaps entry \"a\" (calendar[0]) \
              on prod-ranker/AllTraffic: \"b\" is raised at 2026-12-05T00:55:00Z (lead \
-             included), not after \"a\" ends at 2026-12-05T01:00:00Z, and the first to end \
-             would drop the other to its baseline. Give a variant one event at a time: move \
-             one, or merge them into one entry"
+             included), not 20 minutes or more after \"a\" ends at 2026-12-05T01:00:00Z, and \
+             the first to end (its end may be decided up to 15 minutes late) would drop the \
+             other to its baseline. Give a variant one event at a time: move one, or merge \
+             them into one entry"
                 .to_owned()
         )
     );
@@ -326,7 +332,15 @@ fn overlapping_entries_on_one_variant_are_refused_naming_both() {
     );
     // Raised the minute "a" ends: both actions at once, in no particular order.
     assert!(checked(&[a.clone(), b(10)], now()).is_err());
-    assert_eq!(checked(&[a.clone(), b(5)], now()), Ok(()));
+    // Raised 5 minutes after "a" ends: a late end of "a" would land in "b".
+    assert!(checked(&[a.clone(), b(5)], now()).is_err());
+    // 20 minutes after: no end of "a" is decided that late.
+    let later = |start: &str| json!({"name": "b", "start": start, "end": "2026-12-04T22:00", "lead_minutes": 0});
+    assert_eq!(
+        checked(&[a.clone(), later("2026-12-04T20:20")], now()),
+        Ok(())
+    );
+    assert!(checked(&[a.clone(), later("2026-12-04T20:19")], now()).is_err());
     // Other variants and other endpoints are not concerned; no variant means every variant.
     let mut other = b(15);
     other["variant"] = json!("Canary");
@@ -358,8 +372,8 @@ fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
     let err = checked(&[weekly.clone(), on("2026-12-18")], now()).unwrap_err();
     assert!(
         err.contains(
-            "\"once\" is raised at 2026-12-19T00:00:00Z (lead included), not after \
-                      \"weekly\" ends at 2026-12-19T01:00:00Z"
+            "\"once\" is raised at 2026-12-19T00:00:00Z (lead included), not 20 minutes \
+                      or more after \"weekly\" ends at 2026-12-19T01:00:00Z"
         ),
         "{err}"
     );
@@ -369,16 +383,16 @@ fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
 
     // New York at 12:00 is 18:00 in Berlin, except in the weeks when one of the two cities
     // is on summer time and the other not yet: then it is 17:00, and "ny" (12:00-13:00 New
-    // York) meets "berlin" (17:15-17:45 Berlin), first on Monday 2027-03-15.
+    // York) meets "berlin" (17:15-17:35 Berlin), first on Monday 2027-03-15.
     let ny = json!({"name": "ny", "recurrence": "weekly", "start": "2026-12-07T12:00",
         "end": "2026-12-07T13:00", "lead_minutes": 0});
     let berlin = json!({"name": "berlin", "recurrence": "weekly", "timezone": "Europe/Berlin",
-        "start": "2026-12-07T17:15", "end": "2026-12-07T17:45", "lead_minutes": 0});
+        "start": "2026-12-07T17:15", "end": "2026-12-07T17:35", "lead_minutes": 0});
     let err = checked(&[ny.clone(), berlin.clone()], now()).unwrap_err();
     assert!(
         err.contains(
-            "\"berlin\" is raised at 2027-03-15T16:15:00Z (lead included), not after \
-                      \"ny\" ends at 2027-03-15T17:00:00Z"
+            "\"berlin\" is raised at 2027-03-15T16:15:00Z (lead included), not 20 minutes \
+                      or more after \"ny\" ends at 2027-03-15T17:00:00Z"
         ),
         "{err}"
     );
@@ -389,7 +403,7 @@ fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
         .unwrap_err()
         .contains("\"berlin\" is raised at 2026-12-07T17:15:00Z"));
     let mut evening = json!({"name": "berlin", "recurrence": "weekly",
-        "timezone": "Europe/Berlin", "start": "2026-12-07T19:15", "end": "2026-12-07T19:45"});
+        "timezone": "Europe/Berlin", "start": "2026-12-07T19:30", "end": "2026-12-07T19:45"});
     evening["lead_minutes"] = json!(0);
     assert_eq!(checked(&[ny, evening], now()), Ok(()));
 
@@ -403,8 +417,8 @@ fn overlaps_with_recurring_entries_are_found_on_the_day_they_happen() {
     let err = checked(&[thirteenth, fridays], now()).unwrap_err();
     assert!(
         err.contains(
-            "\"fridays\" is raised at 2027-08-13T17:00:00Z (lead included), not \
-                      after \"thirteenth\" ends at 2027-08-13T18:00:00Z"
+            "\"fridays\" is raised at 2027-08-13T17:00:00Z (lead included), not 20 \
+                      minutes or more after \"thirteenth\" ends at 2027-08-13T18:00:00Z"
         ),
         "{err}"
     );
