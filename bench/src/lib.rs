@@ -216,7 +216,7 @@ fn prewarm(event: Value, now: DateTime<Utc>) -> Result<usize, Error> {
             let change = Change::CalendarEnd {
                 event: &end.event,
                 baseline: end.baseline,
-                max: end.max_capacity,
+                max: end.max_back(),
                 alarm_hold: chrono::Duration::hours(3),
             };
             let plan = plan(variant, &change, now);

@@ -17,7 +17,7 @@ use crate::record::{Record, Transition};
 mod events;
 mod types;
 
-pub use types::{Action, AlarmChange, Change, EventHold, Plan, ScalePolicy, View};
+pub use types::{Action, AlarmChange, Change, EventHold, MaxBack, Plan, ScalePolicy, View};
 
 /// Decide what `change` does to the variant seen in `view`.
 pub fn decide(change: &Change<'_>, view: &View<'_>) -> Plan {

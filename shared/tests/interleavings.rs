@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use remediation::audit::Notifier;
 use remediation::capacity::{Endpoint, Variant};
 use remediation::config::{Allowlist, CommonConfig};
-use remediation::decide::{AlarmChange, Change, EventHold, ScalePolicy};
+use remediation::decide::{AlarmChange, Change, EventHold, MaxBack, ScalePolicy};
 use remediation::holds::{baseline_key, Capacity, VariantHolds};
 use remediation::record::Record;
 use remediation::remediate::{Remediator, Report};
@@ -553,7 +553,10 @@ fn a_raise_max_end_an_alarm_and_a_pre_warm_at_once() {
                     Change::CalendarEnd {
                         event: "launch",
                         baseline: 2,
-                        max: Some(10),
+                        max: Some(MaxBack {
+                            to: 10,
+                            from: Some(14),
+                        }),
                         alarm_hold: chrono::Duration::hours(3),
                     },
                 ),

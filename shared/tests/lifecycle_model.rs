@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use remediation::decide::{AlarmChange, Change, EventHold, Plan, ScalePolicy};
+use remediation::decide::{AlarmChange, Change, EventHold, MaxBack, Plan, ScalePolicy};
 use remediation::holds::{alarm_reason, baseline_key, event_reason, Capacity};
 use remediation::record::Record;
 
@@ -79,9 +79,15 @@ enum Op {
     Restore {
         event: usize,
     },
-    /// Someone else sets MinCapacity (an operator, a scheduled action).
+    /// Someone else sets MinCapacity (an operator, a scheduled action); one above MaxCapacity
+    /// is refused and changes nothing.
     Operator {
         min: u32,
+    },
+    /// Someone else sets MaxCapacity (an operator); Application Auto Scaling refuses one
+    /// below MinCapacity, so that changes nothing.
+    OperatorMax {
+        max: u32,
     },
     /// A calendar event's start action (Application Auto Scaling): MinCapacity `min`, capped
     /// at MaxCapacity unless `raise_max`, which raises MaxCapacity to it.
@@ -90,7 +96,8 @@ enum Op {
         raise_max: bool,
     },
     /// The event's end through the holds, back to `baseline`; `give_back` when the event
-    /// raised MaxCapacity (its end schedule then carries the variant's own, [`MAX`]).
+    /// raised MaxCapacity (its end schedule then carries the variant's own, [`MAX`], and what
+    /// the start set).
     CalendarEnd {
         event: usize,
         baseline: u32,
@@ -111,6 +118,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
             .prop_map(|(event, min, hours)| Op::Prewarm { event, min, hours }),
         1 => (0..EVENTS.len()).prop_map(|event| Op::Restore { event }),
         1 => (1u32..=MAX).prop_map(|min| Op::Operator { min }),
+        1 => (1u32..=MAX + 8).prop_map(|max| Op::OperatorMax { max }),
         1 => (1u32..=MAX + 4, any::<bool>())
             .prop_map(|(min, raise_max)| Op::CalendarStart { min, raise_max }),
         1 => (0..EVENTS.len(), 1u32..=4, any::<bool>())
@@ -325,15 +333,24 @@ impl Model {
         };
     }
 
-    fn calendar_end(&mut self, event: &str, baseline: u32, max: Option<u32>, now: DateTime<Utc>) {
+    /// The calendar's end; MaxCapacity goes back to `max.to` only when it is still what the
+    /// event's start set (`max.from`), and never up.
+    fn calendar_end(
+        &mut self,
+        event: &str,
+        baseline: u32,
+        max: Option<MaxBack>,
+        now: DateTime<Utc>,
+    ) {
         let mut step = self.begin_without_adopting(now);
-        let new_max = max.filter(|m| *m != self.max);
+        let theirs = max.is_some_and(|b| b.from.is_some_and(|f| f != self.max) && b.to != self.max);
+        let new_max = max.filter(|b| !theirs && b.to < self.max).map(|b| b.to);
         let had_base = step.base;
         step.base = baseline;
         let reason = event_reason(V, event);
         let dropped = self.holds.contains_key(&reason);
         step.holds.remove(&reason);
-        step.max = max.unwrap_or(self.max);
+        step.max = new_max.unwrap_or(self.max);
         let keep = self.min.min(step.max);
         let mut kept = false;
         for (name, (firing, at, _)) in &self.seen {
@@ -351,6 +368,7 @@ impl Model {
         let idle = !step.expired
             && !dropped
             && !kept
+            && !theirs
             && had_base == baseline
             && new_max.is_none()
             && self.effective(&now_max) == self.min;
@@ -457,6 +475,8 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
     let mut model = Model::new();
     let mut real = fresh();
     let mut truth = Truth::default();
+    // The MaxCapacity the latest calendar start raised to.
+    let mut raised = None;
     for (i, op) in ops.iter().enumerate() {
         let before = real.clone();
         let decided = match *op {
@@ -495,14 +515,8 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                     now,
                 ))
             }
-            Op::Operator { min } => {
-                model.min = min;
-                real.capacity.min = min;
-                None
-            }
-            Op::CalendarStart { min, raise_max } => {
-                model.calendar_start(min, raise_max);
-                (real.capacity.min, real.capacity.max) = (model.min, model.max);
+            Op::Operator { .. } | Op::OperatorMax { .. } | Op::CalendarStart { .. } => {
+                other_write(op, &mut model, &mut real, &mut raised);
                 None
             }
             Op::CalendarEnd {
@@ -510,7 +524,12 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                 baseline,
                 give_back,
             } => {
-                let max = give_back.then_some(MAX);
+                // An entry whose start did not run (or did not need to raise) still says
+                // what it would have set: above MAX.
+                let max = give_back.then_some(MaxBack {
+                    to: MAX,
+                    from: Some(raised.unwrap_or(MAX + 1)),
+                });
                 model.calendar_end(EVENTS[event], baseline, max, now);
                 let plan = calendar_end_real(&mut real, (EVENTS[event], baseline, max), now);
                 calendar_end_promise(&before, &real, now)?;
@@ -528,6 +547,30 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
         promises(&real, &truth, now, decided.as_ref())?;
     }
     Ok(real)
+}
+
+/// Someone else's write (an operator, the calendar's start action), on both sides; `raised`
+/// is the MaxCapacity the latest calendar start raised to.
+fn other_write(op: &Op, model: &mut Model, real: &mut Real, raised: &mut Option<u32>) {
+    match *op {
+        // Application Auto Scaling refuses MinCapacity above MaxCapacity.
+        Op::Operator { min } if min <= model.max => {
+            model.min = min;
+            real.capacity.min = min;
+        }
+        Op::OperatorMax { max } if max >= model.min => {
+            model.max = max;
+            real.capacity.max = max;
+        }
+        Op::CalendarStart { min, raise_max } => {
+            if raise_max && min > model.max {
+                *raised = Some(min);
+            }
+            model.calendar_start(min, raise_max);
+            (real.capacity.min, real.capacity.max) = (model.min, model.max);
+        }
+        _ => {}
+    }
 }
 
 /// A pre-warm of `event` at `min` until `until`, on the real side.
@@ -551,7 +594,7 @@ fn prewarm_real(
 /// real side.
 fn calendar_end_real(
     real: &mut Real,
-    (event, baseline, max): (&str, u32, Option<u32>),
+    (event, baseline, max): (&str, u32, Option<MaxBack>),
     now: DateTime<Utc>,
 ) -> Plan {
     let end = Change::CalendarEnd {

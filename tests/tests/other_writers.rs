@@ -249,6 +249,26 @@ impl Writers {
         message
     }
 
+    /// The end schedule's payload becomes `input` (written by another version, or by hand).
+    async fn end_input_is(&self, input: &Value) {
+        let found = self.the_end_schedule().await;
+        let mut target = found.target().cloned().unwrap();
+        target.input = Some(input.to_string());
+        scheduler(&self.f)
+            .update_schedule()
+            .group_name(&self.f.endpoint)
+            .name(found.name().unwrap())
+            .schedule_expression(found.schedule_expression().unwrap())
+            .set_schedule_expression_timezone(
+                found.schedule_expression_timezone().map(str::to_owned),
+            )
+            .set_flexible_time_window(found.flexible_time_window().cloned())
+            .target(target)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Time passes for the end schedule: it comes due at `due` (a one-off `at(...)` in UTC).
     async fn end_is_due_at(&self, due: DateTime<Utc>) {
         let found = self.the_end_schedule().await;
@@ -523,6 +543,54 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
     let published = w.f.moto.published(&w.f.inbox).await.unwrap();
     assert_eq!(published.len(), 1, "{published:?}");
     assert_eq!(published[0].attributes["action"], "refused");
+    w.stop().await;
+}
+
+/// A `raise_max` end gives back only the MaxCapacity its start set: an operator who raised
+/// MaxCapacity during the event keeps it. A schedule synced before the end knew what its
+/// start set is rewritten by the next sync.
+#[tokio::test]
+async fn a_raise_max_end_leaves_an_operators_max_capacity() {
+    let mut w = Writers::start_with(true).await;
+    let mut calendar = w.calendar();
+    calendar["calendar"][0]["min_capacity"] = json!(30);
+    calendar["calendar"][0]["raise_max"] = json!(true);
+    w.prewarm.invoke(&calendar).await.unwrap();
+    let end = w.end_schedule().await;
+    assert_eq!(
+        (&end["max_capacity"], &end["raised_max"]),
+        (&json!(20), &json!(30))
+    );
+    // As an earlier version wrote it: no raised_max. The next sync rewrites it.
+    let mut old = end.clone();
+    old.as_object_mut().unwrap().remove("raised_max");
+    w.end_input_is(&old).await;
+    let synced = w.prewarm.invoke(&calendar).await.unwrap();
+    assert_eq!(
+        synced["calendar"]["updated"].as_array().map(Vec::len),
+        Some(1),
+        "{synced}"
+    );
+    assert_eq!(w.end_schedule().await, end);
+
+    w.run_action("start").await;
+    w.f.moto
+        .register_target(&w.f.endpoint, VARIANT, 30, 40)
+        .await
+        .unwrap();
+    let (action, min) = w.prewarm(end).await;
+    assert_eq!((action.as_str(), min), ("restored", 2));
+    assert_eq!(
+        w.capacity().await,
+        (2, 40),
+        "the operator's MaxCapacity stays"
+    );
+    let published = w.f.moto.published(&w.f.inbox).await.unwrap();
+    let said = &published.last().unwrap().message;
+    assert!(
+        said.contains("MaxCapacity 40 is not the 30 the event set: someone else changed it"),
+        "{said}"
+    );
     w.stop().await;
 }
 

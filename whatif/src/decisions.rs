@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use remediation::decide::{decide, AlarmChange, Change, Plan, ScalePolicy, View};
+use remediation::decide::{decide, AlarmChange, Change, MaxBack, Plan, ScalePolicy, View};
 use remediation::demand::{self, DemandConfig, DemandMetrics};
 use remediation::holds::{Capacity, VariantHolds};
 use remediation::record::Record;
@@ -134,13 +134,14 @@ impl LatencyHolds {
     }
 
     /// A calendar event's end, as prewarm's `end` decides it: back to `baseline` (and
-    /// MaxCapacity to `end_max` when the event raised it), above it what live holds keep.
+    /// MaxCapacity back as `end_max` says when the event raised it), above it what live holds
+    /// keep.
     pub fn calendar_end(
         &mut self,
         now: DateTime<Utc>,
         (min, max): (u32, u32),
         event: &str,
-        (baseline, end_max): (u32, Option<u32>),
+        (baseline, end_max): (u32, Option<MaxBack>),
     ) -> Decision {
         let change = Change::CalendarEnd {
             event,

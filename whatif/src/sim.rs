@@ -6,8 +6,9 @@
 //! sweep releases expired holds, and target tracking looks at the minute's metric (`aas`).
 //! Capacity decided at the end of a minute starts booting then.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use remediation::decide::MaxBack;
 use serde::Serialize;
 
 use crate::aas::{Fleet, TrackingState};
@@ -72,6 +73,8 @@ struct Sim<'a> {
     desired: u32,
     backlog: f64,
     holds: Option<LatencyHolds>,
+    /// The MaxCapacity each event's start action set (`raise_max`), for its end.
+    raised: BTreeMap<String, u32>,
     breaching: VecDeque<bool>,
     in_alarm: bool,
     recent: VecDeque<MinuteMetrics>,
@@ -92,6 +95,7 @@ pub fn simulate(trace: &Trace, model: &Model, policy: Policy, schedule: &[Timed]
         holds: policy.alarm.map(|mode| {
             LatencyHolds::new(ALARM_NAME, model.latency_rules(mode == AlarmMode::Demand))
         }),
+        raised: BTreeMap::new(),
         breaching: VecDeque::new(),
         in_alarm: false,
         recent: VecDeque::new(),
@@ -247,9 +251,18 @@ impl Sim<'_> {
         if let (Some(event), Some(baseline), Some(holds)) = (end, action.min, self.holds.as_mut()) {
             let now = self.trace.time(minute);
             let bounds = (self.min, self.max);
-            let decision = holds.calendar_end(now, bounds, event, (baseline, action.max));
+            let max = action.max.map(|to| MaxBack {
+                to,
+                from: self.raised.get(event).copied(),
+            });
+            let decision = holds.calendar_end(now, bounds, event, (baseline, max));
             self.apply(minute, "calendar end", decision);
             return;
+        }
+        if let (Some(event), Some(max)) =
+            (prewarm::calendar::started_entry(&action.name), action.max)
+        {
+            self.raised.insert(event.to_owned(), max);
         }
         self.min = action.min.unwrap_or(self.min);
         self.max = action.max.unwrap_or(self.max).max(self.min);

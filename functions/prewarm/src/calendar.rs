@@ -137,6 +137,11 @@ pub fn end_name(entry: &str) -> String {
     format!("{ACTION_PREFIX}{entry}-end")
 }
 
+/// The entry whose start action is named `name`, if it is one.
+pub fn started_entry(name: &str) -> Option<&str> {
+    name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-start")
+}
+
 /// The entry whose end action is named `name`, if it is one.
 pub fn ended_entry(name: &str) -> Option<&str> {
     name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-end")

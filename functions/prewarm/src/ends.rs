@@ -125,6 +125,9 @@ pub struct EndSchedule {
     /// The dead-letter queue of a schedule as found (`None` for one a sync wants: it is
     /// written with the configuration's).
     pub dead_letter: Option<String>,
+    /// The MaxCapacity the event's start sets (`raise_max`): the end gives MaxCapacity back
+    /// only while it is still that.
+    pub raised_max: Option<u32>,
     /// What the schedule carries that the calendar does not decide.
     pub kept: Kept,
 }
@@ -140,10 +143,16 @@ pub struct Kept {
 }
 
 impl EndSchedule {
-    /// The schedule for `end`, the end action of entry `event`. Its name is a digest of the
-    /// target and the event (Scheduler allows 64 characters of `[0-9a-zA-Z-_.]`); a
-    /// recurring schedule starts no earlier than now (Scheduler refuses a past StartDate).
-    pub fn of(end: &ScheduledAction, event: &str, now: DateTime<Utc>) -> Self {
+    /// The schedule for `end`, the end action of entry `event` whose start sets MaxCapacity
+    /// `raised_max`. Its name is a digest of the target and the event (Scheduler allows 64
+    /// characters of `[0-9a-zA-Z-_.]`); a recurring schedule starts no earlier than now
+    /// (Scheduler refuses a past StartDate).
+    pub fn of(
+        end: &ScheduledAction,
+        event: &str,
+        raised_max: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let mut action = end.clone();
         action.name = schedule_name(&end.resource_id, event);
         action.dimension = String::new();
@@ -152,6 +161,7 @@ impl EndSchedule {
             action,
             event: event.to_owned(),
             dead_letter: None,
+            raised_max: raised_max.filter(|_| end.max_capacity.is_some()),
             kept: Kept::default(),
         }
     }
@@ -204,6 +214,9 @@ impl EndSchedule {
         if let Some(max) = self.action.max_capacity {
             input["max_capacity"] = json!(max);
         }
+        if let Some(raised) = self.raised_max {
+            input["raised_max"] = json!(raised);
+        }
         input
     }
 
@@ -240,6 +253,7 @@ impl EndSchedule {
                 .and_then(|t| t.dead_letter_config())
                 .and_then(DeadLetterConfig::arn)
                 .map(str::to_owned),
+            raised_max: capacity("raised_max"),
             kept: Kept {
                 state: schedule.state().cloned(),
                 kms_key_arn: schedule.kms_key_arn().map(str::to_owned),
@@ -259,8 +273,9 @@ fn schedule_name(resource_id: &str, event: &str) -> String {
 
 impl App {
     /// The MaxCapacity an `end` gives back must be the one its end schedule carries (what the
-    /// sync found before the event raised it): whoever may invoke prewarm cannot lower a
-    /// variant's MaxCapacity to a value of their choosing. `Err(reason)` when it is not.
+    /// sync found before the event raised it), and so must the `raised_max` it gives it back
+    /// from, when it names one: whoever may invoke prewarm cannot lower a variant's
+    /// MaxCapacity to a value of their choosing. `Err(reason)` when it is not.
     pub(crate) async fn given_back_max(&self, end: &End) -> Result<Result<(), String>, Error> {
         let (Some(max), Some(variant)) = (end.max_capacity, end.variant.as_deref()) else {
             return Ok(Ok(()));
@@ -276,16 +291,27 @@ impl App {
         let scheduled = self
             .get_schedule(&config.group, &name)
             .await?
-            .and_then(|out| EndSchedule::read(&name, &out))
-            .and_then(|s| s.action.max_capacity);
-        Ok(match scheduled {
-            Some(m) if m == max => Ok(()),
-            other => Err(format!(
+            .and_then(|out| EndSchedule::read(&name, &out));
+        let given = scheduled.as_ref().and_then(|s| s.action.max_capacity);
+        let raised = scheduled.as_ref().and_then(|s| s.raised_max);
+        Ok(match given {
+            Some(m) if m != max => Err(format!(
                 "max_capacity {max} is not what the end schedule of {} on {resource_id} gives \
-                 back ({}); MaxCapacity is left as it is",
+                 back ({m}); MaxCapacity is left as it is",
+                end.event
+            )),
+            Some(_) if end.raised_max.is_some_and(|r| Some(r) != raised) => Err(format!(
+                "raised_max {} is not what the end schedule of {} on {resource_id} says the \
+                 event set ({}); MaxCapacity is left as it is",
+                end.raised_max.unwrap_or_default(),
                 end.event,
-                other.map_or("no schedule that raised MaxCapacity".to_owned(), |m| m
-                    .to_string())
+                raised.map_or("nothing".to_owned(), |r| r.to_string())
+            )),
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "max_capacity {max} is not what the end schedule of {} on {resource_id} gives \
+                 back (no schedule that raised MaxCapacity); MaxCapacity is left as it is",
+                end.event
             )),
         })
     }
@@ -463,7 +489,7 @@ mod tests {
             min_capacity: Some(2),
             ..ScheduledAction::default()
         };
-        let one_off = EndSchedule::of(&end, "promo", t("2030-11-01T00:00:00Z"));
+        let one_off = EndSchedule::of(&end, "promo", None, t("2030-11-01T00:00:00Z"));
         for (now, recent) in [
             ("2030-11-30T00:59:59Z", false),
             ("2030-11-30T01:00:00Z", true),
@@ -476,7 +502,7 @@ mod tests {
             schedule: "cron(0 20 ? * FRI *)".to_owned(),
             ..end
         };
-        let recurring = EndSchedule::of(&recurring, "promo", t("2030-11-01T00:00:00Z"));
+        let recurring = EndSchedule::of(&recurring, "promo", None, t("2030-11-01T00:00:00Z"));
         assert!(!recurring.recently_due(t("2030-11-30T01:30:00Z")));
     }
 
@@ -570,9 +596,24 @@ mod tests {
     #[test]
     fn a_schedule_is_named_by_its_target_and_event_and_sends_an_end() {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let a = EndSchedule::of(&end_action("endpoint/e/variant/v", None), "promo", now);
-        let b = EndSchedule::of(&end_action("endpoint/e/variant/w", None), "promo", now);
-        let c = EndSchedule::of(&end_action("endpoint/e/variant/v", None), "promo!", now);
+        let a = EndSchedule::of(
+            &end_action("endpoint/e/variant/v", None),
+            "promo",
+            Some(30),
+            now,
+        );
+        let b = EndSchedule::of(
+            &end_action("endpoint/e/variant/w", None),
+            "promo",
+            None,
+            now,
+        );
+        let c = EndSchedule::of(
+            &end_action("endpoint/e/variant/v", None),
+            "promo!",
+            None,
+            now,
+        );
         assert!(a.action.name.starts_with(SCHEDULE_PREFIX));
         assert!(a.action.name.len() <= 64, "{}", a.action.name);
         assert!(a.action.name[SCHEDULE_PREFIX.len()..]
@@ -590,8 +631,10 @@ mod tests {
             max_capacity: Some(20),
             ..end_action("endpoint/e/variant/v", None)
         };
-        let d = EndSchedule::of(&raised, "promo", now);
+        let d = EndSchedule::of(&raised, "promo", Some(30), now);
         assert_eq!(d.input()["max_capacity"], json!(20));
+        // and only while MaxCapacity is still what the start set.
+        assert_eq!(d.input()["raised_max"], json!(30));
         assert_eq!(d.action.name, a.action.name, "the same end, one schedule");
     }
 
@@ -600,7 +643,8 @@ mod tests {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let later = now + chrono::Duration::days(3);
         let earlier = now - chrono::Duration::days(3);
-        let at = |start| EndSchedule::of(&end_action("endpoint/e/variant/v", start), "p", now);
+        let at =
+            |start| EndSchedule::of(&end_action("endpoint/e/variant/v", start), "p", None, now);
         assert_eq!(at(Some(later)).action.start_time, Some(later));
         assert_eq!(at(Some(earlier)).action.start_time, None);
     }

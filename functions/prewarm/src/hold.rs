@@ -83,7 +83,7 @@ impl App {
             HoldChange::End(end) => Change::CalendarEnd {
                 event: &end.event,
                 baseline: end.baseline,
-                max: end.max_capacity,
+                max: end.max_back(),
                 alarm_hold: self.config.alarm_hold,
             },
         };

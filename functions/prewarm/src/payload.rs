@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
+use remediation::decide::MaxBack;
 use remediation::holds::rfc3339;
 use remediation::Error;
 use serde::Deserialize;
@@ -108,9 +109,24 @@ pub struct End {
     pub baseline: u32,
     /// The MaxCapacity to give back, when the event's start raised it (`raise_max`).
     pub max_capacity: Option<u32>,
+    /// The MaxCapacity the event's start set: only that is given back (someone else's value
+    /// stays). `None` in ends scheduled before it was sent.
+    pub raised_max: Option<u32>,
     /// Scheduler's `<aws.scheduler.scheduled-time>`, when resolved: an end delivered more
     /// than [`LATE_END_MINUTES`] after it is refused.
     pub scheduled_time: Option<DateTime<Utc>>,
+}
+
+impl End {
+    /// The MaxCapacity this end gives back, for [`Change::CalendarEnd`].
+    ///
+    /// [`Change::CalendarEnd`]: remediation::decide::Change::CalendarEnd
+    pub fn max_back(&self) -> Option<MaxBack> {
+        self.max_capacity.map(|to| MaxBack {
+            to,
+            from: self.raised_max,
+        })
+    }
 }
 
 /// An end this late may meet the variant's next event: it is refused (capacity stays up),
@@ -220,6 +236,7 @@ struct EndFields {
     event: Option<EventName>,
     baseline: Option<Capacity>,
     max_capacity: Option<Capacity>,
+    raised_max: Option<Capacity>,
     #[serde(default)]
     scheduled_time: Info,
 }
@@ -238,12 +255,27 @@ impl EndFields {
                 "max_capacity: needs variant (MaxCapacity is given back per variant)".to_owned(),
             ));
         }
+        let raised_max = self.raised_max.map(|c| c.0);
+        match (raised_max, max_capacity) {
+            (Some(_), None) => {
+                return Err(Error::InvalidEvent(
+                    "raised_max: needs max_capacity (the MaxCapacity to give back)".to_owned(),
+                ))
+            }
+            (Some(raised), Some(max)) if raised < max => {
+                return Err(Error::InvalidEvent(format!(
+                    "raised_max: {raised} is below max_capacity {max}"
+                )))
+            }
+            _ => {}
+        }
         Ok(End {
             endpoint: required(self.endpoint, "endpoint")?.0,
             variant: self.variant.map(|v| v.0),
             event: required(self.event, "event")?.0,
             baseline,
             max_capacity,
+            raised_max,
             scheduled_time: self
                 .scheduled_time
                 .0
@@ -594,6 +626,16 @@ mod tests {
                        "max_capacity": 20}),
                 "max_capacity: needs variant",
             ),
+            (
+                json!({"action": "end", "endpoint": "e", "variant": "v", "event": "promo",
+                       "baseline": 2, "raised_max": 30}),
+                "raised_max: needs max_capacity",
+            ),
+            (
+                json!({"action": "end", "endpoint": "e", "variant": "v", "event": "promo",
+                       "baseline": 2, "max_capacity": 20, "raised_max": 10}),
+                "raised_max: 10 is below max_capacity 20",
+            ),
             (json!({"action": "sync-calendar"}), "calendar: missing"),
             (
                 json!({"action": "sync-calendar", "calendar": "s3://bucket"}),
@@ -731,6 +773,19 @@ mod tests {
             panic!("an end with max_capacity");
         };
         assert_eq!((with_max.baseline, with_max.max_capacity), (2, Some(20)));
+        assert_eq!(with_max.max_back(), Some(MaxBack { to: 20, from: None }));
+        let Ok(Request::End(raised)) = parse(
+            json!({"action": "end", "endpoint": "prod-ranker", "variant": "AllTraffic",
+                   "event": "promo", "baseline": 2, "max_capacity": 20, "raised_max": 30}),
+            now(),
+        ) else {
+            panic!("an end with raised_max");
+        };
+        let back = MaxBack {
+            to: 20,
+            from: Some(30),
+        };
+        assert_eq!(raised.max_back(), Some(back));
     }
 
     #[test]

@@ -46,8 +46,8 @@ struct EndChanges {
 
 impl EndChanges {
     /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
-    /// without the configured dead-letter queue (`queue`) is rewritten with it, keeping what
-    /// the calendar does not decide; one no longer wanted is deleted, unless it is a one-off
+    /// without the configured dead-letter queue (`queue`), or without the MaxCapacity its
+    /// event's start sets, is rewritten, keeping what the calendar does not decide; one no longer wanted is deleted, unless it is a one-off
     /// end that came due within the last hour ([`EndSchedule::recently_due`]).
     fn new(
         mut schedules: BTreeMap<String, EndSchedule>,
@@ -57,7 +57,11 @@ impl EndChanges {
     ) -> Self {
         let requeue: BTreeSet<String> = found
             .iter()
-            .filter(|s| s.dead_letter.as_deref() != queue)
+            .filter(|s| {
+                let wanted = schedules.get(&s.action.name);
+                s.dead_letter.as_deref() != queue
+                    || wanted.is_some_and(|w| w.raised_max != s.raised_max)
+            })
             .map(|s| s.action.name.clone())
             .collect();
         let recent: BTreeSet<String> = found
@@ -225,13 +229,22 @@ impl App {
         now: DateTime<Utc>,
         report: &mut CalendarReport,
     ) -> (Vec<ScheduledAction>, EndChanges) {
+        // The MaxCapacity each event's start sets, by target and event.
+        let raised: BTreeMap<(String, String), u32> = desired
+            .iter()
+            .filter_map(|a| {
+                let event = calendar::started_entry(&a.name)?;
+                Some(((a.resource_id.clone(), event.to_owned()), a.max_capacity?))
+            })
+            .collect();
         let mut actions = Vec::new();
         let mut schedules = BTreeMap::new();
         let mut blind = Vec::new();
         for action in desired {
             match (calendar::ended_entry(&action.name), &self.config.ends) {
                 (Some(event), Some(_)) => {
-                    let schedule = EndSchedule::of(&action, event, now);
+                    let key = (action.resource_id.clone(), event.to_owned());
+                    let schedule = EndSchedule::of(&action, event, raised.get(&key).copied(), now);
                     schedules.insert(schedule.action.name.clone(), schedule);
                 }
                 (Some(event), _) => {

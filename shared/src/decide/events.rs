@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Apply, Draft, Verdict};
-use crate::decide::types::{Action, EventHold};
+use crate::decide::types::{Action, EventHold, MaxBack};
 use crate::holds::{alarm_reason, event_reason, rfc3339, Hold};
 
 impl Draft<'_> {
@@ -92,19 +92,30 @@ impl Draft<'_> {
 
     /// The calendar's end action: MinCapacity back to the calendar's `baseline`, unless live
     /// holds keep it higher (a latency hold taken during the event outlives it), and
-    /// MaxCapacity back to `max` when the event's start raised it. An alarm that fires
-    /// without a hold of its own (its raise was refused at what the event set) gets one at the
-    /// current MinCapacity (within that MaxCapacity): capacity never goes down under a firing
-    /// alarm, except to the ceiling.
+    /// MaxCapacity back when the event's start raised it and nobody changed it since
+    /// ([`MaxBack`]). An alarm that fires without a hold of its own (its raise was refused at
+    /// what the event set) gets one at the current MinCapacity (within that MaxCapacity):
+    /// capacity never goes down under a firing alarm, except to the ceiling.
     pub(super) fn calendar_end(
         &mut self,
         event: &str,
-        (baseline, max): (u32, Option<u32>),
+        (baseline, max): (u32, Option<MaxBack>),
         alarm_hold: chrono::Duration,
     ) -> Verdict {
         let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
-        let ceiling = max.unwrap_or(current.max);
-        let new_max = max.filter(|m| *m != current.max);
+        let new_max = max.and_then(|back| {
+            let ours = back.from.is_none_or(|from| from == current.max);
+            if !ours && current.max != back.to {
+                self.notes.push(format!(
+                    "MaxCapacity {} is not the {} the event set: someone else changed it, so \
+                     it stays",
+                    current.max,
+                    back.from.unwrap_or_default()
+                ));
+            }
+            (ours && back.to < current.max).then_some(back.to)
+        });
+        let ceiling = new_max.unwrap_or(current.max);
         let had_baseline = self.baseline;
         self.baseline = baseline;
         self.damaged_baseline = None;

@@ -78,6 +78,16 @@ pub struct EventHold<'a> {
     pub trigger: Option<&'a str>,
 }
 
+/// The MaxCapacity a calendar event's end gives back (`raise_max`): `to`, the variant's own
+/// before the event, when MaxCapacity is still `from`, what the event's start set. A value
+/// someone else set since is left as it is, and an end never raises MaxCapacity. `from` is
+/// `None` for an end scheduled before it was known: then only "never raise" applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxBack {
+    pub to: u32,
+    pub from: Option<u32>,
+}
+
 /// Every change a function can ask for.
 #[derive(Debug, Clone, Copy)]
 pub enum Change<'a> {
@@ -96,7 +106,7 @@ pub enum Change<'a> {
         event: &'a str,
         baseline: u32,
         /// The MaxCapacity to give back when the event's start raised it (`raise_max`).
-        max: Option<u32>,
+        max: Option<MaxBack>,
         /// How long an alarm's hold lives (`SCALE_HOLD_SECONDS`): an alarm whose latest
         /// transition is an ALARM this recent still fires, and keeps what the variant has.
         alarm_hold: chrono::Duration,

@@ -87,8 +87,13 @@ fn calendar_end(baseline: u32) -> Change<'static> {
     calendar_end_max(baseline, None)
 }
 
-/// The end of an entry with `raise_max`: MaxCapacity goes back to `max` too.
+/// The end of an entry with `raise_max` whose start set MaxCapacity 30: MaxCapacity goes
+/// back to `max` too.
 fn calendar_end_max(baseline: u32, max: Option<u32>) -> Change<'static> {
+    calendar_end_back(baseline, max.map(|to| MaxBack { to, from: Some(30) }))
+}
+
+fn calendar_end_back(baseline: u32, max: Option<MaxBack>) -> Change<'static> {
     Change::CalendarEnd {
         event: "promo",
         baseline,
@@ -204,6 +209,37 @@ fn a_raise_max_end_with_nothing_held_lowers_both() {
         (2, None),
         "{only_min:?}"
     );
+}
+
+/// MaxCapacity that someone else changed during the event (an operator raised it for more
+/// headroom, or lowered it to cap spend) is theirs: the end gives back only what the event's
+/// start set, and never raises MaxCapacity.
+#[test]
+fn a_raise_max_end_leaves_a_max_capacity_someone_else_changed() {
+    let mut raised = Variant::new(30, 40);
+    let end = raised.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!(
+        (end.action, end.new_min, end.new_max),
+        (Action::Restored, 2, None),
+        "{end:?}"
+    );
+    assert!(
+        end.reason
+            .contains("MaxCapacity 40 is not the 30 the event set: someone else changed it"),
+        "{}",
+        end.reason
+    );
+    let mut lowered = Variant::new(12, 12);
+    let end = lowered.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!((end.new_min, end.new_max, lowered.cap.max), (2, None, 12));
+    // An end scheduled before the start's MaxCapacity was known only never raises.
+    let mut unknown = Variant::new(12, 12);
+    let back = MaxBack { to: 20, from: None };
+    let end = unknown.run(&calendar_end_back(2, Some(back)), after(1800));
+    assert_eq!((end.new_min, end.new_max), (2, None), "{end:?}");
+    let mut known = Variant::new(30, 30);
+    let end = known.run(&calendar_end_back(2, Some(back)), after(1800));
+    assert_eq!((end.new_min, end.new_max), (2, Some(20)), "{end:?}");
 }
 
 #[test]
