@@ -47,15 +47,16 @@ struct EndChanges {
 impl EndChanges {
     /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
     /// without the configured dead-letter queue (`queue`), or without the MaxCapacity its
-    /// event's start sets, is rewritten, keeping what the calendar does not decide; one no longer wanted is deleted, unless it is a one-off
-    /// end that came due within the last hour ([`EndSchedule::recently_due`]).
+    /// event's start sets, is rewritten, keeping what the calendar does not decide; one no
+    /// longer wanted is deleted, unless it is a one-off end that came due within the last
+    /// hour ([`EndSchedule::recently_due`]).
     fn new(
         mut schedules: BTreeMap<String, EndSchedule>,
         found: Vec<EndSchedule>,
         queue: Option<&str>,
         now: DateTime<Utc>,
     ) -> Self {
-        let requeue: BTreeSet<String> = found
+        let rewrite: BTreeSet<String> = found
             .iter()
             .filter(|s| {
                 let wanted = schedules.get(&s.action.name);
@@ -77,7 +78,7 @@ impl EndChanges {
         );
         let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
             .into_iter()
-            .partition(|a| requeue.contains(&a.name));
+            .partition(|a| rewrite.contains(&a.name));
         changes.update.extend(update);
         let (recent, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
             .into_iter()
