@@ -669,8 +669,9 @@ async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
         (Some(1), &json!(1)),
         "{synced}"
     );
-    w.end_schedule().await; // asserts the queue
-                            // An end someone disabled stays disabled when the sync rewrites its schedule.
+    // The queue is there (end_schedule asserts it), and an end someone disabled stays
+    // disabled when the sync rewrites its schedule.
+    w.end_schedule().await;
     let rewritten = w.the_end_schedule().await;
     assert_eq!(rewritten.state(), Some(&ScheduleState::Disabled));
     let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
