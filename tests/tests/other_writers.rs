@@ -149,6 +149,14 @@ impl Writers {
             "timezone": "UTC", "min_capacity": 10}]})
     }
 
+    /// [`Writers::calendar`] with `raise_max`, at MinCapacity 30 (above MaxCapacity 20).
+    fn raise_max_calendar(&self) -> Value {
+        let mut calendar = self.calendar();
+        calendar["calendar"][0]["min_capacity"] = json!(30);
+        calendar["calendar"][0]["raise_max"] = json!(true);
+        calendar
+    }
+
     /// Sync [`Writers::calendar`].
     async fn sync_calendar(&mut self) {
         let calendar = self.calendar();
@@ -249,11 +257,11 @@ impl Writers {
         message
     }
 
-    /// The end schedule's payload becomes `input` (written by another version, or by hand).
-    async fn end_input_is(&self, input: &Value) {
-        let found = self.the_end_schedule().await;
-        let mut target = found.target().cloned().unwrap();
-        target.input = Some(input.to_string());
+    /// Someone else rewrites the end schedule (UpdateSchedule, from what it is now, which
+    /// `change` edits first).
+    async fn rewrite_end_schedule(&self, change: impl FnOnce(&mut GetScheduleOutput)) {
+        let mut found = self.the_end_schedule().await;
+        change(&mut found);
         scheduler(&self.f)
             .update_schedule()
             .group_name(&self.f.endpoint)
@@ -263,26 +271,28 @@ impl Writers {
                 found.schedule_expression_timezone().map(str::to_owned),
             )
             .set_flexible_time_window(found.flexible_time_window().cloned())
-            .target(target)
+            .set_state(found.state().cloned())
+            .set_target(found.target().cloned())
             .send()
             .await
             .unwrap();
     }
 
+    /// The end schedule's payload becomes `input` (written by another version, or by hand).
+    async fn end_input_is(&self, input: &Value) {
+        self.rewrite_end_schedule(|s| {
+            s.target.as_mut().unwrap().input = Some(input.to_string());
+        })
+        .await;
+    }
+
     /// Time passes for the end schedule: it comes due at `due` (a one-off `at(...)` in UTC).
     async fn end_is_due_at(&self, due: DateTime<Utc>) {
-        let found = self.the_end_schedule().await;
-        scheduler(&self.f)
-            .update_schedule()
-            .group_name(&self.f.endpoint)
-            .name(found.name().unwrap())
-            .schedule_expression(format!("at({})", due.format("%Y-%m-%dT%H:%M:%S")))
-            .schedule_expression_timezone("UTC")
-            .set_flexible_time_window(found.flexible_time_window().cloned())
-            .set_target(found.target().cloned())
-            .send()
-            .await
-            .unwrap();
+        self.rewrite_end_schedule(|s| {
+            s.schedule_expression = Some(format!("at({})", due.format("%Y-%m-%dT%H:%M:%S")));
+            s.schedule_expression_timezone = Some("UTC".to_owned());
+        })
+        .await;
     }
 
     /// An operator (or infrastructure code) sets MinCapacity.
@@ -476,9 +486,7 @@ async fn a_late_calendar_end_is_refused_and_changes_nothing() {
 async fn a_raise_max_end_through_the_holds_gives_max_back_under_a_firing_alarm() {
     let mut w = Writers::start_with(true).await;
     let t0 = Utc::now() - Duration::minutes(10);
-    let mut calendar = w.calendar();
-    calendar["calendar"][0]["min_capacity"] = json!(30);
-    calendar["calendar"][0]["raise_max"] = json!(true);
+    let calendar = w.raise_max_calendar();
     let synced = w.prewarm.invoke(&calendar).await.unwrap();
     let notes = synced["calendar"]["notes"].to_string();
     assert!(!notes.contains("scheduled action"), "no blind end: {notes}");
@@ -552,9 +560,7 @@ async fn without_end_schedules_an_end_gives_no_max_capacity_back() {
 #[tokio::test]
 async fn a_raise_max_end_leaves_an_operators_max_capacity() {
     let mut w = Writers::start_with(true).await;
-    let mut calendar = w.calendar();
-    calendar["calendar"][0]["min_capacity"] = json!(30);
-    calendar["calendar"][0]["raise_max"] = json!(true);
+    let calendar = w.raise_max_calendar();
     w.prewarm.invoke(&calendar).await.unwrap();
     let end = w.end_schedule().await;
     assert_eq!(
@@ -601,9 +607,7 @@ async fn a_raise_max_end_leaves_an_operators_max_capacity() {
 #[tokio::test]
 async fn a_one_off_end_keeps_its_schedule_for_a_retry() {
     let mut w = Writers::start_with(true).await;
-    let mut calendar = w.calendar();
-    calendar["calendar"][0]["min_capacity"] = json!(30);
-    calendar["calendar"][0]["raise_max"] = json!(true);
+    let calendar = w.raise_max_calendar();
     w.prewarm.invoke(&calendar).await.unwrap();
     let mut end = w.end_schedule().await;
     w.run_action("start").await;
@@ -635,27 +639,11 @@ async fn a_one_off_end_keeps_its_schedule_for_a_retry() {
 async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
     let mut w = Writers::start_with(true).await;
     w.sync_calendar().await;
-    let found = w.the_end_schedule().await;
-    let target = found.target().unwrap();
-    let without = aws_sdk_scheduler::types::Target::builder()
-        .arn(target.arn())
-        .role_arn(target.role_arn())
-        .set_input(target.input().map(str::to_owned))
-        .set_retry_policy(target.retry_policy().cloned())
-        .build()
-        .unwrap();
-    scheduler(&w.f)
-        .update_schedule()
-        .group_name(&w.f.endpoint)
-        .name(found.name().unwrap())
-        .schedule_expression(found.schedule_expression().unwrap())
-        .set_schedule_expression_timezone(found.schedule_expression_timezone().map(str::to_owned))
-        .set_flexible_time_window(found.flexible_time_window().cloned())
-        .state(ScheduleState::Disabled)
-        .target(without)
-        .send()
-        .await
-        .unwrap();
+    w.rewrite_end_schedule(|s| {
+        s.state = Some(ScheduleState::Disabled);
+        s.target.as_mut().unwrap().dead_letter_config = None;
+    })
+    .await;
     let dropped = w.the_end_schedule().await;
     assert_eq!(dropped.target().unwrap().dead_letter_config(), None);
     assert_eq!(dropped.state(), Some(&ScheduleState::Disabled));
