@@ -4,9 +4,9 @@
 //! day fields are read by prewarm's own calendar (`CronDays`), so the replay runs on the days
 //! a synced action runs; minutes and hours take numbers, `*`, lists, ranges and `/` steps.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
-use prewarm::calendar::CronDays;
+use prewarm::calendar::{at_instant, CronDays};
 
 /// A parsed schedule expression.
 #[derive(Debug, Clone)]
@@ -24,17 +24,8 @@ pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
     let tz: Tz = zone
         .parse()
         .map_err(|_| format!("timezone {zone:?} is not an IANA time zone"))?;
-    if let Some(inner) = expression
-        .strip_prefix("at(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        let local = NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
-            .map_err(|_| format!("{expression}: not at(yyyy-mm-ddThh:mm:ss)"))?;
-        let instant = tz
-            .from_local_datetime(&local)
-            .earliest()
-            .ok_or_else(|| format!("{expression}: does not exist in {zone}"))?;
-        return Ok(Schedule::At(instant.with_timezone(&Utc)));
+    if let Some(instant) = at_instant(expression, tz) {
+        return instant.map(Schedule::At);
     }
     if let Some(inner) = expression
         .strip_prefix("cron(")
@@ -125,6 +116,17 @@ mod tests {
         assert!(matches!(s, Schedule::At(at) if at == t("2026-12-04T22:45:00Z")));
         assert!(s.matches(t("2026-12-04T22:45:00Z")));
         assert!(!s.matches(t("2026-12-04T22:44:00Z")));
+        // The hour clocks skip in spring names no instant; a malformed at(...) is said so.
+        let skipped = parse("at(2027-03-14T02:30:00)", "America/New_York").unwrap_err();
+        assert!(
+            skipped.contains("does not exist in America/New_York"),
+            "{skipped}"
+        );
+        let malformed = parse("at(2027-03-14)", "UTC").unwrap_err();
+        assert!(
+            malformed.contains("not at(yyyy-mm-ddThh:mm:ss)"),
+            "{malformed}"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod schedule;
 
 pub use checks::{check, too_many, TooMany, MAX_ACTIONS_PER_TARGET};
 pub use cron::CronDays;
-pub use schedule::{actions, diff, resolve, timing, Changes, UTC_ZONE};
+pub use schedule::{actions, at_instant, diff, resolve, timing, Changes, UTC_ZONE};
 
 /// Every scheduled action this function owns starts with this.
 pub const ACTION_PREFIX: &str = "prewarm-";

@@ -11,15 +11,14 @@ use aws_sdk_scheduler::types::{
     ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
     RetryPolicy, ScheduleState, Target,
 };
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use remediation::capacity::resource_id;
 use remediation::config::Lookup;
 use remediation::holds::digest128;
 use remediation::Error;
 use serde_json::{json, Value};
 
-use crate::calendar::ScheduledAction;
+use crate::calendar::{at_instant, ScheduledAction, UTC_ZONE};
 use crate::payload::End;
 use crate::App;
 
@@ -169,23 +168,15 @@ impl EndSchedule {
     /// Whether this is a one-off end (`at(...)`) that came due less than
     /// [`KEEP_AFTER_DUE_MINUTES`] before `now`: a retry of it may still arrive.
     pub fn recently_due(&self, now: DateTime<Utc>) -> bool {
-        let due = || {
-            let local = self
-                .action
-                .schedule
-                .strip_prefix("at(")?
-                .strip_suffix(')')?;
-            let local = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S").ok()?;
-            let zone: Tz = self
-                .action
-                .timezone
-                .as_deref()
-                .unwrap_or("UTC")
-                .parse()
-                .ok()?;
-            zone.from_local_datetime(&local).earliest()
-        };
-        due().is_some_and(|due| {
+        let zone = self
+            .action
+            .timezone
+            .as_deref()
+            .unwrap_or(UTC_ZONE)
+            .parse()
+            .ok();
+        let due = zone.and_then(|zone| at_instant(&self.action.schedule, zone)?.ok());
+        due.is_some_and(|due| {
             due <= now && now < due + chrono::Duration::minutes(KEEP_AFTER_DUE_MINUTES)
         })
     }

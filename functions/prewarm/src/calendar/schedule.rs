@@ -76,6 +76,21 @@ fn at(tz: Tz, instant: DateTime<Utc>) -> (String, String) {
     }
 }
 
+/// When an `at(yyyy-mm-ddThh:mm:ss)` expression runs in time zone `zone`, as Application Auto
+/// Scaling and Scheduler read it (a local time that occurs twice: its first occurrence).
+/// `None` for any other expression; `Err` for an `at(...)` that names no instant.
+pub fn at_instant(expression: &str, zone: Tz) -> Option<Result<DateTime<Utc>, String>> {
+    let inner = expression.strip_prefix("at(")?.strip_suffix(')')?;
+    let instant = NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
+        .map_err(|_| format!("{expression}: not at(yyyy-mm-ddThh:mm:ss)"))
+        .and_then(|local| {
+            zone.from_local_datetime(&local)
+                .earliest()
+                .ok_or_else(|| format!("{expression}: does not exist in {}", zone.name()))
+        });
+    Some(instant.map(|t| t.with_timezone(&Utc)))
+}
+
 fn weekday_name(day: Weekday) -> &'static str {
     match day {
         Weekday::Mon => "MON",
