@@ -2,7 +2,7 @@
 //! Scaling scheduled actions, idempotently; actions this function created that the calendar no
 //! longer produces are deleted. Every check is made before the first write.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Outcome};
@@ -56,39 +56,33 @@ impl EndChanges {
         queue: Option<&str>,
         now: DateTime<Utc>,
     ) -> Self {
-        let rewrite: BTreeSet<String> = found
-            .iter()
-            .filter(|s| {
-                let wanted = schedules.get(&s.action.name);
-                s.dead_letter.as_deref() != queue
-                    || wanted.is_some_and(|w| w.raised_max != s.raised_max)
-            })
-            .map(|s| s.action.name.clone())
+        let found: BTreeMap<String, EndSchedule> = found
+            .into_iter()
+            .map(|s| (s.action.name.clone(), s))
             .collect();
-        let recent: BTreeSet<String> = found
-            .iter()
-            .filter(|s| s.recently_due(now))
-            .map(|s| s.action.name.clone())
-            .collect();
-        let (found, kept): (Vec<ScheduledAction>, Vec<_>) =
-            found.into_iter().map(|s| (s.action, s.kept)).unzip();
+        let found_actions: Vec<ScheduledAction> =
+            found.values().map(|s| s.action.clone()).collect();
         let mut changes = calendar::diff(
             schedules.values().map(|s| s.action.clone()).collect(),
-            &found,
+            &found_actions,
         );
+        let rewrite = |a: &ScheduledAction| {
+            let (was, wanted) = (&found[&a.name], &schedules[&a.name]);
+            was.dead_letter.as_deref() != queue || was.raised_max != wanted.raised_max
+        };
         let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
             .into_iter()
-            .partition(|a| rewrite.contains(&a.name));
-        changes.update.extend(update);
+            .partition(rewrite);
         let (recent, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
             .into_iter()
-            .partition(|a| recent.contains(&a.name));
+            .partition(|a| found[&a.name].recently_due(now));
         unchanged.extend(recent);
+        changes.update.extend(update);
         (changes.delete, changes.unchanged) = (delete, unchanged);
         // A rewrite keeps what someone else set on the schedule it replaces.
-        for (action, kept) in found.iter().zip(kept) {
-            if let Some(wanted) = schedules.get_mut(&action.name) {
-                wanted.kept = kept;
+        for (name, wanted) in &mut schedules {
+            if let Some(was) = found.get(name) {
+                wanted.kept = was.kept.clone();
             }
         }
         EndChanges { schedules, changes }
