@@ -584,6 +584,16 @@ async fn a_raise_max_end_leaves_an_operators_max_capacity() {
         .register_target(&w.f.endpoint, VARIANT, 30, 40)
         .await
         .unwrap();
+    // Whoever may invoke prewarm cannot name what the start set either: the operator's 40
+    // would then read as the event's, and go back to 20.
+    let mut forged = end.clone();
+    forged["raised_max"] = json!(40);
+    let err = w.refused(&forged).await;
+    assert!(
+        err.contains("raised_max 40 is not what the end schedule"),
+        "{err}"
+    );
+    assert_eq!(w.capacity().await, (30, 40), "nothing written");
     let (action, min) = w.prewarm(end).await;
     assert_eq!((action.as_str(), min), ("restored", 2));
     assert_eq!(
