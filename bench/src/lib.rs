@@ -101,6 +101,7 @@ pub fn variant_state(variant: &str, now: DateTime<Utc>) -> (Capacity, VariantHol
         until: now + Duration::hours(2),
         since: now - Duration::minutes(10),
         trigger: None,
+        raise_max: false,
     };
     let tags = [
         (holds::baseline_key(variant), "2".to_owned()),

@@ -281,6 +281,7 @@ impl<'a> Draft<'a> {
             until: now + hold_for,
             since: now,
             trigger: alarm.trigger.map(str::to_owned),
+            raise_max: false,
         };
         // Whatever happens next, a firing alarm holds at least what the variant has now.
         let kept = self

@@ -2,8 +2,9 @@
 //!
 //! Per variant (see ARCHITECTURE.md, "The hold protocol"):
 //! - `remediation:<variant>:baseline` = the MinCapacity without any hold,
-//! - `remediation:<variant>:hold:<reason>` = `min=<n> until=<rfc3339> since=<rfc3339> [trigger=<id>]`,
-//!   one per reason: `alarm.<alarm name>` for a latency alarm, `event.<name>` for a pre-warm.
+//! - `remediation:<variant>:hold:<reason>` = `min=<n> until=<rfc3339> since=<rfc3339> [trigger=<id>]
+//!   [raise_max=true]`, one per reason: `alarm.<alarm name>` for a latency alarm, `event.<name>`
+//!   for a pre-warm.
 //!
 //! A reason's name is encoded reversibly (see [`encode_name`]), so two names never share a hold.
 
@@ -37,6 +38,9 @@ pub struct Hold {
     pub since: DateTime<Utc>,
     /// The event that set the hold (an alarm transition id, a schedule time).
     pub trigger: Option<String>,
+    /// A pre-warm that asked for `raise_max`: MaxCapacity may not go back below `min` while
+    /// the hold lives (a calendar event's end gives MaxCapacity back only down to it).
+    pub raise_max: bool,
 }
 
 impl Hold {
@@ -53,6 +57,9 @@ impl Hold {
         );
         if let Some(trigger) = &self.trigger {
             let _ = write!(value, " trigger={}", encode_name(trigger));
+        }
+        if self.raise_max {
+            value.push_str(" raise_max=true");
         }
         value
     }
@@ -75,6 +82,11 @@ impl Hold {
             trigger: match fields.get("trigger") {
                 Some(t) => Some(decode_name(t)?),
                 None => None,
+            },
+            raise_max: match fields.get("raise_max") {
+                Some(&"true") => true,
+                Some(_) => return None,
+                None => false,
             },
         })
     }
@@ -244,18 +256,28 @@ mod tests {
             until: t("2026-11-28T15:00:00Z"),
             since: t("2026-11-28T12:00:00Z"),
             trigger: Some("ALARM@2026-11-28T11:59:00.000Z".into()),
+            raise_max: false,
         };
         let encoded = hold.encode();
         assert!(encoded.len() <= 256);
         assert!(encoded
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c)));
-        assert_eq!(Hold::decode(&encoded), Some(hold));
+        assert_eq!(Hold::decode(&encoded), Some(hold.clone()));
         assert_eq!(
             Hold::decode("min=0 until=2026-11-28T15:00:00Z since=x"),
             None
         );
         assert_eq!(Hold::decode("garbage"), None);
+        let raising = Hold {
+            raise_max: true,
+            ..hold
+        };
+        let encoded = raising.encode();
+        assert!(encoded.ends_with(" raise_max=true"), "{encoded}");
+        assert_eq!(Hold::decode(&encoded), Some(raising));
+        let garbled = encoded.replace("raise_max=true", "raise_max=yes");
+        assert_eq!(Hold::decode(&garbled), None);
     }
 
     #[test]

@@ -31,12 +31,14 @@ fn arb_hold() -> impl Strategy<Value = Hold> {
         -20_000i64..20_000,
         0i64..20_000,
         proptest::option::of("[a-z]{1,3}"),
+        any::<bool>(),
     )
-        .prop_map(|(min, until, age, trigger)| Hold {
+        .prop_map(|(min, until, age, trigger, raise_max)| Hold {
             min,
             until: now() + chrono::Duration::seconds(until),
             since: now() - chrono::Duration::seconds(age),
             trigger,
+            raise_max,
         })
 }
 

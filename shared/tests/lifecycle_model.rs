@@ -71,10 +71,12 @@ enum Op {
         seconds: i64,
     },
     Sweep,
+    /// A pre-warm of `event` at `min`; `raise_max` raises MaxCapacity to it when lower.
     Prewarm {
         event: usize,
         min: u32,
         hours: i64,
+        raise_max: bool,
     },
     Restore {
         event: usize,
@@ -114,8 +116,9 @@ fn arb_op() -> impl Strategy<Value = Op> {
         3 => prop_oneof![0i64..120, 120i64..900, 3600i64..14_400]
             .prop_map(|seconds| Op::Wait { seconds }),
         1 => Just(Op::Sweep),
-        1 => (0..EVENTS.len(), 1u32..=12, 1i64..=4)
-            .prop_map(|(event, min, hours)| Op::Prewarm { event, min, hours }),
+        1 => (0..EVENTS.len(), 1u32..=12, 1i64..=4, any::<bool>()).prop_map(
+            |(event, min, hours, raise_max)| Op::Prewarm { event, min, hours, raise_max }
+        ),
         1 => (0..EVENTS.len()).prop_map(|event| Op::Restore { event }),
         1 => (1u32..=MAX).prop_map(|min| Op::Operator { min }),
         1 => (1u32..=MAX + 8).prop_map(|max| Op::OperatorMax { max }),
@@ -125,6 +128,9 @@ fn arb_op() -> impl Strategy<Value = Op> {
             .prop_map(|(event, baseline, give_back)| Op::CalendarEnd { event, baseline, give_back }),
     ]
 }
+
+/// A recorded hold: (min, until, raise_max).
+type Held = (u32, DateTime<Utc>, bool);
 
 /// The reference model: the semantics as ARCHITECTURE.md writes them, on plain values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +144,7 @@ struct Model {
     /// Latest transition applied per alarm: (firing, at, raise deferred by the cooldown).
     seen: BTreeMap<&'static str, (bool, DateTime<Utc>, bool)>,
     /// Recorded holds by reason (expired ones stay until a decision that writes removes them).
-    holds: BTreeMap<String, (u32, DateTime<Utc>)>,
+    holds: BTreeMap<String, Held>,
 }
 
 /// What one model decision is working with.
@@ -148,7 +154,7 @@ struct Step {
     base: u32,
     /// MaxCapacity after the decision.
     max: u32,
-    holds: BTreeMap<String, (u32, DateTime<Utc>)>,
+    holds: BTreeMap<String, Held>,
     expired: bool,
     other_writer: bool,
     written: Option<u32>,
@@ -182,8 +188,8 @@ impl Model {
     fn effective(&self, step: &Step) -> u32 {
         step.holds
             .values()
-            .filter(|(_, until)| *until > step.now)
-            .map(|(min, _)| *min)
+            .filter(|(_, until, _)| *until > step.now)
+            .map(|(min, _, _)| *min)
             .fold(step.base, u32::max)
             .min(step.max)
     }
@@ -216,7 +222,7 @@ impl Model {
             last_raise: self.last_raise,
             seen: self.seen.clone(),
         };
-        step.holds.retain(|_, (_, until)| *until > now);
+        step.holds.retain(|_, (_, until, _)| *until > now);
         step.expired = step.holds.len() != self.holds.len();
         step
     }
@@ -238,7 +244,7 @@ impl Model {
             }
             desired = self.min;
         }
-        let any_live = step.holds.values().any(|(_, until)| *until > step.now);
+        let any_live = step.holds.values().any(|(_, until, _)| *until > step.now);
         if !any_live {
             self.base_tag = None;
         } else {
@@ -266,7 +272,7 @@ impl Model {
                     && step
                         .holds
                         .get(&reason)
-                        .is_some_and(|(min, _)| self.min < (*min).min(self.max));
+                        .is_some_and(|(min, _, _)| self.min < (*min).min(self.max));
                 let outcome = match unfinished {
                     true => Outcome::Settle { raising: true },
                     false => Outcome::Skip { raising: firing },
@@ -282,7 +288,7 @@ impl Model {
         let kept = step
             .holds
             .get(&reason)
-            .map_or(self.min, |(min, _)| (*min).min(self.max).max(self.min));
+            .map_or(self.min, |(min, _, _)| (*min).min(self.max).max(self.min));
         let ceiling = POLICY.ceiling.unwrap_or(self.max).min(self.max);
         let target = (self.min + POLICY.step).min(ceiling);
         if cooling || target <= self.min {
@@ -291,24 +297,33 @@ impl Model {
                 step.seen.insert(name, (firing, at, true));
             }
             if kept > step.base || step.holds.contains_key(&reason) {
-                step.holds.insert(reason, (kept, now + hold_for()));
+                step.holds.insert(reason, (kept, now + hold_for(), false));
             }
         } else {
             step.last_raise = Some(now);
-            step.holds.insert(reason, (target, now + hold_for()));
+            step.holds.insert(reason, (target, now + hold_for(), false));
         }
         self.decide(step, Outcome::Settle { raising: true });
     }
 
-    fn prewarm(&mut self, event: &str, min: u32, until: DateTime<Utc>, now: DateTime<Utc>) {
+    fn prewarm(
+        &mut self,
+        event: &str,
+        (min, raise_max): (u32, bool),
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
         let mut step = self.begin(now);
         let reason = event_reason(V, event);
-        let min = min.min(self.max);
-        let same = step.holds.get(&reason) == Some(&(min, until));
-        if same && self.min >= min && !step.expired {
+        if raise_max {
+            step.max = step.max.max(min);
+        }
+        let min = min.min(step.max);
+        let same = step.holds.get(&reason) == Some(&(min, until, raise_max));
+        if same && self.min >= min && step.max == self.max && !step.expired {
             return self.decide(step, Outcome::Skip { raising: true });
         }
-        step.holds.insert(reason, (min, until));
+        step.holds.insert(reason, (min, until, raise_max));
         self.decide(step, Outcome::Settle { raising: true });
     }
 
@@ -333,8 +348,9 @@ impl Model {
         };
     }
 
-    /// The calendar's end; MaxCapacity goes back to `max.to` only when it is still what the
-    /// event's start set (`max.from`), and never up.
+    /// The calendar's end; MaxCapacity goes back to `max.to` (or to what live `raise_max`
+    /// pre-warms hold, when more) only when it is still what the event's start set
+    /// (`max.from`), and never up.
     fn calendar_end(
         &mut self,
         event: &str,
@@ -343,13 +359,20 @@ impl Model {
         now: DateTime<Utc>,
     ) {
         let mut step = self.begin_without_adopting(now);
-        let theirs = max.is_some_and(|b| b.from.is_some_and(|f| f != self.max) && b.to != self.max);
-        let new_max = max.filter(|b| !theirs && b.to < self.max).map(|b| b.to);
-        let had_base = step.base;
-        step.base = baseline;
         let reason = event_reason(V, event);
         let dropped = self.holds.contains_key(&reason);
         step.holds.remove(&reason);
+        let kept_up = step
+            .holds
+            .values()
+            .filter(|(_, _, raise_max)| *raise_max)
+            .map(|(min, _, _)| *min);
+        let to = max.map(|b| kept_up.fold(b.to, u32::max));
+        let theirs =
+            max.is_some_and(|b| b.from.is_some_and(|f| f != self.max)) && to != Some(self.max);
+        let new_max = to.filter(|&to| !theirs && to < self.max);
+        let had_base = step.base;
+        step.base = baseline;
         step.max = new_max.unwrap_or(self.max);
         let keep = self.min.min(step.max);
         let mut kept = false;
@@ -357,7 +380,7 @@ impl Model {
             let reason = alarm_reason(V, name);
             let fires = *firing && *at + hold_for() > now;
             if fires && keep > self.effective(&step) && !step.holds.contains_key(&reason) {
-                step.holds.insert(reason, (keep, *at + hold_for()));
+                step.holds.insert(reason, (keep, *at + hold_for(), false));
                 kept = true;
             }
         }
@@ -427,7 +450,7 @@ impl AsModel for Real {
             holds: holds
                 .holds
                 .into_iter()
-                .map(|(reason, h)| (reason, (h.min, h.until)))
+                .map(|(reason, h)| (reason, (h.min, h.until, h.raise_max)))
                 .collect(),
         }
     }
@@ -500,10 +523,23 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                 model.sweep(now);
                 Some(decide_real(&mut real, &Change::Sweep, now))
             }
-            Op::Prewarm { event, min, hours } => {
+            Op::Prewarm {
+                event,
+                min,
+                hours,
+                raise_max,
+            } => {
                 let until = now + secs(hours * 3600);
-                model.prewarm(EVENTS[event], min, until, now);
-                Some(prewarm_real(&mut real, (EVENTS[event], min, until), now))
+                model.prewarm(EVENTS[event], (min, raise_max), until, now);
+                let hold = EventHold {
+                    event: EVENTS[event],
+                    min,
+                    until,
+                    hold_for: None,
+                    raise_max,
+                    trigger: None,
+                };
+                Some(decide_real(&mut real, &Change::Hold(hold), now))
             }
             Op::Restore { event } => {
                 model.restore(EVENTS[event], now);
@@ -571,23 +607,6 @@ fn other_write(op: &Op, model: &mut Model, real: &mut Real, raised: &mut Option<
         }
         _ => {}
     }
-}
-
-/// A pre-warm of `event` at `min` until `until`, on the real side.
-fn prewarm_real(
-    real: &mut Real,
-    (event, min, until): (&str, u32, DateTime<Utc>),
-    now: DateTime<Utc>,
-) -> Plan {
-    let hold = EventHold {
-        event,
-        min,
-        until,
-        hold_for: None,
-        raise_max: false,
-        trigger: None,
-    };
-    decide_real(real, &Change::Hold(hold), now)
 }
 
 /// The end of calendar event `event`, back to `baseline` (and MaxCapacity to `max`), on the
@@ -855,4 +874,28 @@ fn reviewed_5_a_raise_max_events_end_under_a_firing_alarm_comes_down_to_the_ceil
         },
     ];
     reviewed(&ops, MAX);
+}
+
+#[test]
+fn reviewed_6_a_raise_max_events_end_keeps_what_a_raise_max_pre_warm_holds() {
+    let ops = [
+        Op::CalendarStart {
+            min: 14,
+            raise_max: true,
+        },
+        // MaxCapacity is 14 already: the pre-warm raises nothing, but asked for raise_max.
+        Op::Prewarm {
+            event: 1,
+            min: 12,
+            hours: 2,
+            raise_max: true,
+        },
+        wait(600),
+        Op::CalendarEnd {
+            event: 0,
+            baseline: 2,
+            give_back: true,
+        },
+    ];
+    reviewed(&ops, 12);
 }

@@ -168,6 +168,7 @@ fn event_tags(min: u32, hours: i64) -> Vec<(String, String)> {
         until: now() + chrono::Duration::hours(hours),
         since: now() - chrono::Duration::hours(6),
         trigger: None,
+        raise_max: false,
     };
     vec![
         (baseline_key(V), "2".to_owned()),

@@ -475,6 +475,7 @@ pub fn expired_hold(min: u32, now: chrono::DateTime<chrono::Utc>) -> remediation
         until: now - chrono::Duration::hours(1),
         since: now - chrono::Duration::hours(4),
         trigger: None,
+        raise_max: false,
     }
 }
 

@@ -610,6 +610,50 @@ async fn a_raise_max_end_leaves_an_operators_max_capacity() {
     w.stop().await;
 }
 
+/// A pre-warm that asks for `raise_max` during a `raise_max` event, when MaxCapacity is high
+/// enough already, still asked for it: the event's end gives MaxCapacity back only down to that
+/// pre-warm, which keeps its MinCapacity. Its restore then leaves MaxCapacity, as a restore
+/// always does.
+#[tokio::test]
+async fn a_raise_max_end_keeps_the_max_capacity_a_raise_max_pre_warm_holds() {
+    let mut w = Writers::start_with(true).await;
+    w.prewarm.invoke(&w.raise_max_calendar()).await.unwrap();
+    let end = w.end_schedule().await;
+    w.run_action("start").await;
+    assert_eq!(w.capacity().await, (30, 30));
+    let mut promo = w.raise("promo", 25);
+    promo["raise_max"] = json!(true);
+    assert_eq!(w.prewarm(promo).await, ("unchanged".to_owned(), 30));
+    let hold = w
+        .tags()
+        .await
+        .into_iter()
+        .find(|(k, _)| k.ends_with(":hold:event.promo"));
+    assert!(
+        hold.as_ref()
+            .is_some_and(|(_, v)| v.starts_with("min=25 ") && v.ends_with(" raise_max=true")),
+        "the hold records what it asked for: {hold:?}"
+    );
+    assert_eq!(w.prewarm(end).await, ("restored".to_owned(), 25));
+    assert_eq!(
+        w.capacity().await,
+        (25, 25),
+        "the pre-warm keeps what it asked for, not the event's own MaxCapacity 20"
+    );
+    let published = w.f.moto.published(&w.f.inbox).await.unwrap();
+    let said = &published.last().unwrap().message;
+    assert!(
+        said.contains("MaxCapacity kept at 25, not 20: hold event.promo asked for raise_max"),
+        "{said}"
+    );
+    assert_eq!(
+        w.prewarm(w.restore("promo")).await,
+        ("restored".to_owned(), 2)
+    );
+    assert_eq!(w.capacity().await, (2, 25));
+    w.stop().await;
+}
+
 /// A one-off end schedule outlives its entry for an hour after it came due: a sync after the
 /// event (its entry over, or removed) keeps it, so Lambda's retry of a failed end still finds
 /// the schedule its `max_capacity` is checked against and gives MaxCapacity back; a sync more

@@ -44,6 +44,7 @@ impl Draft<'_> {
         };
         let same = self.holds.get(&reason).is_some_and(|h| {
             h.min == min
+                && h.raise_max == req.raise_max
                 && (h.until == req.until
                     || req
                         .hold_for
@@ -67,6 +68,7 @@ impl Draft<'_> {
                     until: req.until,
                     since: now,
                     trigger: req.trigger.map(str::to_owned),
+                    raise_max: req.raise_max,
                 },
             );
         }
@@ -93,9 +95,10 @@ impl Draft<'_> {
     /// The calendar's end action: MinCapacity back to the calendar's `baseline`, unless live
     /// holds keep it higher (a latency hold taken during the event outlives it), and
     /// MaxCapacity back when the event's start raised it and nobody changed it since
-    /// ([`MaxBack`]). An alarm that fires without a hold of its own (its raise was refused at
-    /// what the event set) gets one at the current MinCapacity (within that MaxCapacity):
-    /// capacity never goes down under a firing alarm, except to the ceiling.
+    /// ([`MaxBack`]), but never below a live pre-warm that asked for `raise_max`. An alarm that
+    /// fires without a hold of its own (its raise was refused at what the event set) gets one at
+    /// the current MinCapacity (within that MaxCapacity): capacity never goes down under a
+    /// firing alarm, except to the ceiling.
     pub(super) fn calendar_end(
         &mut self,
         event: &str,
@@ -103,23 +106,12 @@ impl Draft<'_> {
         alarm_hold: chrono::Duration,
     ) -> Verdict {
         let (variant, now, current) = (self.view.variant, self.view.now, self.view.current);
-        let new_max = max.and_then(|back| {
-            let ours = back.from.is_none_or(|from| from == current.max);
-            if !ours && current.max != back.to {
-                self.notes.push(format!(
-                    "MaxCapacity {} is not the {} the event set: someone else changed it, so \
-                     it stays",
-                    current.max,
-                    back.from.unwrap_or_default()
-                ));
-            }
-            (ours && back.to < current.max).then_some(back.to)
-        });
+        self.drop_hold(&event_reason(variant, event));
+        let new_max = max.and_then(|back| self.max_back(back));
         let ceiling = new_max.unwrap_or(current.max);
         let had_baseline = self.baseline;
         self.baseline = baseline;
         self.damaged_baseline = None;
-        self.drop_hold(&event_reason(variant, event));
         let firing: Vec<(String, DateTime<Utc>)> = self
             .record
             .alarms
@@ -138,6 +130,7 @@ impl Draft<'_> {
                         until: at + alarm_hold,
                         since: now,
                         trigger: None,
+                        raise_max: false,
                     },
                 );
                 self.notes.push(format!(
@@ -169,6 +162,36 @@ impl Draft<'_> {
             raising: false,
             new_max,
         })
+    }
+
+    /// The MaxCapacity a calendar end writes, if any: `back.to`, or what live `raise_max`
+    /// pre-warms hold when that is more, while MaxCapacity is still what the event's start set;
+    /// never more than now.
+    fn max_back(&mut self, back: MaxBack) -> Option<u32> {
+        let (now, current) = (self.view.now, self.view.current.max);
+        let (to, kept_by) = self
+            .holds
+            .iter()
+            .filter(|(_, h)| h.raise_max && h.is_live(now) && h.min > back.to)
+            .max_by_key(|(_, h)| h.min)
+            .map_or((back.to, None), |(reason, h)| (h.min, Some(reason.clone())));
+        if back.from.is_some_and(|from| from != current) {
+            if current != to {
+                self.notes.push(format!(
+                    "MaxCapacity {current} is not the {} the event set: someone else changed \
+                     it, so it stays",
+                    back.from.unwrap_or_default()
+                ));
+            }
+            return None;
+        }
+        if let Some(reason) = kept_by.filter(|_| to < current) {
+            self.notes.push(format!(
+                "MaxCapacity kept at {to}, not {}: hold {reason} asked for raise_max",
+                back.to
+            ));
+        }
+        (to < current).then_some(to)
     }
 
     pub(super) fn sweep(&mut self) -> Verdict {

@@ -242,6 +242,49 @@ fn a_raise_max_end_leaves_a_max_capacity_someone_else_changed() {
     assert_eq!((end.new_min, end.new_max), (2, Some(20)), "{end:?}");
 }
 
+/// A pre-warm that asked for `raise_max` while a `raise_max` event had MaxCapacity high enough
+/// (so it raised nothing) is not capped when the event ends: MaxCapacity goes back only down to
+/// what such live holds need, and all the way once they are gone.
+#[test]
+fn a_raise_max_end_keeps_the_max_capacity_a_raise_max_pre_warm_holds() {
+    let launch = |raise_max| {
+        Change::Hold(EventHold {
+            event: "launch",
+            min: 25,
+            until: t("2026-11-28T18:00:00Z"),
+            hold_for: None,
+            raise_max,
+            trigger: None,
+        })
+    };
+    // The event raised Min and Max to 30 (the variant's own Max is 20).
+    let mut v = Variant::new(30, 30);
+    let warm = v.run(&launch(true), t(NOW));
+    assert_eq!((warm.new_min, warm.new_max), (30, None), "{warm:?}");
+    let end = v.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!((end.new_min, end.new_max), (25, Some(25)), "{end:?}");
+    assert!(
+        end.reason
+            .contains("MaxCapacity kept at 25, not 20: hold event.launch asked for raise_max"),
+        "{}",
+        end.reason
+    );
+    // Delivered again (a retry): nothing left to do, and nobody else changed MaxCapacity.
+    let again = v.run(&calendar_end_max(2, Some(20)), after(1860));
+    assert_eq!(again.action, Action::Unchanged, "{again:?}");
+    assert!(!again.writes_anything(), "{again:?}");
+    // A pre-warm without raise_max is capped at the MaxCapacity given back, as before.
+    let mut plain = Variant::new(30, 30);
+    plain.run(&launch(false), t(NOW));
+    let end = plain.run(&calendar_end_max(2, Some(20)), after(1800));
+    assert_eq!((end.new_min, end.new_max), (20, Some(20)), "{end:?}");
+    // A raise_max hold that has expired keeps nothing.
+    let mut late = Variant::new(30, 30);
+    late.run(&launch(true), t(NOW));
+    let end = late.run(&calendar_end_max(2, Some(20)), t("2026-11-28T18:30:00Z"));
+    assert_eq!((end.new_min, end.new_max), (2, Some(20)), "{end:?}");
+}
+
 #[test]
 fn a_calendar_end_after_the_alarms_hold_would_have_expired_lowers() {
     let mut v = Variant::new(2, 20);
