@@ -494,34 +494,63 @@ fn fresh() -> Real {
 }
 
 fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
-    let mut now = start();
-    let mut model = Model::new();
-    let mut real = fresh();
-    let mut truth = Truth::default();
-    // The MaxCapacity the latest calendar start raised to.
-    let mut raised = None;
+    let mut run = Run {
+        now: start(),
+        model: Model::new(),
+        real: fresh(),
+        truth: Truth::default(),
+        raised: None,
+    };
     for (i, op) in ops.iter().enumerate() {
-        let before = real.clone();
-        let decided = match *op {
+        let before = run.real.clone();
+        let decided = run.step(op)?;
+        prop_assert_eq!(
+            &run.real.as_model(),
+            &run.model,
+            "step {} {:?} disagrees with the model; before: {:?}",
+            i,
+            op,
+            before
+        );
+        promises(&run.real, &run.truth, run.now, decided.as_ref())?;
+    }
+    Ok(run.real)
+}
+
+/// A sequence being run: the model and the real side, side by side.
+struct Run {
+    now: DateTime<Utc>,
+    model: Model,
+    real: Real,
+    truth: Truth,
+    /// The MaxCapacity the latest calendar start raised to.
+    raised: Option<u32>,
+}
+
+impl Run {
+    /// `op` on both sides; the plan the real decision made, if one decided.
+    fn step(&mut self, op: &Op) -> Result<Option<Plan>, TestCaseError> {
+        let (now, model, real) = (self.now, &mut self.model, &mut self.real);
+        Ok(match *op {
             Op::Transition { alarm, firing } => {
-                truth.queue.push((alarm, firing, now));
+                self.truth.queue.push((alarm, firing, now));
                 None
             }
             Op::Deliver { pick, again } => {
-                let Some((alarm, firing, at)) = truth.take(pick, again) else {
-                    continue;
+                let Some((alarm, firing, at)) = self.truth.take(pick, again) else {
+                    return Ok(None);
                 };
-                let plan = deliver(&mut real, &mut truth, (alarm, firing, at), now)?;
+                let plan = deliver(real, &mut self.truth, (alarm, firing, at), now)?;
                 model.alarm(ALARMS[alarm], firing, at, now);
                 Some(plan)
             }
             Op::Wait { seconds } => {
-                now += secs(seconds);
+                self.now += secs(seconds);
                 None
             }
             Op::Sweep => {
                 model.sweep(now);
-                Some(decide_real(&mut real, &Change::Sweep, now))
+                Some(decide_real(real, &Change::Sweep, now))
             }
             Op::Prewarm {
                 event,
@@ -531,28 +560,22 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
             } => {
                 let until = now + secs(hours * 3600);
                 model.prewarm(EVENTS[event], (min, raise_max), until, now);
-                let hold = EventHold {
-                    event: EVENTS[event],
-                    min,
+                Some(prewarm_real(
+                    real,
+                    (EVENTS[event], min, raise_max),
                     until,
-                    hold_for: None,
-                    raise_max,
-                    trigger: None,
-                };
-                Some(decide_real(&mut real, &Change::Hold(hold), now))
-            }
-            Op::Restore { event } => {
-                model.restore(EVENTS[event], now);
-                Some(decide_real(
-                    &mut real,
-                    &Change::Release {
-                        event: EVENTS[event],
-                    },
                     now,
                 ))
             }
+            Op::Restore { event } => {
+                model.restore(EVENTS[event], now);
+                let release = Change::Release {
+                    event: EVENTS[event],
+                };
+                Some(decide_real(real, &release, now))
+            }
             Op::Operator { .. } | Op::OperatorMax { .. } | Op::CalendarStart { .. } => {
-                other_write(op, &mut model, &mut real, &mut raised);
+                other_write(op, model, real, &mut self.raised);
                 None
             }
             Op::CalendarEnd {
@@ -564,25 +587,17 @@ fn run(ops: &[Op]) -> Result<Real, TestCaseError> {
                 // what it would have set: above MAX.
                 let max = give_back.then_some(MaxBack {
                     to: MAX,
-                    from: Some(raised.unwrap_or(MAX + 1)),
+                    from: Some(self.raised.unwrap_or(MAX + 1)),
                 });
                 model.calendar_end(EVENTS[event], baseline, max, now);
-                let plan = calendar_end_real(&mut real, (EVENTS[event], baseline, max), now);
-                calendar_end_promise(&before, &real, now)?;
-                Some(plan)
+                Some(calendar_end_real(
+                    real,
+                    (EVENTS[event], baseline, max),
+                    now,
+                )?)
             }
-        };
-        prop_assert_eq!(
-            &real.as_model(),
-            &model,
-            "step {} {:?} disagrees with the model; before: {:?}",
-            i,
-            op,
-            before
-        );
-        promises(&real, &truth, now, decided.as_ref())?;
+        })
     }
-    Ok(real)
 }
 
 /// Someone else's write (an operator, the calendar's start action), on both sides; `raised`
@@ -609,20 +624,41 @@ fn other_write(op: &Op, model: &mut Model, real: &mut Real, raised: &mut Option<
     }
 }
 
+/// A pre-warm of `event` at `min` (`raise_max` as given) until `until`, on the real side.
+fn prewarm_real(
+    real: &mut Real,
+    (event, min, raise_max): (&str, u32, bool),
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Plan {
+    let hold = EventHold {
+        event,
+        min,
+        until,
+        hold_for: None,
+        raise_max,
+        trigger: None,
+    };
+    decide_real(real, &Change::Hold(hold), now)
+}
+
 /// The end of calendar event `event`, back to `baseline` (and MaxCapacity to `max`), on the
-/// real side.
+/// real side, checked against what an end promises under a firing alarm.
 fn calendar_end_real(
     real: &mut Real,
     (event, baseline, max): (&str, u32, Option<MaxBack>),
     now: DateTime<Utc>,
-) -> Plan {
+) -> Result<Plan, TestCaseError> {
+    let before = real.clone();
     let end = Change::CalendarEnd {
         event,
         baseline,
         max,
         alarm_hold: hold_for(),
     };
-    decide_real(real, &end, now)
+    let plan = decide_real(real, &end, now);
+    calendar_end_promise(&before, real, now)?;
+    Ok(plan)
 }
 
 /// Deliver one alarm event to the real decision and check what a delivery alone promises.
