@@ -242,6 +242,27 @@ def operation(method, path, headers, body):
     return f"{service} {method} {path}"
 
 
+class Call:
+    """One request the proxy forwarded: its operation, and when it arrived and was answered."""
+
+    def __init__(self, op, started):
+        self.op = op
+        self.started = started
+        self.ended = None
+
+
+def round_trips(calls):
+    """The longest chain of calls each sent after the one before it was answered: the round
+    trips a client waits for one after another. Calls in flight together (side by side) count
+    once, even though moto answers them one at a time."""
+    done = sorted((c for c in calls if c.ended is not None), key=lambda c: c.started)
+    longest = []
+    for i, call in enumerate(done):
+        before = [longest[j] for j in range(i) if done[j].ended <= call.started]
+        longest.append(1 + max(before, default=0))
+    return max(longest, default=0)
+
+
 class ProxyHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -249,15 +270,19 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         pass
 
     def _forward(self):
+        started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        call = Call(operation(self.command, self.path, self.headers, body), started)
         with self.server.lock:
-            self.server.calls.append(operation(self.command, self.path, self.headers, body))
+            self.server.calls.append(call)
         conn = http.client.HTTPConnection(*self.server.upstream, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        # Answered: before the client can see it, so a call it sends next starts later.
+        call.ended = time.perf_counter()
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "content-length", "connection"):
@@ -472,7 +497,8 @@ def main():
         proxy.calls.clear()
         _, _, response = run_once(name, events[label], api, clients, proxy_url, system_certs)
         check_effect(name, clients, response)
-        calls[label] = list(proxy.calls)
+        with proxy.lock:
+            calls[label] = list(proxy.calls)
     # Then the timed runs, round by round (one run of every row per round), so that every row,
     # the Python peer included, is measured under the same conditions of the machine and moto.
     walls = {label: [] for label, *_ in plan}
@@ -493,7 +519,8 @@ def main():
             wall_min=min(walls[label]),
             wall_max=max(walls[label]),
             rss=statistics.median(rss[label]) / 1024,
-            calls=calls[label],
+            calls=[c.op for c in calls[label]],
+            rounds=round_trips(calls[label]),
         )
     print(f"  measured {len(plan)} rows: {RUNS} rounds", file=sys.stderr)
 
@@ -503,13 +530,18 @@ def main():
     out("the response at the Runtime API; peak RSS = VmHWM at the response). Trust store: one CA")
     out(f"bundle as on provided.al2023; {SYSTEM_CERTS}: the same with this machine's /etc/ssl/certs")
     out("")
-    out("| function | event | wall ms (median) | wall ms (min-max) | peak RSS MiB | AWS calls | minimum |")
-    out("|---|---|---:|---:|---:|---:|---:|")
+    out("| function | event | wall ms (median) | wall ms (min-max) | peak RSS MiB | AWS calls | minimum | round trips |")
+    out("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         out(
             f"| {name} | {r['what']} | {r['wall']:.1f} | {r['wall_min']:.1f}-{r['wall_max']:.1f} "
-            f"| {r['rss']:.1f} | {len(r['calls'])} | {len(MINIMUM[r['name']])} |"
+            f"| {r['rss']:.1f} | {len(r['calls'])} | {len(MINIMUM[r['name']])} | {r['rounds']} |"
         )
+    out("")
+    out("Round trips: the longest chain of calls each sent after the one before it was answered,")
+    out("at the proxy (the cold start's included). Against moto, which answers one request at a")
+    out("time, wall time follows the calls; against AWS, which answers side by side, it follows")
+    out("the round trips.")
     rust, peer = results["scale-on-latency"], results["python-peer"]
     wall_ratio, rss_ratio = rust["wall"] / peer["wall"], rust["rss"] / peer["rss"]
     out("")
