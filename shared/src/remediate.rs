@@ -136,6 +136,30 @@ impl<S: Store> Remediator<S> {
             .await
     }
 
+    /// [`Self::remediate_sized`] after [`Self::describe_leased`]: under the lease taken there
+    /// (`Some`; its error is this variant's), or taking it now (`None`).
+    pub async fn remediate_after(
+        &self,
+        lease: Option<Result<Lease, Error>>,
+        (endpoint, variant): (&Endpoint, &Variant),
+        change: &Change<'_>,
+        report: &Report,
+        now: DateTime<Utc>,
+        sizer: &impl Sizer,
+    ) -> Result<Outcome, Error> {
+        match lease {
+            Some(Ok(lease)) => {
+                self.remediate_leased(lease, (endpoint, variant), change, report, now, sizer)
+                    .await
+            }
+            Some(Err(err)) => Err(err),
+            None => {
+                self.remediate_sized(endpoint, variant, change, report, now, sizer)
+                    .await
+            }
+        }
+    }
+
     /// [`Self::remediate_sized`] under a lease already taken ([`Self::lease`]) on this variant.
     pub async fn remediate_leased(
         &self,

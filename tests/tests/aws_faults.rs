@@ -209,14 +209,43 @@ async fn the_lease_is_taken_side_by_side_with_describe_endpoint() {
         .await
         .unwrap();
     assert_eq!(f.min().await, 4);
-    let ops = f.proxy.operations();
-    assert_eq!(sorted_pair(&ops[0..2]), ["DescribeEndpoint", "UpdateItem"]);
-    let overlapping = f.proxy.overlapping();
-    assert!(
-        overlapping.first() == Some(&ops[1]),
-        "the second call ({}) waited for the first: {overlapping:?} of {ops:?}",
-        ops[1]
+    f.assert_side_by_side();
+}
+
+/// The same for a pre-warm that names its variant, when the endpoint is InService at once.
+#[tokio::test]
+async fn a_pre_warm_takes_the_lease_side_by_side_with_describe_endpoint() {
+    let f = Fixture::new().await;
+    f.proxy.inject(
+        "DescribeEndpoint",
+        Fault::Delay(Duration::from_secs(2)),
+        Some(1),
     );
+    let raise = json!({"action": "raise", "endpoint": f.f.endpoint, "variant": VARIANT,
+                       "event": "promo", "min_capacity": 10, "for": "2h"});
+    f.prewarm().handle(raise, Utc::now()).await.unwrap();
+    assert_eq!(f.min().await, 10);
+    f.assert_side_by_side();
+    assert_eq!(
+        f.proxy.count("DescribeEndpoint"),
+        1,
+        "{:?}",
+        f.proxy.operations()
+    );
+}
+
+impl Fixture {
+    /// The first two calls were DescribeEndpoint and the lease's UpdateItem, sent together.
+    fn assert_side_by_side(&self) {
+        let ops = self.proxy.operations();
+        assert_eq!(sorted_pair(&ops[0..2]), ["DescribeEndpoint", "UpdateItem"]);
+        let overlapping = self.proxy.overlapping();
+        assert!(
+            overlapping.first() == Some(&ops[1]),
+            "the second call ({}) waited for the first: {overlapping:?} of {ops:?}",
+            ops[1]
+        );
+    }
 }
 
 /// Two calls made side by side, in a fixed order.

@@ -489,6 +489,50 @@ async fn a_raise_waits_for_an_endpoint_update_while_the_invocation_has_time() {
     assert_eq!(g.capacity().await.0, 2);
 }
 
+/// A raise that names its variant takes the variant's lease beside its first DescribeEndpoint;
+/// one that then finds the endpoint updating gives the lease back before it waits, so no other
+/// decision on the variant waits behind a pre-warm waiting for its endpoint.
+#[tokio::test]
+async fn a_raise_waits_for_its_endpoint_without_holding_the_lease() {
+    use aws_sdk_sagemaker::types::EndpointStatus;
+    let f = Fixture::new().await;
+    let updating_twice = |n: usize| {
+        if n < 2 {
+            EndpointStatus::Updating
+        } else {
+            EndpointStatus::InService
+        }
+    };
+    let (sagemaker, describe) =
+        integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, updating_twice);
+    let mut app = f.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+    app.ready_poll = std::time::Duration::from_millis(300);
+    let deadline = Some(Utc::now() + Duration::seconds(300));
+    let raise = app.handle_until(f.event("prewarm-raise.json"), now(), deadline);
+    // Between the second check and the third, the raise is only waiting.
+    let watch = async {
+        let mut seen = Vec::new();
+        while describe.num_calls() < 3 {
+            if describe.num_calls() == 2 {
+                seen.push(f.moto.lease_item(&f.endpoint, VARIANT).await.unwrap());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        seen
+    };
+    let (summary, seen) = tokio::join!(raise, watch);
+    assert_eq!(only_result(&summary.unwrap()).new_min, Some(10));
+    assert!(!seen.is_empty(), "the wait was never watched");
+    assert!(
+        seen.iter()
+            .flatten()
+            .all(|(names, _)| !names.iter().any(|n| n == "lease_owner")),
+        "the lease was held while waiting: {seen:?}"
+    );
+    assert_eq!(f.capacity().await.0, 10);
+}
+
 /// An end from a schedule waits for its endpoint only while it would still be on time (15
 /// minutes after it came due): one that would be decided later could meet the variant's next
 /// event, so it stops waiting with `Retryable.EndpointNotReady` and writes nothing.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use remediation::audit::Outcome;
 use remediation::capacity::Endpoint;
 use remediation::decide::Change;
-use remediation::remediate::{time_for, Report, LEASED_DECISION_CALLS};
+use remediation::remediate::{time_for, Lease, NoSizing, Report, LEASED_DECISION_CALLS};
 use remediation::Error;
 
 use crate::payload::{End, Raise, Request, Restore, LATE_END_MINUTES};
@@ -66,7 +66,9 @@ impl App {
             HoldChange::End(end) => last_on_time(end, deadline),
             _ => deadline,
         };
-        let (endpoint, waited) = self.in_service(endpoint, wait_until).await?;
+        let (endpoint, waited, mut lease) = self
+            .ready(endpoint, variant, (now, deadline), wait_until)
+            .await?;
         let mut report = event_report(Some(event));
         report.deadline = deadline;
         if let Some(waited) = &waited {
@@ -87,12 +89,22 @@ impl App {
                 alarm_hold: self.config.alarm_hold,
             },
         };
+        let variants = match endpoint.select_variants(variant) {
+            Ok(variants) => variants,
+            Err(err) => {
+                if let Some(Ok(lease)) = lease {
+                    self.path.give_back(lease).await;
+                }
+                return Err(err);
+            }
+        };
         let mut outcomes = Vec::new();
         let mut failure = None;
-        for variant in endpoint.select_variants(variant)? {
+        for variant in variants {
+            let leased = (&endpoint, variant);
             match self
                 .path
-                .remediate(&endpoint, variant, &change, &report, now)
+                .remediate_after(lease.take(), leased, &change, &report, now, &NoSizing)
                 .await
             {
                 Ok(outcome) => outcomes.push(outcome),
@@ -141,7 +153,38 @@ impl App {
         }
     }
 
-    /// The endpoint once it is `InService`, and how long that took when it was not at first.
+    /// The endpoint once it is `InService`, how long that took when it was not at first, and
+    /// with `variant` named the variant's lease, taken side by side with the first
+    /// DescribeEndpoint (as scale-on-latency does). A lease taken for an endpoint that is not
+    /// ready is given back before waiting: no decision waits holding one.
+    async fn ready(
+        &self,
+        name: &str,
+        variant: Option<&str>,
+        (now, deadline): (DateTime<Utc>, Option<DateTime<Utc>>),
+        wait_until: Option<DateTime<Utc>>,
+    ) -> Result<(Endpoint, Option<String>, Option<Result<Lease, Error>>), Error> {
+        let mut first = None;
+        if variant.is_some() {
+            let path = &self.path;
+            match path.describe_leased(name, variant, now, deadline).await {
+                (Ok(endpoint), lease) if endpoint.require_in_service().is_ok() => {
+                    return Ok((endpoint, None, lease));
+                }
+                (described, lease) => {
+                    if let Some(Ok(lease)) = lease {
+                        path.give_back(lease).await;
+                    }
+                    first = Some(described?);
+                }
+            }
+        }
+        let (endpoint, waited) = self.in_service(name, first, wait_until).await?;
+        Ok((endpoint, waited, None))
+    }
+
+    /// The endpoint once it is `InService`, and how long that took when it was not at first
+    /// (`first`: what the first DescribeEndpoint found, when it was made already).
     /// An endpoint being updated (a deployment, an autoscaling change) is asked again every
     /// [`App::ready_poll`] while the invocation's time left still fits a decision after it,
     /// so a pre-warm due at 17:45 is made when the update ends rather than given up after
@@ -149,12 +192,16 @@ impl App {
     async fn in_service(
         &self,
         name: &str,
+        mut first: Option<Endpoint>,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<(Endpoint, Option<String>), Error> {
         let started = Utc::now();
         let mut checks = 0;
         loop {
-            let endpoint = self.path.store.describe(name).await?;
+            let endpoint = match first.take() {
+                Some(endpoint) => endpoint,
+                None => self.path.store.describe(name).await?,
+            };
             checks += 1;
             let Err(err) = endpoint.require_in_service() else {
                 let waited = (checks > 1).then(|| {

@@ -159,7 +159,10 @@ impl App {
         }
         let mut results = Each::default();
         for target in &targets {
-            let (endpoint, mut lease) = self.described(target, now, deadline).await;
+            let (endpoint, mut lease) = self
+                .path
+                .describe_leased(&target.endpoint, target.variant.as_deref(), now, deadline)
+                .await;
             let variants = endpoint.and_then(|endpoint| {
                 endpoint.require_in_service()?;
                 let variants = endpoint.select_variants(target.variant.as_deref())?;
@@ -184,28 +187,6 @@ impl App {
             }
         }
         results.finish()
-    }
-
-    /// The target's endpoint, described. With the variant named, its lease is taken side by
-    /// side (one round trip less on the way to a decision); it is the caller's to use or give
-    /// back.
-    async fn described(
-        &self,
-        target: &Target,
-        now: DateTime<Utc>,
-        deadline: Option<DateTime<Utc>>,
-    ) -> (Result<Endpoint, Error>, Option<Result<Lease, Error>>) {
-        let lease = async {
-            match &target.variant {
-                Some(variant) => Some(
-                    self.path
-                        .lease(&target.endpoint, variant, now, deadline)
-                        .await,
-                ),
-                None => None,
-            }
-        };
-        tokio::join!(self.path.store.describe(&target.endpoint), lease)
     }
 
     /// CloudWatch withholds the alarm's actions (a maintenance window's suppressor alarm, or
@@ -336,19 +317,10 @@ impl App {
             self.config.scale.hold.as_secs()
         ));
         report.deadline = deadline;
-        let outcome = match lease {
-            Some(Ok(lease)) => {
-                self.path
-                    .remediate_leased(lease, (endpoint, variant), &change, &report, now, self)
-                    .await
-            }
-            Some(Err(err)) => Err(err),
-            None => {
-                self.path
-                    .remediate_sized(endpoint, variant, &change, &report, now, self)
-                    .await
-            }
-        };
+        let outcome = self
+            .path
+            .remediate_after(lease, (endpoint, variant), &change, &report, now, self)
+            .await;
         refused_if_missing(endpoint, variant, outcome)
     }
 }
