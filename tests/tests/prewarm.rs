@@ -434,20 +434,21 @@ async fn restore_keeps_a_live_latency_hold_and_not_an_expired_one() {
     assert!(f.tags().await.is_empty(), "{:?}", f.tags().await);
 }
 
+/// DescribeEndpoint's status for its `n`th call: `Updating` twice, then `InService`.
+fn updating_twice(n: usize) -> aws_sdk_sagemaker::types::EndpointStatus {
+    use aws_sdk_sagemaker::types::EndpointStatus;
+    match n < 2 {
+        true => EndpointStatus::Updating,
+        false => EndpointStatus::InService,
+    }
+}
+
 /// #20: a pre-warm that meets an endpoint being updated waits for it while a decision still
 /// fits in the invocation, then raises and says how long it waited; without that time left it
 /// fails at once with `Retryable.EndpointNotReady` and writes nothing.
 #[tokio::test]
 async fn a_raise_waits_for_an_endpoint_update_while_the_invocation_has_time() {
-    use aws_sdk_sagemaker::types::EndpointStatus;
     let f = Fixture::new().await;
-    let updating_twice = |n: usize| {
-        if n < 2 {
-            EndpointStatus::Updating
-        } else {
-            EndpointStatus::InService
-        }
-    };
     let (sagemaker, describe) =
         integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, updating_twice);
     let mut app = f.app(&[]);
@@ -494,15 +495,7 @@ async fn a_raise_waits_for_an_endpoint_update_while_the_invocation_has_time() {
 /// decision on the variant waits behind a pre-warm waiting for its endpoint.
 #[tokio::test]
 async fn a_raise_waits_for_its_endpoint_without_holding_the_lease() {
-    use aws_sdk_sagemaker::types::EndpointStatus;
     let f = Fixture::new().await;
-    let updating_twice = |n: usize| {
-        if n < 2 {
-            EndpointStatus::Updating
-        } else {
-            EndpointStatus::InService
-        }
-    };
     let (sagemaker, describe) =
         integration_tests::mocks::sagemaker_with_status(&f.endpoint, VARIANT, updating_twice);
     let mut app = f.app(&[]);
@@ -538,14 +531,6 @@ async fn a_raise_waits_for_its_endpoint_without_holding_the_lease() {
 /// event, so it stops waiting with `Retryable.EndpointNotReady` and writes nothing.
 #[tokio::test]
 async fn an_end_waits_for_its_endpoint_only_while_it_is_on_time() {
-    use aws_sdk_sagemaker::types::EndpointStatus;
-    let updating_twice = |n: usize| {
-        if n < 2 {
-            EndpointStatus::Updating
-        } else {
-            EndpointStatus::InService
-        }
-    };
     for (late_minutes, waits) in [(1, true), (14, false)] {
         let f = Fixture::new().await;
         let (sagemaker, describe) =
