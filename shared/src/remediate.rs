@@ -115,29 +115,13 @@ impl<S: Store> Remediator<S> {
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<Outcome, Error> {
-        self.remediate_sized(endpoint, variant, change, report, now, &NoSizing)
+        self.remediate_after(None, (endpoint, variant), change, report, now, &NoSizing)
             .await
     }
 
-    /// [`Self::remediate`], a latency raise sized by `sizer` once it is going ahead.
-    pub async fn remediate_sized(
-        &self,
-        endpoint: &Endpoint,
-        variant: &Variant,
-        change: &Change<'_>,
-        report: &Report,
-        now: DateTime<Utc>,
-        sizer: &impl Sizer,
-    ) -> Result<Outcome, Error> {
-        let lease = self
-            .lease(&endpoint.name, &variant.name, now, report.deadline)
-            .await?;
-        self.remediate_leased(lease, (endpoint, variant), change, report, now, sizer)
-            .await
-    }
-
-    /// [`Self::remediate_sized`] after [`Self::describe_leased`]: under the lease taken there
-    /// (`Some`; its error is this variant's), or taking it now (`None`).
+    /// [`Self::remediate`], a latency raise sized by `sizer` once it is going ahead, under the
+    /// lease [`Self::describe_leased`] took (`Some`; its error is this variant's), or taking it
+    /// now (`None`).
     pub async fn remediate_after(
         &self,
         lease: Option<Result<Lease, Error>>,
@@ -147,20 +131,18 @@ impl<S: Store> Remediator<S> {
         now: DateTime<Utc>,
         sizer: &impl Sizer,
     ) -> Result<Outcome, Error> {
-        match lease {
-            Some(Ok(lease)) => {
-                self.remediate_leased(lease, (endpoint, variant), change, report, now, sizer)
-                    .await
-            }
-            Some(Err(err)) => Err(err),
+        let lease = match lease {
+            Some(taken) => taken?,
             None => {
-                self.remediate_sized(endpoint, variant, change, report, now, sizer)
-                    .await
+                self.lease(&endpoint.name, &variant.name, now, report.deadline)
+                    .await?
             }
-        }
+        };
+        self.remediate_leased(lease, (endpoint, variant), change, report, now, sizer)
+            .await
     }
 
-    /// [`Self::remediate_sized`] under a lease already taken ([`Self::lease`]) on this variant.
+    /// [`Self::remediate_after`] under a lease already taken ([`Self::lease`]) on this variant.
     pub async fn remediate_leased(
         &self,
         lease: Lease,

@@ -92,9 +92,7 @@ impl App {
         let variants = match endpoint.select_variants(variant) {
             Ok(variants) => variants,
             Err(err) => {
-                if let Some(Ok(lease)) = lease {
-                    self.path.give_back(lease).await;
-                }
+                self.path.give_back(lease).await;
                 return Err(err);
             }
         };
@@ -164,27 +162,25 @@ impl App {
         (now, deadline): (DateTime<Utc>, Option<DateTime<Utc>>),
         wait_until: Option<DateTime<Utc>>,
     ) -> Result<(Endpoint, Option<String>, Option<Result<Lease, Error>>), Error> {
-        let mut first = None;
-        if variant.is_some() {
-            let path = &self.path;
-            match path.describe_leased(name, variant, now, deadline).await {
-                (Ok(endpoint), lease) if endpoint.require_in_service().is_ok() => {
-                    return Ok((endpoint, None, lease));
-                }
-                (described, lease) => {
-                    if let Some(Ok(lease)) = lease {
-                        path.give_back(lease).await;
-                    }
-                    first = Some(described?);
-                }
+        let (described, lease) = self
+            .path
+            .describe_leased(name, variant, now, deadline)
+            .await;
+        let first = match described {
+            Ok(endpoint) if endpoint.require_in_service().is_ok() => {
+                return Ok((endpoint, None, lease));
             }
-        }
+            described => {
+                self.path.give_back(lease).await;
+                described?
+            }
+        };
         let (endpoint, waited) = self.in_service(name, first, wait_until).await?;
         Ok((endpoint, waited, None))
     }
 
     /// The endpoint once it is `InService`, and how long that took when it was not at first
-    /// (`first`: what the first DescribeEndpoint found, when it was made already).
+    /// (`first`: what the first DescribeEndpoint found).
     /// An endpoint being updated (a deployment, an autoscaling change) is asked again every
     /// [`App::ready_poll`] while the invocation's time left still fits a decision after it,
     /// so a pre-warm due at 17:45 is made when the update ends rather than given up after
@@ -192,17 +188,13 @@ impl App {
     async fn in_service(
         &self,
         name: &str,
-        mut first: Option<Endpoint>,
+        first: Endpoint,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<(Endpoint, Option<String>), Error> {
         let started = Utc::now();
-        let mut checks = 0;
+        let mut checks = 1;
+        let mut endpoint = first;
         loop {
-            let endpoint = match first.take() {
-                Some(endpoint) => endpoint,
-                None => self.path.store.describe(name).await?,
-            };
-            checks += 1;
             let Err(err) = endpoint.require_in_service() else {
                 let waited = (checks > 1).then(|| {
                     format!(
@@ -220,6 +212,8 @@ impl App {
             tracing::info!(function = FUNCTION, endpoint = %name, error = %err,
                 waited_s = (Utc::now() - started).num_seconds(), "waiting for the endpoint");
             tokio::time::sleep(self.ready_poll).await;
+            endpoint = self.path.store.describe(name).await?;
+            checks += 1;
         }
     }
 }

@@ -172,9 +172,7 @@ impl App {
             let (endpoint, variants) = match variants {
                 Ok(found) => found,
                 Err(err) => {
-                    if let Some(Ok(lease)) = lease {
-                        self.path.give_back(lease).await;
-                    }
+                    self.path.give_back(lease).await;
                     results.failed(&target.endpoint, err);
                     continue;
                 }

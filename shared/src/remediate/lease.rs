@@ -54,19 +54,24 @@ impl<S: Store> Remediator<S> {
         })
     }
 
-    /// Give back a lease no decision used (its endpoint could not be acted on), its record
-    /// unchanged; a lease without a record leaves no item. A failure is logged: the lease then
-    /// expires on its own.
-    pub async fn give_back(&self, lease: Lease) {
-        let Some(owner) = lease.owner else {
+    /// Give back the lease [`Remediator::describe_leased`] took, if it took one, when no
+    /// decision used it (its endpoint could not be acted on): its record unchanged; a lease
+    /// without a record leaves no item. A failure is logged: the lease then expires on its own.
+    pub async fn give_back(&self, taken: Option<Result<Lease, Error>>) {
+        let Some(Ok(Lease {
+            key,
+            owner: Some(owner),
+            record,
+        })) = taken
+        else {
             return;
         };
-        let given = match lease.record == Record::default() {
-            true => self.store.forget(&lease.key, &owner).await,
-            false => self.store.release(&lease.key, &owner, None).await,
+        let given = match record == Record::default() {
+            true => self.store.forget(&key, &owner).await,
+            false => self.store.release(&key, &owner, None).await,
         };
         if let Err(err) = given {
-            tracing::warn!(lease = %lease.key, error = %err,
+            tracing::warn!(lease = %key, error = %err,
                 "could not give back an unused lease; it expires on its own");
         }
     }
