@@ -5,8 +5,7 @@
 //! a synced action runs; minutes and hours take numbers, `*`, lists, ranges and `/` steps.
 
 use chrono::{DateTime, Timelike, Utc};
-use chrono_tz::Tz;
-use prewarm::calendar::{at_instant, CronDays};
+use prewarm::calendar::{at_instant, CronDays, Zone};
 
 /// A parsed schedule expression.
 #[derive(Debug, Clone)]
@@ -16,15 +15,14 @@ pub enum Schedule {
         minutes: String,
         hours: String,
         days: Box<CronDays>,
-        zone: Tz,
+        zone: Zone,
     },
 }
 
 pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
-    let tz: Tz = zone
-        .parse()
-        .map_err(|_| format!("timezone {zone:?} is not an IANA time zone"))?;
-    if let Some(instant) = at_instant(expression, tz) {
+    let tz =
+        Zone::named(zone).ok_or_else(|| format!("timezone {zone:?} is not an IANA time zone"))?;
+    if let Some(instant) = at_instant(expression, &tz) {
         return instant.map(Schedule::At);
     }
     if let Some(inner) = expression
@@ -66,10 +64,10 @@ impl Schedule {
                 days,
                 zone,
             } => {
-                let local = minute.with_timezone(zone);
+                let local = zone.local(minute);
                 field(minutes, local.minute()) == Ok(true)
                     && field(hours, local.hour()) == Ok(true)
-                    && days.matches(local.date_naive())
+                    && days.matches(local.date())
             }
         }
     }

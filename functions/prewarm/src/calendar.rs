@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
-use chrono_tz::Tz;
 use remediation::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,10 +17,12 @@ use crate::fields::{checked, known, required, text, Capacity, EndpointName, Flag
 mod checks;
 mod cron;
 mod schedule;
+mod zone;
 
 pub use checks::{check, too_many, TooMany, MAX_ACTIONS_PER_TARGET};
 pub use cron::CronDays;
 pub use schedule::{actions, at_instant, diff, resolve, timing, Changes, UTC_ZONE};
+pub use zone::Zone;
 
 /// Every scheduled action this function owns starts with this.
 pub const ACTION_PREFIX: &str = "prewarm-";
@@ -35,7 +36,7 @@ pub struct Entry {
     /// Local wall-clock times in `timezone`.
     pub start: NaiveDateTime,
     pub end: NaiveDateTime,
-    pub timezone: Tz,
+    pub timezone: Zone,
     pub lead_minutes: u32,
     pub min_capacity: u32,
     pub recurrence: Option<Recurrence>,
@@ -225,7 +226,7 @@ struct EntryFields {
     variant: Option<VariantName>,
     start: Option<LocalTime>,
     end: Option<LocalTime>,
-    timezone: Option<Zone>,
+    timezone: Option<ZoneName>,
     lead_minutes: Option<LeadMinutes>,
     min_capacity: Option<Capacity>,
     recurrence: Option<RecurrenceField>,
@@ -239,7 +240,7 @@ checked!(
 );
 checked!(
     /// An IANA time zone name.
-    Zone(Tz) = zone
+    ZoneName(Zone) = zone
 );
 checked!(
     /// A local wall-clock time, without an offset.
@@ -269,9 +270,9 @@ fn entry_name(value: &Value) -> Result<String, String> {
     Ok(name)
 }
 
-fn zone(value: &Value) -> Result<Tz, String> {
+fn zone(value: &Value) -> Result<Zone, String> {
     let zone = text(value)?;
-    zone.parse().map_err(|_| {
+    Zone::named(&zone).ok_or_else(|| {
         format!("{zone:?} is not an IANA time zone name such as America/New_York or Europe/Berlin")
     })
 }

@@ -18,7 +18,7 @@ use remediation::holds::digest128;
 use remediation::Error;
 use serde_json::{json, Value};
 
-use crate::calendar::{at_instant, ScheduledAction, UTC_ZONE};
+use crate::calendar::{at_instant, ScheduledAction, Zone, UTC_ZONE};
 use crate::payload::End;
 use crate::App;
 
@@ -168,14 +168,8 @@ impl EndSchedule {
     /// Whether this is a one-off end (`at(...)`) that came due less than
     /// [`KEEP_AFTER_DUE_MINUTES`] before `now`: a retry of it may still arrive.
     pub fn recently_due(&self, now: DateTime<Utc>) -> bool {
-        let zone = self
-            .action
-            .timezone
-            .as_deref()
-            .unwrap_or(UTC_ZONE)
-            .parse()
-            .ok();
-        let due = zone.and_then(|zone| at_instant(&self.action.schedule, zone)?.ok());
+        let zone = self.action.timezone.as_deref().unwrap_or(UTC_ZONE);
+        let due = Zone::named(zone).and_then(|zone| at_instant(&self.action.schedule, &zone)?.ok());
         due.is_some_and(|due| {
             due <= now && now < due + chrono::Duration::minutes(KEEP_AFTER_DUE_MINUTES)
         })

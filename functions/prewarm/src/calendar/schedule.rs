@@ -5,14 +5,11 @@
 use std::collections::BTreeSet;
 
 use chrono::offset::LocalResult;
-use chrono::{
-    DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc, Weekday,
-};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
 use remediation::holds::Capacity;
 use remediation::Error;
 
-use super::{end_name, start_name, Entry, Recurrence, ScheduledAction, Timing};
+use super::{end_name, start_name, Entry, Recurrence, ScheduledAction, Timing, Zone};
 use crate::payload::{EVENT_GAP_MINUTES, LATE_END_MINUTES};
 use remediation::holds::rfc3339;
 
@@ -21,8 +18,8 @@ pub const UTC_ZONE: &str = "Etc/UTC";
 
 /// Interpret a local time in `tz`: a time skipped by daylight saving is refused, a time that
 /// occurs twice means its first occurrence.
-pub fn resolve(tz: Tz, local: NaiveDateTime, field: &str) -> Result<DateTime<Tz>, Error> {
-    match tz.from_local_datetime(&local) {
+pub fn resolve(tz: &Zone, local: NaiveDateTime, field: &str) -> Result<DateTime<Utc>, Error> {
+    match tz.instants(local) {
         LocalResult::Single(t) => Ok(t),
         LocalResult::Ambiguous(first, _) => Ok(first),
         LocalResult::None => Err(Error::InvalidEvent(format!(
@@ -36,13 +33,13 @@ pub fn resolve(tz: Tz, local: NaiveDateTime, field: &str) -> Result<DateTime<Tz>
 
 /// A local time as an instant, never refused: its first occurrence when it occurs twice, and
 /// in a daylight-saving gap the moment the clocks jump (the first quarter hour that exists).
-pub(super) fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(super) fn instant(tz: &Zone, local: NaiveDateTime) -> DateTime<Utc> {
     (0..=96)
         .find_map(|quarter| {
-            tz.from_local_datetime(&(local + chrono::Duration::minutes(15 * quarter)))
+            tz.instants(local + chrono::Duration::minutes(15 * quarter))
                 .earliest()
         })
-        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| local.and_utc())
 }
 
 /// The `StartTime` of a recurring entry's raise and restore: the start of the local day on
@@ -53,7 +50,7 @@ fn start_times(entry: &Entry) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
     if entry.recurrence.is_none() {
         return (None, None);
     }
-    let day_start = |day: NaiveDate| Some(instant(entry.timezone, day.and_time(NaiveTime::MIN)));
+    let day_start = |day: NaiveDate| Some(instant(&entry.timezone, day.and_time(NaiveTime::MIN)));
     (
         day_start((entry.start - lead(entry)).date()),
         day_start(entry.end.date()),
@@ -62,9 +59,9 @@ fn start_times(entry: &Entry) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
 
 /// `at(...)` for an instant, in local time with the entry's zone; a local time that occurs
 /// twice (the hour clocks go back) is written in UTC so it is exact.
-fn at(tz: Tz, instant: DateTime<Utc>) -> (String, String) {
-    let local = instant.with_timezone(&tz).naive_local();
-    match tz.from_local_datetime(&local) {
+fn at(tz: &Zone, instant: DateTime<Utc>) -> (String, String) {
+    let local = tz.local(instant);
+    match tz.instants(local) {
         LocalResult::Single(_) => (
             format!("at({})", local.format("%Y-%m-%dT%H:%M:%S")),
             tz.name().to_owned(),
@@ -79,16 +76,16 @@ fn at(tz: Tz, instant: DateTime<Utc>) -> (String, String) {
 /// When an `at(yyyy-mm-ddThh:mm:ss)` expression runs in time zone `zone`, as Application Auto
 /// Scaling and Scheduler read it (a local time that occurs twice: its first occurrence).
 /// `None` for any other expression; `Err` for an `at(...)` that names no instant.
-pub fn at_instant(expression: &str, zone: Tz) -> Option<Result<DateTime<Utc>, String>> {
+pub fn at_instant(expression: &str, zone: &Zone) -> Option<Result<DateTime<Utc>, String>> {
     let inner = expression.strip_prefix("at(")?.strip_suffix(')')?;
     let instant = NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
         .map_err(|_| format!("{expression}: not at(yyyy-mm-ddThh:mm:ss)"))
         .and_then(|local| {
-            zone.from_local_datetime(&local)
+            zone.instants(local)
                 .earliest()
                 .ok_or_else(|| format!("{expression}: does not exist in {}", zone.name()))
         });
-    Some(instant.map(|t| t.with_timezone(&Utc)))
+    Some(instant)
 }
 
 fn weekday_name(day: Weekday) -> &'static str {
@@ -120,9 +117,9 @@ pub fn timing(entry: &Entry, now: DateTime<Utc>) -> Result<Timing, Error> {
 
 /// One-off: exact instants. The lead is real time, so it is right across a DST change.
 fn one_off(entry: &Entry, now: DateTime<Utc>) -> Result<Timing, Error> {
-    let tz = entry.timezone;
-    let start = resolve(tz, entry.start, "start")?.with_timezone(&Utc);
-    let end = resolve(tz, entry.end, "end")?.with_timezone(&Utc);
+    let tz = &entry.timezone;
+    let start = resolve(tz, entry.start, "start")?;
+    let end = resolve(tz, entry.end, "end")?;
     if end <= now {
         return Ok(Timing::Expired);
     }
@@ -148,7 +145,7 @@ fn lead(entry: &Entry) -> chrono::Duration {
 /// (a one-off entry: its one event, `day` being its start's). As the actions run: a one-off
 /// lead is real time, a recurring entry's raise and end are wall-clock times.
 pub(super) fn occurrence(entry: &Entry, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let tz = entry.timezone;
+    let tz = &entry.timezone;
     let start = day.and_time(entry.start.time());
     let end = instant(tz, start + (entry.end - entry.start));
     match entry.recurrence {

@@ -1,7 +1,6 @@
 //! The calendar's pure functions: parsing, schedules across daylight saving, actions, diff.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use remediation::holds::Capacity;
 use serde_json::{json, Value};
 
@@ -62,9 +61,9 @@ fn lead_across_spring_forward_in_new_york_and_berlin() {
             "start": format!("{day}T03:10"), "end": format!("{day}T05:10")}));
         assert_eq!(raise, pair(&format!("at({day}T01:55:00)"), zone));
         assert_eq!(restore, pair(&format!("at({day}T05:10:00)"), zone));
-        let tz: Tz = zone.parse().unwrap();
-        let raise_utc = resolve(tz, format!("{day}T01:55:00").parse().unwrap(), "x").unwrap();
-        let start_utc = resolve(tz, format!("{day}T03:10:00").parse().unwrap(), "x").unwrap();
+        let tz = Zone::named(zone).unwrap();
+        let raise_utc = resolve(&tz, format!("{day}T01:55:00").parse().unwrap(), "x").unwrap();
+        let start_utc = resolve(&tz, format!("{day}T03:10:00").parse().unwrap(), "x").unwrap();
         assert_eq!(
             start_utc - raise_utc,
             chrono::Duration::minutes(15),
