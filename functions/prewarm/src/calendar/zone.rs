@@ -166,6 +166,46 @@ mod tests {
         );
     }
 
+    /// Every quarter hour of 2026 and 2027, in zones with the odd cases (a 30-minute daylight
+    /// saving shift, southern summers, 45-minute offsets), reads back as the instant it is.
+    #[test]
+    fn every_instant_is_one_of_the_instants_its_local_time_names() {
+        let zones = [
+            "America/New_York",
+            "Europe/Berlin",
+            "Australia/Lord_Howe",
+            "Australia/Sydney",
+            "Asia/Kathmandu",
+            "Pacific/Chatham",
+            "America/Santiago",
+            "Etc/UTC",
+        ];
+        let first = utc("2026-01-01T00:00:00Z");
+        for name in zones {
+            let zone = Zone::named(name).unwrap();
+            let (mut folds, mut gaps) = (0, 0);
+            for quarter in 0..2 * 365 * 96 {
+                let instant = first + chrono::Duration::minutes(15 * quarter);
+                let local = zone.local(instant);
+                match zone.instants(local) {
+                    LocalResult::Single(t) => assert_eq!(t, instant, "{name} {local}"),
+                    LocalResult::Ambiguous(earlier, later) => {
+                        assert!(earlier < later, "{name} {local}");
+                        assert!(instant == earlier || instant == later, "{name} {local}");
+                        assert_eq!(zone.local(earlier), zone.local(later));
+                        folds += 1;
+                    }
+                    LocalResult::None => panic!("{name}: {local} names no instant, yet {instant}"),
+                }
+                let skipped = local + chrono::Duration::minutes(15);
+                gaps += usize::from(zone.instants(skipped) == LocalResult::None);
+            }
+            let shifts = name != "Etc/UTC" && name != "Asia/Kathmandu";
+            assert_eq!(folds > 0, shifts, "{name}: {folds} repeated quarter hours");
+            assert_eq!(gaps > 0, shifts, "{name}: {gaps} skipped quarter hours");
+        }
+    }
+
     #[test]
     fn years_the_database_cannot_place_name_no_instant() {
         let zone = Zone::named("Europe/Berlin").unwrap();
