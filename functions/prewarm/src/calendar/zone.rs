@@ -26,14 +26,15 @@ impl Zone {
         self.0.iana_name().unwrap_or_default()
     }
 
-    /// The wall-clock time in this zone at `instant`.
+    /// The wall-clock time in this zone at `instant` (in UTC outside the years -9999 to 9999).
     pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
         let local = timestamp(instant).map(|t| self.0.to_datetime(t));
         local.map_or_else(|| instant.naive_utc(), naive)
     }
 
     /// The instants a wall-clock time names: one; two where the clocks go back (earliest
-    /// first); none in the gap where they skip ahead, or outside the years 1-9999.
+    /// first); none in the gap where they skip ahead, or outside the years -9999 to 9999 that
+    /// the database places.
     pub fn instants(&self, local: NaiveDateTime) -> LocalResult<DateTime<Utc>> {
         let Some(civil) = civil(local) else {
             return LocalResult::None;
