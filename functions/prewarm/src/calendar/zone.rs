@@ -28,8 +28,8 @@ impl Zone {
 
     /// The wall-clock time in this zone at `instant` (in UTC outside the years -9999 to 9999).
     pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
-        let local = timestamp(instant).map(|t| self.0.to_datetime(t));
-        local.map_or_else(|| instant.naive_utc(), naive)
+        let offset = timestamp(instant).map_or(Offset::UTC, |t| self.0.to_offset(t));
+        instant.naive_utc() + seconds(offset)
     }
 
     /// The instants a wall-clock time names: one; two where the clocks go back (earliest
@@ -39,15 +39,14 @@ impl Zone {
         let Some(civil) = civil(local) else {
             return LocalResult::None;
         };
-        let at = |offset: Offset| offset.to_timestamp(civil).ok().and_then(utc);
-        let instants = match self.0.to_ambiguous_timestamp(civil).offset() {
-            AmbiguousOffset::Unambiguous { offset } => at(offset).map(LocalResult::Single),
-            AmbiguousOffset::Fold { before, after } => at(before)
-                .zip(at(after))
-                .map(|(a, b)| LocalResult::Ambiguous(a, b)),
-            AmbiguousOffset::Gap { .. } => None,
-        };
-        instants.unwrap_or(LocalResult::None)
+        let at = |offset: Offset| local.and_utc() - seconds(offset);
+        match self.0.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => LocalResult::Single(at(offset)),
+            AmbiguousOffset::Fold { before, after } => {
+                LocalResult::Ambiguous(at(before), at(after))
+            }
+            AmbiguousOffset::Gap { .. } => LocalResult::None,
+        }
     }
 }
 
@@ -77,32 +76,14 @@ fn civil(local: NaiveDateTime) -> Option<civil::DateTime> {
     .ok()
 }
 
-fn naive(local: civil::DateTime) -> NaiveDateTime {
-    let date = chrono::NaiveDate::from_ymd_opt(
-        local.year().into(),
-        local.month().unsigned_abs().into(),
-        local.day().unsigned_abs().into(),
-    );
-    let time = chrono::NaiveTime::from_hms_nano_opt(
-        local.hour().unsigned_abs().into(),
-        local.minute().unsigned_abs().into(),
-        local.second().unsigned_abs().into(),
-        local.subsec_nanosecond().unsigned_abs(),
-    );
-    // jiff's civil dates and times are all valid chrono ones.
-    date.zip(time)
-        .map(|(date, time)| date.and_time(time))
-        .unwrap_or_default()
-}
-
 fn timestamp(instant: DateTime<Utc>) -> Option<jiff::Timestamp> {
     let nanos = i32::try_from(instant.timestamp_subsec_nanos()).ok()?;
     jiff::Timestamp::new(instant.timestamp(), nanos).ok()
 }
 
-fn utc(instant: jiff::Timestamp) -> Option<DateTime<Utc>> {
-    let nanos = u32::try_from(instant.subsec_nanosecond()).ok()?;
-    DateTime::from_timestamp(instant.as_second(), nanos)
+/// An offset from UTC as a duration to add to UTC (east positive).
+fn seconds(offset: Offset) -> chrono::Duration {
+    chrono::Duration::seconds(offset.seconds().into())
 }
 
 #[cfg(test)]
