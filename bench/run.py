@@ -274,14 +274,11 @@ def waiting_ms(calls):
     """Milliseconds in which at least one call was out, from its first line's arrival at the
     proxy to the answer sent back: the part of the wall time the process spent waiting."""
     spans = sorted((c.arrived, c.replied) for c in calls if c.replied is not None)
-    total, reach = 0.0, None
+    total, reach = 0.0, float("-inf")
     for start, end in spans:
-        if reach is None or start > reach:
-            total += end - start
-            reach = end
-        elif end > reach:
-            total += end - reach
-            reach = end
+        # Only what this call adds past the end of the ones before it.
+        total += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
     return total * 1000
 
 
