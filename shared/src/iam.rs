@@ -26,6 +26,9 @@ pub enum Scope {
     NoResourceType,
     /// Alarms whose name starts with the stack's latency alarm prefix.
     LatencyAlarms,
+    /// `*`: DescribeAlarms returns composite alarms only to a caller whose
+    /// `cloudwatch:DescribeAlarms` is granted on `*` (a narrower grant leaves them out).
+    AllAlarms,
     /// The stack's audit topic.
     AuditTopic,
     /// The stack's per-variant lease table (`LOCK_TABLE`).
@@ -152,8 +155,8 @@ const SCALE_ON_LATENCY_OWN: [Permission; 4] = [
     code("sagemaker:ListEndpoints", Scope::NoResourceType),
     // Composite alarms: targets from the alarm's tags.
     code("cloudwatch:ListTagsForResource", Scope::LatencyAlarms),
-    // An ALARM older than the hold (a replay): does the alarm still fire?
-    code("cloudwatch:DescribeAlarms", Scope::LatencyAlarms),
+    // An ALARM older than the hold (a replay): does the alarm, metric or composite, still fire?
+    code("cloudwatch:DescribeAlarms", Scope::AllAlarms),
     // SCALE_MODE=demand reads the variant's load.
     code("cloudwatch:GetMetricData", Scope::NoResourceType),
 ];

@@ -280,7 +280,7 @@ fn suits(scope: Scope, s: &Statement, eval: &Eval<'_>, log_group: &str) -> bool 
                 && dimensions.is_subset(&allowed)
                 && region
         }
-        Scope::NoResourceType => one("*".into()),
+        Scope::NoResourceType | Scope::AllAlarms => one("*".into()),
         Scope::LatencyAlarms => {
             let prefix = eval.reference("LatencyAlarmPrefix");
             one(format!(
