@@ -342,6 +342,13 @@ impl<'a> Draft<'a> {
         }
     }
 
+    /// Leave the expired holds' tags where they are.
+    fn keep_expired(&mut self) {
+        for reason in self.view.holds.expired(self.view.now) {
+            self.delete.remove(&hold_key(self.view.variant, reason));
+        }
+    }
+
     /// Whether capacity differs from what the holds justify (a damaged baseline aside).
     fn off_target(&self) -> bool {
         self.damaged_baseline.is_none() && self.effective() != self.view.current.min
@@ -368,11 +375,14 @@ impl<'a> Draft<'a> {
         let (variant, current) = (self.view.variant, self.view.current);
         let max = apply.new_max.unwrap_or(current.max);
         let (mut desired, top) = self.effective_with(max);
+        let mut left_for_the_sweep = false;
         if apply.raising && current.min > desired {
             // A raise never lowers. What the variant has above its holds is the baseline from
             // now on if someone else set it; if this project set it (a hold that has since
             // expired), the sweep gives it back.
-            if self.record.written != Some(current.min) {
+            if self.record.written == Some(current.min) {
+                left_for_the_sweep = true;
+            } else {
                 self.baseline = current.min;
             }
             desired = current.min;
@@ -391,7 +401,11 @@ impl<'a> Draft<'a> {
         }
         let any_live = self.live().next().is_some();
         let base_key = baseline_key(variant);
-        if !any_live {
+        if !any_live && left_for_the_sweep {
+            // The expired holds and the baseline tag stay: they are how the sweep knows what
+            // to give back (without holds, a baseline tag is ignored).
+            self.keep_expired();
+        } else if !any_live {
             if self.view.holds.baseline.is_some() {
                 self.delete.insert(base_key);
             }

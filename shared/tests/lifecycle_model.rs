@@ -2,9 +2,9 @@
 //! semantics"): random sequences of alarm transitions (two alarms, delivered late, reordered
 //! and redelivered), time passing, sweeps, pre-warm raises and restores, an operator setting
 //! MinCapacity, and calendar events (the start a scheduled action, `raise_max` included; the
-//! end through the holds, giving MaxCapacity back), run through the real decision (`decide`, applied to tags, target and
-//! record as the remediation path applies it) beside a plain reference model of the written
-//! semantics. After every step the two must agree, and the promises hold on their own:
+//! end through the holds, giving MaxCapacity back), run through the real decision (`decide`,
+//! applied to tags, target and record as the remediation path applies it) beside a plain reference model of the written semantics.
+//! After every step the two must agree, and the promises hold on their own:
 //!
 //! - an alarm whose latest delivered transition is ALARM keeps a live hold for `hold_for` after
 //!   that transition, even when its raise was refused (cooldown, ceiling);
@@ -238,14 +238,21 @@ impl Model {
 
     fn settle(&mut self, mut step: Step, raising: bool) {
         let mut desired = self.effective(&step);
+        let mut ours_above = false;
         if raising && self.min > desired {
-            if step.written != Some(self.min) {
+            if step.written == Some(self.min) {
+                ours_above = true;
+            } else {
                 step.base = self.min;
             }
             desired = self.min;
         }
         let any_live = step.holds.values().any(|(_, until, _)| *until > step.now);
-        if !any_live {
+        if !any_live && ours_above {
+            // What this project left above its expired holds: holds and baseline tag stay
+            // for the sweep to give it back.
+            step.holds = self.holds.clone();
+        } else if !any_live {
             self.base_tag = None;
         } else {
             self.base_tag = Some(step.base);
@@ -874,6 +881,32 @@ fn reviewed_3_after_the_hold_expired_a_redelivery_raises_nothing() {
         wait(4 * 3600),
         Op::Sweep,
         nth(0),
+    ];
+    reviewed(&ops, 2);
+}
+
+#[test]
+fn reviewed_3b_a_late_alarm_after_every_hold_expired_leaves_the_sweep_what_to_give_back() {
+    let ops = [
+        Op::Prewarm {
+            event: 0,
+            min: 5,
+            hours: 2,
+            raise_max: false,
+        },
+        transition(0, true),
+        Op::Deliver {
+            pick: 0,
+            again: true,
+        },
+        wait(600),
+        transition(0, false),
+        nth(1),
+        // The pre-warm has expired; the ALARM, older than the OK, comes again before the
+        // sweep. It changes nothing, and the sweep still gives capacity back to 2.
+        wait(2 * 3600),
+        nth(0),
+        Op::Sweep,
     ];
     reviewed(&ops, 2);
 }
