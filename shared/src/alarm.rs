@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::record::Transition;
 
 mod sns;
 
@@ -237,11 +238,7 @@ impl Alarm {
     /// alarm name, new state and the time it entered that state.
     pub fn transition_id(&self) -> Option<String> {
         match (&self.time, &self.delivery_id) {
-            (Some(time), _) => Some(format!(
-                "{}@{}",
-                self.state,
-                time.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            )),
+            (Some(time), _) => Some(Transition::id(self.state, *time)),
             (None, Some(id)) => Some(id.clone()),
             (None, None) => None,
         }

@@ -198,7 +198,7 @@ impl<'a> Draft<'a> {
         let view = self.view;
         let reason = alarm_reason(view.variant, alarm.name);
         let state = if alarm.firing { "ALARM" } else { "OK" };
-        if let (Some(at), Some(seen)) = (alarm.at, self.record.alarms.get(alarm.name)) {
+        if let (Some(at), Some(seen)) = (alarm.at, self.seen(alarm.name, &reason)) {
             let seen_state = if seen.firing { "ALARM" } else { "OK" };
             if seen.at > at {
                 return Verdict::Skip(
@@ -239,6 +239,22 @@ impl<'a> Draft<'a> {
                 format!("alarm {} is OK: no hold {reason}", alarm.name),
                 false,
             )
+        }
+    }
+
+    /// The latest transition of alarm `name` this project acted on: the record's, or the
+    /// newer ALARM its live hold names. A hold is written before capacity and the record only
+    /// when the lease is given back, so a decision whose release failed leaves the hold ahead
+    /// of the record; its retry is then still a duplicate, and an older OK still stale.
+    fn seen(&self, name: &str, reason: &str) -> Option<Transition> {
+        let recorded = self.record.alarms.get(name).copied();
+        let held = (self.holds.get(reason))
+            .filter(|h| h.is_live(self.view.now))
+            .and_then(|h| Transition::alarm_of(h.trigger.as_deref()?));
+        match (recorded, held) {
+            (Some(r), Some(h)) if h.at > r.at => Some(h),
+            (None, held) => held,
+            (recorded, _) => recorded,
         }
     }
 
@@ -356,6 +372,15 @@ impl<'a> Draft<'a> {
 
     fn skip(self, action: Action, reason: String) -> Plan {
         let current = self.view.current;
+        let mut record = self.view.record.clone();
+        // A MinCapacity that a live hold sets is this project's, even when the decision that
+        // wrote it could not store its record: it must not be taken for another writer's
+        // once the hold expires.
+        if let (min, Some(_)) = self.effective_with(current.max) {
+            if min == current.min {
+                record.written = Some(min);
+            }
+        }
         Plan {
             action,
             old_min: current.min,
@@ -365,7 +390,7 @@ impl<'a> Draft<'a> {
             reason,
             put_tags: Vec::new(),
             delete_tags: Vec::new(),
-            record: self.view.record.clone(),
+            record,
             hold_until: None,
         }
     }

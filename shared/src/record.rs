@@ -49,6 +49,25 @@ pub struct Transition {
     pub deferred: bool,
 }
 
+impl Transition {
+    /// The id of a transition to `state` at `at`, the same on every delivery of it, which a
+    /// hold records as its `trigger`: `ALARM@2026-11-28T12:00:00.120Z`.
+    pub fn id(state: impl std::fmt::Display, at: DateTime<Utc>) -> String {
+        format!("{state}@{}", at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    }
+
+    /// The ALARM transition an id of [`Transition::id`] names; `None` for any other id (an
+    /// OK, a delivery id of an event without a time).
+    pub fn alarm_of(id: &str) -> Option<Transition> {
+        let at = DateTime::parse_from_rfc3339(id.strip_prefix("ALARM@")?).ok()?;
+        Some(Transition {
+            firing: true,
+            at: at.with_timezone(&Utc),
+            deferred: false,
+        })
+    }
+}
+
 impl Record {
     /// Forget transitions older than [`REMEMBER_TRANSITIONS_DAYS`].
     pub fn prune(&mut self, now: DateTime<Utc>) {

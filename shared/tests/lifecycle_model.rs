@@ -3,7 +3,8 @@
 //! and redelivered), time passing, sweeps, pre-warm raises and restores, an operator setting
 //! MinCapacity, and calendar events (the start a scheduled action, `raise_max` included; the
 //! end through the holds, giving MaxCapacity back), run through the real decision (`decide`,
-//! applied to tags, target and record as the remediation path applies it) beside a plain reference model of the written semantics.
+//! with the transition ids scale-on-latency gives, applied to tags, target and record as the
+//! remediation path applies it) beside a plain reference model of the written semantics.
 //! After every step the two must agree, and the promises hold on their own:
 //!
 //! - an alarm whose latest delivered transition is ALARM keeps a live hold for `hold_for` after
@@ -22,7 +23,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use remediation::decide::{AlarmChange, Change, EventHold, MaxBack, Plan, ScalePolicy};
 use remediation::holds::{alarm_reason, baseline_key, event_reason, Capacity};
-use remediation::record::Record;
+use remediation::record::{Record, Transition};
 
 mod common;
 
@@ -229,8 +230,15 @@ impl Model {
 
     fn decide(&mut self, step: Step, outcome: Outcome) {
         let off_target = self.effective(&step) != self.min;
+        let (now, base) = (step.now, step.base);
         match outcome {
-            Outcome::Skip { .. } if !off_target => {}
+            Outcome::Skip { .. } if !off_target => {
+                // Nothing is written, but a MinCapacity a live hold sets is this project's.
+                let held = (step.holds.values()).any(|&(min, until, _)| until > now && min > base);
+                if held {
+                    self.written = Some(self.min);
+                }
+            }
             Outcome::Skip { raising } => self.settle(step, raising),
             Outcome::Settle { raising } => self.settle(step, raising),
         }
@@ -690,13 +698,15 @@ fn deliver(
     let holds_before = real.holds().holds;
     let raised_before = real.record.last_raise;
     let min_before = real.capacity.min;
+    // The id scale-on-latency gives a transition; holds record it (`trigger=`).
+    let id = Transition::id(if firing { "ALARM" } else { "OK" }, at);
     let plan = decide_real(
         real,
         &Change::Alarm(AlarmChange {
             name: ALARMS[alarm],
             firing,
             at: Some(at),
-            trigger: None,
+            trigger: Some(&id),
             policy: &POLICY,
             demand: None,
         }),

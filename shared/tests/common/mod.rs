@@ -14,6 +14,7 @@ pub const V: &str = "AllTraffic";
 
 /// `PROPTEST_CASES` cases (256 by default; `make fuzz` runs many more); failures print the
 /// minimal input, with no regression files in the tree.
+#[allow(dead_code)] // lost_record.rs runs fixed sequences only
 pub fn config() -> ProptestConfig {
     ProptestConfig {
         failure_persistence: None,
