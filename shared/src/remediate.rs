@@ -185,7 +185,12 @@ impl<S: Store> Remediator<S> {
             self.send(notices)
         );
         if let Err((err, unsent)) = sent {
-            return Err(self.keep_unpublished(&key, &target, unsent, err).await);
+            // A release that failed left the lease with this decision: the record goes with
+            // the messages, under it, instead of waiting for a lease it holds itself.
+            let held = released.is_err().then_some((owner.as_str(), plan.record));
+            return Err(self
+                .keep_unpublished(&key, &target, unsent, err, held)
+                .await);
         }
         lost_lease(endpoint, variant, released?)?;
         Ok(Outcome::from_plan(&endpoint.name, &variant.name, &plan))

@@ -15,6 +15,7 @@ use std::time::Duration;
 use aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput;
 use aws_sdk_applicationautoscaling::operation::register_scalable_target::RegisterScalableTargetOutput;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -74,6 +75,8 @@ struct Setup {
     tags: Vec<(String, String)>,
     register_fault: Option<u16>,
     publish_fault: Option<u16>,
+    /// The first release that stores a record fails with this status.
+    release_fault: Option<u16>,
     dry_run: bool,
 }
 
@@ -192,7 +195,7 @@ fn mocked(setup: &Setup) -> (Remediator<CapacityClient>, Aws) {
     let (log, item) = (Log::default(), Item::default());
     let sagemaker = sagemaker_rules(&setup.tags, &log);
     let autoscaling = autoscaling_rules(setup, &log);
-    let lease = lease_rules(&item);
+    let lease = lease_rules(&item, setup.release_fault);
     let store = CapacityClient::from_clients(
         mocked!(aws_sdk_sagemaker, sagemaker),
         mocked!(aws_sdk_applicationautoscaling, autoscaling),
@@ -284,8 +287,9 @@ fn autoscaling_rules(setup: &Setup, log: &Log) -> [Named; 2] {
 }
 
 /// The lease item, kept in `item`: acquire (UpdateItem SET lease_owner) and GetItem return its
-/// record; release (UpdateItem SET #record, or REMOVE only) stores the new one, if any.
-fn lease_rules(item: &Item) -> [Named; 4] {
+/// record; release (UpdateItem SET #record, or REMOVE only) stores the new one, if any, except
+/// the first one with a record when `release_fault` is set.
+fn lease_rules(item: &Item, release_fault: Option<u16>) -> [Named; 4] {
     let attributes = |item: &Item| {
         let record = item.lock().unwrap().clone();
         record.map(|json| HashMap::from([("record".to_owned(), AttributeValue::S(json))]))
@@ -299,13 +303,19 @@ fn lease_rules(item: &Item) -> [Named; 4] {
                 .build()
         });
     let held = item.clone();
+    let fault = Mutex::new(release_fault);
     let release = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(|r| is_lease(r.table_name(), r.key()) && starts(r, "SET #record"))
-        .then_compute_output(move |r| {
+        .then_compute_response(move |r| {
+            if let Some(status) = fault.lock().unwrap().take() {
+                let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}"#;
+                let status = status.try_into().unwrap();
+                return MockResponse::Http(HttpResponse::new(status, body.into()));
+            }
             let values = r.expression_attribute_values();
             let record = values.and_then(|v| v.get(":record")?.as_s().ok().cloned());
             *held.lock().unwrap() = Some(record.expect("a release with a record carries it"));
-            UpdateItemOutput::builder().build()
+            MockResponse::Output(UpdateItemOutput::builder().build())
         });
     let bare = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(|r| is_lease(r.table_name(), r.key()) && starts(r, "REMOVE lease_owner"))
@@ -537,4 +547,27 @@ async fn a_publish_that_fails_after_the_capacity_write_is_retryable_and_written_
         assert_eq!(record.written, Some(4), "{fault}");
         assert_eq!(record.unpublished.len(), 1, "{fault}");
     }
+}
+
+#[tokio::test]
+async fn a_publish_and_a_release_that_both_fail_keep_the_message_with_the_record() {
+    let setup = Setup {
+        target: Some((2, 10)),
+        publish_fault: Some(500),
+        release_fault: Some(500),
+        ..Setup::default()
+    };
+    let (result, aws) = run(&setup, &fire()).await;
+    let err = result.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    let kept = "1 audit message(s) of prod-ranker/AllTraffic kept";
+    assert!(err.to_string().contains(kept), "{err}");
+    // The failed release left the lease with the decision: the message is kept under it,
+    // with the decision's record, by a second release. Taking the lease again would be
+    // refused until it expires, and the message lost.
+    let once = "AddTags RegisterScalableTarget Release Publish Release";
+    assert_eq!(aws.calls(), reads_and(once));
+    let record = aws.stored().expect("the record is stored");
+    assert_eq!(record.written, Some(4));
+    assert_eq!(record.unpublished.len(), 1);
 }

@@ -48,19 +48,26 @@ impl<S: Store> Remediator<S> {
 
     /// A publish failed after the decision was made: keep the messages not sent in the
     /// variant's record, so the retry (or the next decision) publishes them, and return a
-    /// retryable error that says so.
+    /// retryable error that says so. `held`: the lease's owner and the decision's record when
+    /// the decision's release failed (the lease is still its own); otherwise the lease is
+    /// taken again.
     pub(super) async fn keep_unpublished(
         &self,
         key: &str,
         target: &Target<'_>,
         unsent: Vec<Notice>,
         err: Error,
+        held: Option<(&str, Record)>,
     ) -> Error {
         let (endpoint, variant) = (&target.endpoint.name, &target.variant.name);
         let kept = async {
-            let (owner, mut record) = self
-                .acquire(key, target.now, target.report.deadline)
-                .await?;
+            let (owner, mut record) = match held {
+                Some((owner, record)) => (owner.to_owned(), record),
+                None => {
+                    self.acquire(key, target.now, target.report.deadline)
+                        .await?
+                }
+            };
             for dropped in record.keep_unpublished(unsent.clone()) {
                 tracing::error!(function = self.function, endpoint = %endpoint, variant = %variant,
                     subject = %dropped.subject, "audit message dropped: too many unpublished");
