@@ -1,23 +1,37 @@
 //! SageMaker answers moto cannot give (moto's endpoints are always `InService`): a client whose
 //! DescribeEndpoint reports the status a test chooses, with the tag calls a decision makes
-//! answered as on an endpoint without tags. The other services stay on moto.
+//! answered as on an endpoint with the tags the test gives. The other services stay on moto.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_sagemaker::operation::add_tags::AddTagsOutput;
+use aws_sdk_sagemaker::operation::delete_tags::DeleteTagsOutput;
 use aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput;
 use aws_sdk_sagemaker::operation::list_tags::ListTagsOutput;
-use aws_sdk_sagemaker::types::{EndpointStatus, ProductionVariantSummary};
+use aws_sdk_sagemaker::types::{EndpointStatus, ProductionVariantSummary, Tag};
 use aws_smithy_mocks::{mock, MockResponseInterceptor, Rule, RuleMode};
 
-/// A SageMaker client for `endpoint` (one variant, `variant`) whose n-th DescribeEndpoint (from
-/// 0) reports `status(n)`; and the DescribeEndpoint rule, to count its calls.
+/// A SageMaker client for `endpoint` (one variant, `variant`, no tags) whose n-th
+/// DescribeEndpoint (from 0) reports `status(n)`; and the DescribeEndpoint rule, to count its
+/// calls.
 pub fn sagemaker_with_status(
     endpoint: &str,
     variant: &str,
     status: impl Fn(usize) -> EndpointStatus + Send + Sync + 'static,
 ) -> (aws_sdk_sagemaker::Client, Rule) {
+    let (client, describe, _) = sagemaker_with_tags(endpoint, variant, status, Vec::new());
+    (client, describe)
+}
+
+/// As [`sagemaker_with_status`], on an endpoint whose ListTags gives `tags`; and the
+/// DeleteTags rule too.
+pub fn sagemaker_with_tags(
+    endpoint: &str,
+    variant: &str,
+    status: impl Fn(usize) -> EndpointStatus + Send + Sync + 'static,
+    tags: Vec<(String, String)>,
+) -> (aws_sdk_sagemaker::Client, Rule, Rule) {
     let (endpoint, variant) = (endpoint.to_owned(), variant.to_owned());
     let calls = Arc::new(AtomicUsize::new(0));
     let describe = mock!(aws_sdk_sagemaker::Client::describe_endpoint).then_output(move || {
@@ -38,8 +52,16 @@ pub fn sagemaker_with_status(
             .last_modified_time(aws_sdk_sagemaker::primitives::DateTime::from_secs(0))
             .build()
     });
-    let list_tags = mock!(aws_sdk_sagemaker::Client::list_tags)
-        .then_output(|| ListTagsOutput::builder().build());
+    let list_tags = mock!(aws_sdk_sagemaker::Client::list_tags).then_output(move || {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build());
+        ListTagsOutput::builder()
+            .set_tags(Some(tags.collect()))
+            .build()
+    });
+    let delete_tags = mock!(aws_sdk_sagemaker::Client::delete_tags)
+        .then_output(|| DeleteTagsOutput::builder().build());
     let add_tags =
         mock!(aws_sdk_sagemaker::Client::add_tags).then_output(|| AddTagsOutput::builder().build());
     let client = aws_sdk_sagemaker::Client::from_conf(
@@ -55,9 +77,10 @@ pub fn sagemaker_with_status(
                     .rule_mode(RuleMode::MatchAny)
                     .with_rule(&describe)
                     .with_rule(&list_tags)
-                    .with_rule(&add_tags),
+                    .with_rule(&add_tags)
+                    .with_rule(&delete_tags),
             )
             .build(),
     );
-    (client, describe)
+    (client, describe, delete_tags)
 }

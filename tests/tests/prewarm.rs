@@ -16,6 +16,7 @@ use integration_tests::{
 };
 use prewarm::{App, Config, Summary};
 use remediation::entry::Handler;
+use remediation::holds::{baseline_key, event_reason, hold_key, Hold};
 use serde_json::{json, Value};
 
 const VARIANT: &str = "AllTraffic";
@@ -529,6 +530,42 @@ async fn a_raise_waits_for_its_endpoint_without_holding_the_lease() {
         "the lease was held while waiting: {seen:?}"
     );
     assert_eq!(f.capacity().await.0, 10);
+}
+
+/// A raise that waited for its endpoint decides at the time it decides, not at the time it
+/// was invoked: a hold that expired while it waited is an expired hold, and goes.
+#[tokio::test]
+async fn a_raise_that_waited_for_its_endpoint_decides_at_the_time_it_decides() {
+    let f = Fixture::new().await;
+    let invoked = Utc::now();
+    let launch = Hold {
+        min: 3,
+        until: invoked + Duration::seconds(1),
+        since: invoked,
+        trigger: None,
+        raise_max: false,
+    };
+    let key = hold_key(VARIANT, &event_reason(VARIANT, "launch"));
+    let tags = vec![
+        (key.clone(), launch.encode()),
+        (baseline_key(VARIANT), "2".to_owned()),
+    ];
+    let (sagemaker, _, delete_tags) =
+        integration_tests::mocks::sagemaker_with_tags(&f.endpoint, VARIANT, updating_twice, tags);
+    let mut app = f.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+    // Two checks a second apart: the raise decides two seconds after it was invoked.
+    app.ready_poll = std::time::Duration::from_secs(1);
+    let deadline = Some(Utc::now() + Duration::seconds(300));
+    let raise = app.handle_until(f.event("prewarm-raise.json"), invoked, deadline);
+    let summary = raise.await.unwrap();
+    assert!(summary.waited.is_some(), "{summary:?}");
+    assert_eq!(only_result(&summary).new_min, Some(10));
+    assert_eq!(
+        delete_tags.num_calls(),
+        1,
+        "the hold of launch, expired during the wait, is removed"
+    );
 }
 
 /// An end from a schedule waits for its endpoint only while it would still be on time (15

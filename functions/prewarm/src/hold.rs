@@ -66,9 +66,16 @@ impl App {
             HoldChange::End(end) => last_on_time(end, deadline),
             _ => deadline,
         };
+        let started = std::time::Instant::now();
         let (endpoint, waited, mut lease) = self
             .ready(endpoint, variant, (now, deadline), wait_until)
             .await?;
+        // After waiting for the endpoint, the decision is made minutes later than `now`: at
+        // the time it is made, so holds that expired meanwhile count as expired.
+        let now = match waited {
+            Some(_) => now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default(),
+            None => now,
+        };
         let mut report = event_report(Some(event));
         report.deadline = deadline;
         if let Some(waited) = &waited {
