@@ -710,6 +710,18 @@ fn prewarm_field_and_action_cases(endpoint: &str) -> Vec<Case> {
             "min_capacity: must be at least 1, got -3",
         ),
         case(
+            "end with a scheduled_time that is not a time",
+            json!({"action": "end", "endpoint": endpoint, "variant": VARIANT, "event": "promo",
+                   "baseline": 2, "scheduled_time": "yesterday"}),
+            "scheduled_time: \"yesterday\" is not a time with a UTC offset",
+        ),
+        case(
+            "end with a scheduled_time in epoch seconds",
+            json!({"action": "end", "endpoint": endpoint, "variant": VARIANT, "event": "promo",
+                   "baseline": 2, "scheduled_time": 1_764_586_800}),
+            "scheduled_time: expected a string",
+        ),
+        case(
             "EventBridge envelope without an action",
             json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
             "constant JSON input",

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Duration, SubsecRound, Timelike, Utc};
 use remediation::{is_sagemaker_name, Error};
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::payload::{is_placeholder, shown, INFO_FIELDS, MAX_CAPACITY, MAX_HOLD_DAYS};
@@ -119,22 +118,37 @@ checked!(
     HoldFor(Duration) = duration
 );
 
-/// An informational string (Scheduler context): kept when it is a resolved, non-empty string,
-/// ignored otherwise; never an error.
-#[derive(Debug, Default)]
-pub(crate) struct Info(pub Option<String>);
+/// `scheduled_time`, EventBridge Scheduler's `<aws.scheduler.scheduled-time>`: the time the
+/// schedule was due. An end is refused when it arrives too late after it; a raise recognises
+/// a retried delivery by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScheduledTime {
+    /// As written (trimmed).
+    pub text: String,
+    pub time: DateTime<Utc>,
+}
 
-impl<'de> Deserialize<'de> for Info {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Ok(Info(
-            value
-                .as_str()
-                .map(str::trim)
-                .filter(|s| !s.is_empty() && !is_placeholder(s))
-                .map(str::to_owned),
+/// The payload's `scheduled_time`, checked the same way for every action: absent, `null` or
+/// the placeholder left unresolved (a payload invoked by hand) is no time; any other value
+/// must be a time with an offset, as Scheduler fills it in. A malformed one is refused rather
+/// than ignored: ignoring it would turn off an end's lateness check.
+pub(crate) fn scheduled_time(payload: &Value) -> Result<Option<ScheduledTime>, Error> {
+    let value = match payload.get("scheduled_time") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if is_placeholder(s) => return Ok(None),
+        Some(value) => value,
+    };
+    let refused = |why: String| {
+        Error::InvalidEvent(format!(
+            "scheduled_time: {why}; give the time the schedule was due (Scheduler fills in \
+             <aws.scheduler.scheduled-time>) or leave it out"
         ))
-    }
+    };
+    let time = time(value).map_err(refused)?;
+    Ok(Some(ScheduledTime {
+        text: text(value).map_err(refused)?,
+        time,
+    }))
 }
 
 /// A string: trimmed, not empty, not an unresolved Scheduler placeholder.

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::fields::{
-    checked, known, missing, required, text, Capacity, EndpointName, EventName, Flag, HoldFor,
-    Info, Time, VariantName,
+    checked, known, missing, required, scheduled_time, text, Capacity, EndpointName, EventName,
+    Flag, HoldFor, ScheduledTime, Time, VariantName,
 };
 
 /// The longest a raise may hold capacity: a typo in `until` must not pin capacity for years.
@@ -28,7 +28,9 @@ pub const MAX_CAPACITY: u32 = 10_000;
 
 pub const ACTIONS: &str = "raise, restore, end, verify, sync-calendar";
 
-/// Fields that only describe the invocation (Scheduler context); never required.
+/// Fields that only describe the invocation (Scheduler context); never required. Every action
+/// accepts them; `scheduled_time` is checked for every action ([`scheduled_time`]), the others
+/// are not read.
 pub(crate) const INFO_FIELDS: [&str; 5] = [
     "scheduled_time",
     "execution_id",
@@ -170,8 +172,9 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
         Some(value) => text(&value).map_err(|why| Error::InvalidEvent(format!("action: {why}")))?,
     };
     let map = Value::Object(map);
+    let scheduled = scheduled_time(&map)?;
     let request = match action.as_str() {
-        "raise" => Request::Raise(known::<RaiseFields>(&map, &["action"])?.check(now)?),
+        "raise" => Request::Raise(known::<RaiseFields>(&map, &["action"])?.check(now, scheduled)?),
         "restore" => {
             let fields: RestoreFields = known(&map, &["action"])?;
             Request::Restore(Restore {
@@ -180,7 +183,7 @@ pub fn parse(event: Value, now: DateTime<Utc>) -> Result<Request, Error> {
                 event: required(fields.event, "event")?.0,
             })
         }
-        "end" => Request::End(known::<EndFields>(&map, &["action"])?.check()?),
+        "end" => Request::End(known::<EndFields>(&map, &["action"])?.check(scheduled)?),
         "verify" => {
             let fields: VerifyFields = known(&map, &["action"])?;
             Request::Verify(Verify {
@@ -218,8 +221,6 @@ struct RaiseFields {
     #[serde(rename = "for")]
     hold_for: Option<HoldFor>,
     raise_max: Option<Flag>,
-    #[serde(default)]
-    scheduled_time: Info,
 }
 
 #[derive(Deserialize)]
@@ -237,12 +238,10 @@ struct EndFields {
     baseline: Option<Capacity>,
     max_capacity: Option<Capacity>,
     raised_max: Option<Capacity>,
-    #[serde(default)]
-    scheduled_time: Info,
 }
 
 impl EndFields {
-    fn check(self) -> Result<End, Error> {
+    fn check(self, scheduled: Option<ScheduledTime>) -> Result<End, Error> {
         let baseline = required(self.baseline, "baseline")?.0;
         let max_capacity = self.max_capacity.map(|c| c.0);
         if let Some(max) = max_capacity.filter(|max| *max < baseline) {
@@ -276,11 +275,7 @@ impl EndFields {
             baseline,
             max_capacity,
             raised_max,
-            scheduled_time: self
-                .scheduled_time
-                .0
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc)),
+            scheduled_time: scheduled.map(|s| s.time),
         })
     }
 }
@@ -299,7 +294,7 @@ struct SyncFields {
 }
 
 impl RaiseFields {
-    fn check(self, now: DateTime<Utc>) -> Result<Raise, Error> {
+    fn check(self, now: DateTime<Utc>, scheduled: Option<ScheduledTime>) -> Result<Raise, Error> {
         let (until, hold_for) = expiry(self.until, self.hold_for, now)?;
         Ok(Raise {
             endpoint: required(self.endpoint, "endpoint")?.0,
@@ -309,7 +304,7 @@ impl RaiseFields {
             until,
             hold_for,
             raise_max: self.raise_max.is_some_and(|f| f.0),
-            scheduled_time: self.scheduled_time.0,
+            scheduled_time: scheduled.map(|s| s.text),
         })
     }
 }
@@ -786,6 +781,49 @@ mod tests {
             from: Some(30),
         };
         assert_eq!(raised.max_back(), Some(back));
+    }
+
+    #[test]
+    fn a_scheduled_time_that_is_not_a_time_is_refused_by_every_action() {
+        let end = json!({"action": "end", "endpoint": "prod-ranker", "variant": "AllTraffic",
+                         "event": "promo", "baseline": 2});
+        let restore = json!({"action": "restore", "endpoint": "prod-ranker", "event": "promo"});
+        let verify = json!({"action": "verify", "endpoint": "prod-ranker"});
+        let sync = json!({"action": "sync-calendar", "calendar": []});
+        for payload in [end, raise(), restore, verify, sync] {
+            for (bad, expected) in [
+                (
+                    json!("yesterday"),
+                    "scheduled_time: \"yesterday\" is not a time with a UTC offset",
+                ),
+                (
+                    json!("2026-12-01T11:00:00"),
+                    "scheduled_time: \"2026-12-01T11:00:00\" is not a time with a UTC offset",
+                ),
+                (json!(1_764_586_800), "scheduled_time: expected a string"),
+                (json!(" "), "scheduled_time: must not be empty"),
+            ] {
+                let mut event = payload.clone();
+                event["scheduled_time"] = bad.clone();
+                let e = err(event);
+                assert!(e.contains(expected), "{payload} with {bad}: {e}");
+            }
+            // Left unresolved (a payload invoked by hand), or null: no time, no error.
+            for absent in [json!("<aws.scheduler.scheduled-time>"), Value::Null] {
+                let mut event = payload.clone();
+                event["scheduled_time"] = absent;
+                assert!(parse(event.clone(), now()).is_ok(), "{event}");
+            }
+        }
+        let mut offset = raise();
+        offset["scheduled_time"] = json!("2026-12-01T18:00:00+01:00");
+        let Request::Raise(r) = parse(offset, now()).unwrap() else {
+            panic!("not a raise")
+        };
+        assert_eq!(
+            r.scheduled_time.as_deref(),
+            Some("2026-12-01T18:00:00+01:00")
+        );
     }
 
     #[test]
