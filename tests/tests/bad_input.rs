@@ -963,6 +963,11 @@ fn drift_custom_detail_cases(endpoint: &str) -> Vec<Case> {
             "is before 2009-01-01",
         ),
         case(
+            "custom finding_id blank",
+            set(custom.clone(), "detail/finding_id", json!("  ")),
+            "detail.finding_id: must not be empty",
+        ),
+        case(
             "custom event posing as AWS",
             set(custom.clone(), "source", json!("aws.sagemaker")),
             "source: \"aws.sagemaker\" is reserved for AWS",

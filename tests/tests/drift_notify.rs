@@ -268,6 +268,67 @@ async fn failed_monitoring_job_says_why() {
     assert_eq!(check_types(&m), ["monitoring-failed"]);
 }
 
+/// The failed sample naming no endpoint (a schedule that monitors batch transform jobs), with
+/// two outputs and neither at the job's output path.
+fn without_endpoint_or_result_output(f: &Fixture, status: &str) -> Value {
+    let mut event = f.event("sagemaker-processing-job-monitoring-failed.json");
+    let detail = &mut event["detail"];
+    detail["ProcessingJobStatus"] = json!(status);
+    detail["Environment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sagemaker_endpoint_name");
+    detail["Environment"]["output_path"] = json!("/opt/ml/processing/elsewhere");
+    let result = detail["ProcessingOutputConfig"]["Outputs"][0].clone();
+    let mut logs = result.clone();
+    logs["S3Output"]["LocalPath"] = json!("/opt/ml/processing/logs");
+    detail["ProcessingOutputConfig"]["Outputs"] = json!([result, logs]);
+    event
+}
+
+#[tokio::test]
+async fn failed_job_naming_no_endpoint_is_still_reported() {
+    let f = Fixture::new().await;
+    let summary = f
+        .handle(without_endpoint_or_result_output(&f, "Failed"))
+        .await
+        .unwrap();
+    assert_eq!(summary.findings.len(), 1, "{summary:?}");
+    assert_eq!(summary.findings[0].endpoint, None);
+    let m = f.only_message().await;
+    assert_eq!(
+        m.subject,
+        format!(
+            "Model Monitor failed on schedule {}-data-quality",
+            f.endpoint
+        )
+    );
+    assert!(
+        m.message.contains("Failure reason: AlgorithmError"),
+        "{}",
+        m.message
+    );
+    assert!(!m.attributes.contains_key("endpoint"), "{:?}", m.attributes);
+    assert_eq!(m.attributes["kind"], "monitoring-failed");
+    assert_eq!(check_types(&m), ["monitoring-failed"]);
+
+    // Stopped and plain Completed jobs shaped the same way are ignored, not refused.
+    for (status, why) in [
+        ("Stopped", "is Stopped: nothing to report"),
+        ("Completed", "completed without violations"),
+    ] {
+        let mut event = without_endpoint_or_result_output(&f, status);
+        event["detail"]["ExitMessage"] = json!(format!("{status}."));
+        let summary = f.handle(event).await.unwrap();
+        assert!(summary.findings.is_empty(), "{status}: {summary:?}");
+        assert!(
+            summary.ignored.as_deref().unwrap().contains(why),
+            "{status}: {summary:?}"
+        );
+    }
+    assert!(f.published().await.is_empty());
+}
+
 #[tokio::test]
 async fn plain_completed_job_sends_nothing() {
     let f = Fixture::new().await;
@@ -348,6 +409,52 @@ async fn drift_alarm_in_each_shape() {
         assert_eq!(m.attributes["severity"], "critical", "{shape}");
         assert_eq!(check_types(&m), ["baseline_drift_check"], "{shape}");
     }
+}
+
+#[tokio::test]
+async fn math_alarm_over_two_drift_metrics_names_every_feature() {
+    let f = Fixture::new().await;
+    let mut event = f.event("cloudwatch-alarm-drift-eventbridge.json");
+    let metrics = &mut event["detail"]["configuration"]["metrics"];
+    let mut age = metrics[0].clone();
+    age["returnData"] = json!(false);
+    let mut income = age.clone();
+    income["id"] = json!("m2");
+    income["metricStat"]["metric"]["name"] = json!("feature_baseline_drift_income");
+    *metrics = json!([
+        {"id": "e1", "expression": "MAX([m1,m2])", "label": "max drift", "returnData": true},
+        age,
+        income
+    ]);
+    let summary = f.handle(event).await.unwrap();
+    assert_eq!(summary.findings.len(), 1, "{summary:?}");
+    let m = f.only_message().await;
+    assert_eq!(
+        m.subject,
+        format!(
+            "[CRITICAL] Drift alarm on {}: expression over 2 metrics: age, income",
+            f.endpoint
+        )
+    );
+    assert!(
+        m.message.contains(
+            " 1. expression over 2 metrics: age, income - baseline_drift_check - 0.4127 vs \
+             threshold 0.1 (4.1x) [critical]"
+        ),
+        "{}",
+        m.message
+    );
+    assert!(
+        m.message.contains(
+            "metric-math expression over feature_baseline_drift_age, \
+             feature_baseline_drift_income"
+        ),
+        "{}",
+        m.message
+    );
+    assert!(!m.message.contains(" 1. age - "), "{}", m.message);
+    assert_eq!(m.attributes["endpoint"], f.endpoint);
+    assert_eq!(check_types(&m), ["baseline_drift_check"]);
 }
 
 #[tokio::test]

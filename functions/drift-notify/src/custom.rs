@@ -79,11 +79,7 @@ pub(crate) fn parse_custom(event: Value) -> Result<Finding, Error> {
     }
     detail.endpoint = endpoint_name(detail.endpoint, "detail.endpoint")?;
     check_features(&detail.features)?;
-    let id = detail.finding_id.clone().or(envelope.id).ok_or_else(|| {
-        Error::InvalidEvent(
-            "detail.finding_id: missing, and the event has no `id` to use instead".to_owned(),
-        )
-    })?;
+    let id = finding_id(detail.finding_id.clone(), envelope.id)?;
     let metric = detail.metric_namespace.as_ref().and_then(|namespace| {
         let name = detail.features.iter().find_map(|f| f.metric_name.clone())?;
         let mut dimensions = BTreeMap::from([("Endpoint".to_owned(), detail.endpoint.clone())]);
@@ -124,8 +120,27 @@ pub(crate) fn parse_custom(event: Value) -> Result<Finding, Error> {
         report,
         metric,
         id: format!("custom:{}:{id}", detail.endpoint),
-        endpoint: detail.endpoint,
+        endpoint: Some(detail.endpoint),
     })
+}
+
+/// The finding's own id, else the event's: the deduplication id of the message, so it must
+/// say something. A blank one would make every finding that carries it a duplicate of the
+/// first.
+fn finding_id(given: Option<String>, event_id: Option<String>) -> Result<String, Error> {
+    match given {
+        Some(id) if id.trim().is_empty() => Err(Error::InvalidEvent(
+            "detail.finding_id: must not be empty; give a stable id of this result, or leave \
+             it out to use the event's `id`"
+                .to_owned(),
+        )),
+        Some(id) => Ok(id),
+        None => event_id.filter(|id| !id.trim().is_empty()).ok_or_else(|| {
+            Error::InvalidEvent(
+                "detail.finding_id: missing, and the event has no `id` to use instead".to_owned(),
+            )
+        }),
+    }
 }
 
 /// Every feature named and typed, within [`MAX_FEATURE_TEXT`]; at least one.
@@ -151,4 +166,50 @@ fn check_features(features: &[CustomFeature]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Value {
+        let path = format!(
+            "{}/../../events/custom-drift-event.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+    }
+
+    #[test]
+    fn a_blank_finding_id_is_refused_not_shared() {
+        for blank in ["", " ", "\t\n"] {
+            let mut event = sample();
+            event["detail"]["finding_id"] = json!(blank);
+            let err = parse_custom(event).unwrap_err();
+            assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+            assert!(
+                err.to_string()
+                    .contains("detail.finding_id: must not be empty"),
+                "{blank:?}: {err}"
+            );
+        }
+        // Without one, the event's id; a blank event id is no id.
+        let mut event = sample();
+        event["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("finding_id");
+        let id = event["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            parse_custom(event.clone()).unwrap().id,
+            format!("custom:prod-ranker:{id}")
+        );
+        event["id"] = json!(" ");
+        let err = parse_custom(event).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.finding_id: missing, and the event has no `id`"),
+            "{err}"
+        );
+    }
 }

@@ -17,9 +17,8 @@ use remediation::Error;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::finding::{
-    Direction, Finding, Kind, MetricLink, Violation, DATA_METRICS, MODEL_METRICS,
-};
+pub use crate::drift_alarm::{alarm_finding, feature_of};
+use crate::finding::{Finding, Kind, MetricLink, Violation, DATA_METRICS};
 
 /// The detail-type SageMaker sends when a processing job changes state.
 pub const PROCESSING_JOB_DETAIL_TYPE: &str = "SageMaker Processing Job State Change";
@@ -72,9 +71,12 @@ pub struct MonitoringJob {
     pub status: String,
     pub exit_message: Option<String>,
     pub failure_reason: Option<String>,
-    pub endpoint: String,
+    /// `sagemaker_endpoint_name`: always there for a job with violations; a failed job of a
+    /// schedule that monitors batch transform jobs names none.
+    pub endpoint: Option<String>,
     pub schedule: Option<String>,
-    /// The S3 prefix the job wrote its results to.
+    /// The S3 prefix the job wrote its results to, resolved only for a job with violations
+    /// (the one case that reads them).
     pub output: Option<String>,
     pub region: Option<String>,
     pub time: Option<DateTime<Utc>>,
@@ -125,7 +127,6 @@ impl MonitoringJob {
                     .or_else(|| self.exit_message.clone())
                     .unwrap_or_else(|| "no FailureReason in the event".to_owned()),
             ),
-            report: self.output.clone(),
             ..self.base_finding(Kind::MonitoringFailed)
         }
     }
@@ -149,12 +150,12 @@ impl MonitoringJob {
                     .partial_cmp(&b.ratio().unwrap_or(0.0))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
-        let metric = match (top_drift, &self.schedule) {
-            (Some(v), Some(schedule)) => Some(MetricLink {
+        let metric = match (top_drift, &self.endpoint, &self.schedule) {
+            (Some(v), Some(endpoint), Some(schedule)) => Some(MetricLink {
                 namespace: DATA_METRICS.to_owned(),
                 name: format!("feature_baseline_drift_{}", v.feature),
                 dimensions: BTreeMap::from([
-                    ("Endpoint".to_owned(), self.endpoint.clone()),
+                    ("Endpoint".to_owned(), endpoint.clone()),
                     ("MonitoringSchedule".to_owned(), schedule.clone()),
                 ]),
             }),
@@ -271,6 +272,9 @@ struct S3Output {
     local_path: Option<String>,
 }
 
+/// A monitoring job's state change. Only what its status needs is required: the endpoint and
+/// the results' location for a job with violations (its report is read); a failed job is
+/// reported with what it names; other statuses are ignored by the handler.
 fn parse_job(event: Value) -> Result<Input, Error> {
     let envelope: Envelope<JobDetail> = remediation::from_json(event, "")?;
     let detail = envelope.detail;
@@ -293,34 +297,48 @@ fn parse_job(event: Value) -> Result<Input, Error> {
     let endpoint = env
         .get(ENV_ENDPOINT)
         .filter(|e| !e.is_empty())
-        .cloned()
-        .ok_or_else(|| {
-            Error::InvalidEvent(format!(
-                "detail.Environment.{ENV_ENDPOINT}: missing; monitoring job {} of schedule \
-                 {schedule} names no endpoint",
-                detail.processing_job_name
-            ))
-        })?;
-    let endpoint = endpoint_name(endpoint, &format!("detail.Environment.{ENV_ENDPOINT}"))?;
-    let outputs: Vec<S3Output> = detail
-        .processing_output_config
-        .map(|c| c.outputs)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|o| o.s3_output)
-        .collect();
-    let output = result_output(&outputs, env.get(ENV_OUTPUT_PATH).map(String::as_str))?;
-    Ok(Input::Job(MonitoringJob {
+        .map(|e| endpoint_name(e.clone(), &format!("detail.Environment.{ENV_ENDPOINT}")))
+        .transpose()?;
+    let mut job = MonitoringJob {
         name: detail.processing_job_name,
         status: detail.processing_job_status,
         exit_message: detail.exit_message,
         failure_reason: detail.failure_reason,
         endpoint,
         schedule: Some(schedule),
-        output,
+        output: None,
         region: envelope.region,
         time: parse_time(envelope.time, "time")?,
-    }))
+    };
+    if job.has_violations() {
+        let outputs: Vec<S3Output> = detail
+            .processing_output_config
+            .map(|c| c.outputs)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|o| o.s3_output)
+            .collect();
+        job.output = violations_location(&job, &outputs, env.get(ENV_OUTPUT_PATH))?;
+    }
+    Ok(Input::Job(job))
+}
+
+/// Where a job with violations wrote its report: the job must name its endpoint (the
+/// violations are reported per endpoint) and one output must hold the results.
+fn violations_location(
+    job: &MonitoringJob,
+    outputs: &[S3Output],
+    output_path: Option<&String>,
+) -> Result<Option<String>, Error> {
+    if job.endpoint.is_none() {
+        return Err(Error::InvalidEvent(format!(
+            "detail.Environment.{ENV_ENDPOINT}: missing; monitoring job {} of schedule {} \
+             reported violations but names no endpoint",
+            job.name,
+            job.schedule.as_deref().unwrap_or("")
+        )));
+    }
+    result_output(outputs, output_path.map(String::as_str))
 }
 
 /// A container path in one spelling: no repeated, trailing or `.` segments
@@ -361,129 +379,10 @@ fn result_output(outputs: &[S3Output], output_path: Option<&str>) -> Result<Opti
     }
 }
 
-// ---- drift alarms ----
-
-/// The metric families an alarm may read to be a drift alarm.
-fn is_monitor_namespace(namespace: &str) -> bool {
-    namespace.eq_ignore_ascii_case(DATA_METRICS)
-        || namespace.eq_ignore_ascii_case(MODEL_METRICS)
-        || (namespace
-            .to_ascii_lowercase()
-            .starts_with("aws/sagemaker/endpoints/")
-            && namespace.to_ascii_lowercase().ends_with("-metrics"))
-}
-
-/// The finding an alarm in ALARM state reports: the feature and check type come from the metric
-/// name, the endpoint and schedule from the `Endpoint` and `MonitoringSchedule` dimensions.
-pub fn alarm_finding(alarm: &Alarm, region: Option<&str>) -> Result<Finding, Error> {
-    let metric = alarm
-        .metrics
-        .iter()
-        .find(|m| m.namespace.as_deref().is_some_and(is_monitor_namespace))
-        .ok_or_else(|| {
-            let seen: Vec<String> = alarm
-                .metrics
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}/{}",
-                        m.namespace.as_deref().unwrap_or("?"),
-                        m.name.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect();
-            Error::InvalidEvent(format!(
-                "alarm {}: reads no Model Monitor metric (namespace {DATA_METRICS} or \
-                 {MODEL_METRICS}); it reads [{}]",
-                alarm.name,
-                seen.join(", ")
-            ))
-        })?;
-    let namespace = metric.namespace.clone().unwrap_or_default();
-    let name = metric.name.clone().ok_or_else(|| {
-        Error::InvalidEvent(format!("alarm {}: the metric has no name", alarm.name))
-    })?;
-    let endpoint = metric
-        .dimensions
-        .get("Endpoint")
-        .or_else(|| metric.dimensions.get("EndpointName"))
-        .cloned()
-        .ok_or_else(|| {
-            Error::InvalidEvent(format!(
-                "alarm {}: metric {name} has no Endpoint dimension",
-                alarm.name
-            ))
-        })?;
-    let endpoint = endpoint_name(
-        endpoint,
-        &format!("alarm {}: dimension Endpoint", alarm.name),
-    )?;
-    let schedule = metric.dimensions.get("MonitoringSchedule").cloned();
-    let (feature, check_type) = feature_of(&namespace, &name);
-    let crossing = alarm.crossing();
-    let transition = alarm
-        .transition_id()
-        .unwrap_or_else(|| alarm.state.as_str().to_owned());
-    Ok(Finding {
-        kind: Kind::Alarm,
-        endpoint,
-        schedule,
-        origin: format!("alarm {} ({})", alarm.name, alarm.state),
-        time: alarm.time,
-        region: region.map(str::to_owned).or_else(|| region_of(alarm)),
-        violations: vec![Violation {
-            feature,
-            check_type,
-            value: crossing.map(|c| c.value),
-            threshold: crossing.map(|c| c.threshold),
-            direction: alarm.reason.as_deref().and_then(Direction::stated_in),
-            description: alarm.reason.clone(),
-        }],
-        failure_reason: None,
-        report: None,
-        metric: Some(MetricLink {
-            namespace,
-            name,
-            dimensions: metric.dimensions.clone(),
-        }),
-        id: format!("alarm:{}:{transition}", alarm.name),
-    })
-}
-
-/// `feature_baseline_drift_age` -> (`age`, `baseline_drift_check`); `feature_non_null_age` ->
-/// (`age`, `completeness_check`); a model-quality metric (`f1`) -> (`f1`, `model_quality_check`).
-pub fn feature_of(namespace: &str, metric: &str) -> (String, String) {
-    let pairs = [
-        ("feature_baseline_drift_", "baseline_drift_check"),
-        ("feature_non_null_", "completeness_check"),
-    ];
-    for (prefix, check) in pairs {
-        if let Some(feature) = metric.strip_prefix(prefix).filter(|f| !f.is_empty()) {
-            return (feature.to_owned(), check.to_owned());
-        }
-    }
-    let check = if namespace.eq_ignore_ascii_case(MODEL_METRICS) {
-        "model_quality_check"
-    } else {
-        "metric_threshold_check"
-    };
-    (metric.to_owned(), check.to_owned())
-}
-
-/// The region in an alarm ARN (`arn:aws:cloudwatch:<region>:...`).
-fn region_of(alarm: &Alarm) -> Option<String> {
-    alarm
-        .arn
-        .as_deref()?
-        .split(':')
-        .nth(3)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Direction, MODEL_METRICS};
     use serde_json::json;
 
     fn sample(name: &str) -> Value {
@@ -502,7 +401,7 @@ mod tests {
     fn monitoring_job_with_violations() {
         let job = job("sagemaker-processing-job-monitoring-violations.json");
         assert!(job.has_violations());
-        assert_eq!(job.endpoint, "prod-ranker");
+        assert_eq!(job.endpoint.as_deref(), Some("prod-ranker"));
         assert_eq!(job.schedule.as_deref(), Some("prod-ranker-data-quality"));
         assert_eq!(
             job.violations_uri().as_deref(),
@@ -578,6 +477,107 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"/opt/ml/processing/logs\""), "{err}");
+    }
+
+    /// The failed sample naming no endpoint, with a results and a logs output and neither at
+    /// the job's output path: what a violations report needs is missing.
+    fn without_endpoint_or_result_output(status: &str, exit_message: &str) -> Value {
+        let mut event = sample("sagemaker-processing-job-monitoring-failed.json");
+        let detail = &mut event["detail"];
+        detail["ProcessingJobStatus"] = json!(status);
+        detail["ExitMessage"] = json!(exit_message);
+        detail["Environment"]
+            .as_object_mut()
+            .unwrap()
+            .remove(ENV_ENDPOINT);
+        detail["Environment"][ENV_OUTPUT_PATH] = json!("/opt/ml/processing/elsewhere");
+        let result = detail["ProcessingOutputConfig"]["Outputs"][0].clone();
+        let mut logs = result.clone();
+        logs["S3Output"]["LocalPath"] = json!("/opt/ml/processing/logs");
+        detail["ProcessingOutputConfig"]["Outputs"] = json!([result, logs]);
+        event
+    }
+
+    #[test]
+    fn a_failed_job_is_reported_without_what_only_violations_need() {
+        let event = without_endpoint_or_result_output("Failed", "Error: no captured data.");
+        let Input::Job(failed) = parse(event).unwrap() else {
+            panic!("not a job")
+        };
+        assert_eq!(
+            (failed.endpoint.as_deref(), failed.output.as_deref()),
+            (None, None)
+        );
+        let finding = failed.failed_finding();
+        assert_eq!(finding.kind, Kind::MonitoringFailed);
+        let notice = finding.notice();
+        assert_eq!(
+            notice.subject,
+            "Model Monitor failed on schedule prod-ranker-data-quality"
+        );
+        assert!(!notice.attributes.contains_key("endpoint"), "{notice:?}");
+        assert!(
+            notice.body.starts_with(
+                "Model Monitor could not run monitoring schedule prod-ranker-data-quality: the \
+                 monitoring job failed"
+            ),
+            "{}",
+            notice.body
+        );
+        assert!(notice.body.contains("Endpoint: (not named in the event)"));
+        assert!(notice
+            .body
+            .contains("Failure reason: AlgorithmError: No captured data"));
+        // With its endpoint, the failed job names it as before.
+        let mut named = without_endpoint_or_result_output("Failed", "Error");
+        named["detail"]["Environment"][ENV_ENDPOINT] = json!("prod-ranker");
+        let Input::Job(named) = parse(named).unwrap() else {
+            panic!("not a job")
+        };
+        assert_eq!(
+            named.failed_finding().notice().subject,
+            "Model Monitor failed on prod-ranker (schedule prod-ranker-data-quality)"
+        );
+    }
+
+    #[test]
+    fn jobs_without_violations_parse_to_be_ignored() {
+        for (status, exit_message) in [
+            (
+                "Completed",
+                "Completed: Job completed successfully with no violations.",
+            ),
+            ("Stopped", "Stopped by the user"),
+            ("InProgress", ""),
+        ] {
+            let event = without_endpoint_or_result_output(status, exit_message);
+            let Input::Job(job) = parse(event).unwrap() else {
+                panic!("{status}: not a job")
+            };
+            assert_eq!(job.status, status);
+            assert!(!job.has_violations(), "{status}");
+        }
+    }
+
+    #[test]
+    fn a_job_with_violations_still_needs_its_endpoint_and_result_output() {
+        let with_violations =
+            "CompletedWithViolations: Job completed successfully with 4 violations.";
+        let event = without_endpoint_or_result_output("Completed", with_violations);
+        let err = parse(event.clone()).unwrap_err();
+        assert_eq!(err.error_type(), "NonRetryable.InvalidEvent");
+        assert!(
+            err.to_string()
+                .contains("detail.Environment.sagemaker_endpoint_name: missing"),
+            "{err}"
+        );
+        let mut named = event;
+        named["detail"]["Environment"][ENV_ENDPOINT] = json!("prod-ranker");
+        let err = parse(named).unwrap_err().to_string();
+        assert!(
+            err.contains("detail.ProcessingOutputConfig.Outputs: 2 outputs and none has LocalPath"),
+            "{err}"
+        );
     }
 
     #[test]

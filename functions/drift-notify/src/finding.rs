@@ -162,7 +162,9 @@ pub struct MetricLink {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub kind: Kind,
-    pub endpoint: String,
+    /// Always named, except by a failed monitoring job whose schedule names none (one that
+    /// monitors batch transform jobs).
+    pub endpoint: Option<String>,
     pub schedule: Option<String>,
     /// What reported it: the monitoring job, the alarm, the custom event's source.
     pub origin: String,
@@ -216,9 +218,8 @@ impl Finding {
             check_types
         };
         check_types_attr.truncate(50);
-        let attributes = BTreeMap::from([
+        let mut attributes = BTreeMap::from([
             ("function".to_owned(), FUNCTION.to_owned()),
-            ("endpoint".to_owned(), self.endpoint.clone()),
             (
                 "check_types".to_owned(),
                 serde_json::to_string(&check_types_attr).unwrap_or_else(|_| "[]".to_owned()),
@@ -227,6 +228,9 @@ impl Finding {
             ("kind".to_owned(), self.kind.as_str().to_owned()),
             ("finding_id".to_owned(), shorten(&self.id, 256)),
         ]);
+        if let Some(endpoint) = &self.endpoint {
+            attributes.insert("endpoint".to_owned(), endpoint.clone());
+        }
         Notice {
             subject: self.subject(&violations),
             body,
@@ -235,17 +239,23 @@ impl Finding {
         }
     }
 
+    /// The endpoint as the message names it.
+    fn endpoint_text(&self) -> &str {
+        self.endpoint.as_deref().unwrap_or("(endpoint not named)")
+    }
+
     /// At most 100 ASCII characters; endpoint first so a cut never loses it.
     fn subject(&self, ranked: &[Violation]) -> String {
-        let endpoint = &self.endpoint;
+        let endpoint = self.endpoint_text();
         let text = match self.kind {
-            Kind::MonitoringFailed => format!(
-                "Model Monitor failed on {endpoint}{}",
-                self.schedule
-                    .as_deref()
-                    .map(|s| format!(" (schedule {s})"))
-                    .unwrap_or_default()
-            ),
+            Kind::MonitoringFailed => match (&self.endpoint, &self.schedule) {
+                (Some(endpoint), Some(schedule)) => {
+                    format!("Model Monitor failed on {endpoint} (schedule {schedule})")
+                }
+                (Some(endpoint), None) => format!("Model Monitor failed on {endpoint}"),
+                (None, Some(schedule)) => format!("Model Monitor failed on schedule {schedule}"),
+                (None, None) => "Model Monitor failed".to_owned(),
+            },
             Kind::Inconsistent => {
                 format!("Model Monitor reported violations on {endpoint} but listed none")
             }
@@ -316,11 +326,15 @@ impl Finding {
         let mut body = String::new();
         match self.kind {
             Kind::MonitoringFailed => {
+                let what = match (&self.endpoint, &self.schedule) {
+                    (Some(endpoint), _) => format!("check endpoint {endpoint}"),
+                    (None, Some(schedule)) => format!("run monitoring schedule {schedule}"),
+                    (None, None) => "run".to_owned(),
+                };
                 let _ = writeln!(
                     body,
-                    "Model Monitor could not check endpoint {}: the monitoring job failed, so \
-                     drift is not being watched until the next successful run.",
-                    self.endpoint
+                    "Model Monitor could not {what}: the monitoring job failed, so drift is not \
+                     being watched until the next successful run."
                 );
             }
             Kind::Inconsistent => {
@@ -329,7 +343,7 @@ impl Finding {
                     "Model Monitor's result for endpoint {} contradicts itself: the job ended \
                      {}, but its violations file lists no violation. Drift may go unreported: \
                      check the report and the job's logs.",
-                    self.endpoint,
+                    self.endpoint_text(),
                     crate::event::WITH_VIOLATIONS
                 );
             }
@@ -342,7 +356,8 @@ impl Finding {
                 let _ = writeln!(
                     body,
                     "{} {noun} violated on endpoint {}.",
-                    violations, self.endpoint
+                    violations,
+                    self.endpoint_text()
                 );
             }
         }
@@ -353,7 +368,13 @@ impl Finding {
         let mut body = self.headline(ranked.len());
         let schedule = self.schedule.as_deref().unwrap_or("(none)");
         let _ = writeln!(body);
-        let _ = writeln!(body, "Endpoint: {}", self.endpoint);
+        let _ = writeln!(
+            body,
+            "Endpoint: {}",
+            self.endpoint
+                .as_deref()
+                .unwrap_or("(not named in the event)")
+        );
         let _ = writeln!(body, "Monitoring schedule: {schedule}");
         let _ = writeln!(body, "Severity: {}", severity.as_str());
         let _ = writeln!(body, "Source: {}", self.origin);
@@ -497,7 +518,7 @@ mod tests {
     fn finding(violations: Vec<Violation>) -> Finding {
         Finding {
             kind: Kind::Violations,
-            endpoint: "prod-ranker".to_owned(),
+            endpoint: Some("prod-ranker".to_owned()),
             schedule: Some("prod-ranker-data-quality".to_owned()),
             origin: "monitoring job model-monitoring-1".to_owned(),
             time: None,

@@ -7,6 +7,7 @@
 
 mod ascii;
 mod custom;
+mod drift_alarm;
 pub mod event;
 pub mod finding;
 mod links;
@@ -72,7 +73,9 @@ pub struct Summary {
 /// One message that was published.
 #[derive(Debug, Clone, Serialize)]
 pub struct Published {
-    pub endpoint: String,
+    /// Absent for a failed monitoring job that names no endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     pub kind: Kind,
     pub severity: String,
     pub subject: String,
@@ -138,7 +141,7 @@ impl App {
             let notice = finding.notice();
             tracing::info!(
                 function = FUNCTION,
-                endpoint = %finding.endpoint,
+                endpoint = finding.endpoint.as_deref(),
                 kind = finding.kind.as_str(),
                 severity = finding.severity().as_str(),
                 violations = finding.violations.len(),
@@ -160,7 +163,8 @@ impl App {
 
     /// The finding of a monitoring job's state change, or why there is none to send.
     async fn job_finding(&self, job: &MonitoringJob) -> Result<Result<Finding, String>, Error> {
-        tracing::info!(function = FUNCTION, job = %job.name, status = %job.status, endpoint = %job.endpoint, "monitoring job");
+        tracing::info!(function = FUNCTION, job = %job.name, status = %job.status,
+            endpoint = job.endpoint.as_deref(), "monitoring job");
         match job.status.as_str() {
             "Failed" => Ok(Ok(job.failed_finding())),
             "Completed" if job.has_violations() => {
