@@ -1410,6 +1410,63 @@ async fn raise_max_in_the_calendar_and_the_cap() {
     );
 }
 
+/// An entry added (or renamed) while another of the calendar's events is on goes back to the
+/// calendar's baseline at its end, not to what that event's start set.
+#[tokio::test]
+async fn an_entry_synced_during_an_event_goes_back_to_the_calendars_baseline() {
+    let f = Fixture::with_capacity(2, 8).await;
+    let mut big = entry(
+        &f.endpoint,
+        "big",
+        "2027-01-08T18:00",
+        "2027-01-08T20:00",
+        "Europe/Berlin",
+        0,
+    );
+    big["raise_max"] = json!(true);
+    let app = f.app(&[]);
+    app.handle(sync(json!([big.clone()])), before_2027())
+        .await
+        .unwrap();
+    // big's start has run: MinCapacity and MaxCapacity are 10.
+    f.moto
+        .register_target(&f.endpoint, VARIANT, 10, 10)
+        .await
+        .unwrap();
+    let later = entry(
+        &f.endpoint,
+        "later",
+        "2027-01-09T18:00",
+        "2027-01-09T20:00",
+        "Europe/Berlin",
+        0,
+    );
+    app.handle(sync(json!([big, later])), before_2027())
+        .await
+        .unwrap();
+    let rows = f.schedules().await;
+    let later: Vec<_> = rows.iter().filter(|r| r.0.contains("-later-")).collect();
+    assert_eq!(
+        later,
+        [
+            &row(
+                "prewarm-later-end",
+                "at(2027-01-09T20:00:00)",
+                "Europe/Berlin",
+                2,
+                None
+            ),
+            &row(
+                "prewarm-later-start",
+                "at(2027-01-09T18:00:00)",
+                "Europe/Berlin",
+                8,
+                None
+            ),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn calendar_from_a_file_and_from_s3() {
     let f = Fixture::new().await;

@@ -148,6 +148,37 @@ pub fn ended_entry(name: &str) -> Option<&str> {
     name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-end")
 }
 
+/// The end `entry` goes back from, among the `existing` actions on `resource_id`: its own
+/// end, which carries the baseline and MaxCapacity found when the entry was first synced;
+/// for an entry without one yet (new, or renamed), the end of another entry of the calendar
+/// (`entries`) on the variant that keeps the default baseline, one that gives MaxCapacity
+/// back first. While one of the calendar's events is on, the variant's MinCapacity is what
+/// that event's start set, not its baseline, so it is taken only when no end knows better.
+pub fn known_end<'a>(
+    existing: &'a [ScheduledAction],
+    resource_id: &str,
+    entry: &str,
+    entries: &[Entry],
+) -> Option<&'a ScheduledAction> {
+    let here = || {
+        existing
+            .iter()
+            .filter(move |a| a.resource_id == resource_id)
+    };
+    let own = end_name(entry);
+    let defaulted = |a: &&ScheduledAction| {
+        let ended = ended_entry(&a.name);
+        entries
+            .iter()
+            .any(|e| Some(e.name.as_str()) == ended && e.baseline.is_none())
+    };
+    here().find(|a| a.name == own).or_else(|| {
+        here()
+            .filter(defaulted)
+            .min_by_key(|a| a.max_capacity.is_none())
+    })
+}
+
 /// Parse a calendar: a list of entries, or an object with a `calendar` list (a file or S3
 /// object may use either). Every entry is checked; errors name `calendar[i].<field>`.
 pub fn parse(value: &Value) -> Result<Vec<Entry>, Error> {

@@ -336,12 +336,12 @@ impl App {
                     ))));
                 };
                 let resource_id = variant.resource_id(&endpoint.name);
-                let previous_end = existing.iter().find(|a| {
-                    a.resource_id == resource_id && a.name == calendar::end_name(&entry.name)
-                });
-                let baseline = endpoint
-                    .holds(&variant.name)
-                    .baseline
+                let previous_end =
+                    calendar::known_end(existing, &resource_id, &entry.name, entries);
+                // As a decision reads it: a baseline tag means something only beside holds.
+                let holds = endpoint.holds(&variant.name);
+                let baseline = (holds.baseline)
+                    .filter(|_| !holds.holds.is_empty())
                     .unwrap_or(current.min);
                 let (actions, note) = calendar::actions(
                     entry,

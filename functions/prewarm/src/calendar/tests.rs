@@ -227,6 +227,58 @@ fn actions_cap_or_raise_max_and_keep_the_scheduled_baseline() {
 }
 
 #[test]
+fn a_new_entry_synced_during_an_event_goes_back_to_the_calendars_baseline() {
+    // promo (raise_max, 25) is on: MinCapacity and MaxCapacity are 25. launch is added, and
+    // promo is renamed promo-2030, while it runs.
+    let cal = parse(&json!([
+        entry(json!({"min_capacity": 25, "raise_max": true})),
+        entry(json!({"name": "launch", "start": "2026-12-10T18:00", "end": "2026-12-10T20:00"})),
+        entry(json!({"name": "promo-2030", "start": "2026-12-11T18:00",
+                     "end": "2026-12-11T20:00", "min_capacity": 25, "raise_max": true})),
+        entry(
+            json!({"name": "own", "start": "2026-12-12T18:00", "end": "2026-12-12T20:00",
+                     "baseline": 5})
+        ),
+    ]))
+    .unwrap();
+    let (raise, restore) = schedules(json!({}));
+    let (first, _) = actions(
+        &cal[0],
+        T,
+        &raise,
+        &restore,
+        Capacity { min: 2, max: 20 },
+        None,
+        2,
+    );
+    let running = Capacity { min: 25, max: 25 };
+    let mut existing = first.clone();
+    existing.push(ScheduledAction {
+        name: end_name("own"),
+        min_capacity: Some(5),
+        max_capacity: None,
+        ..first[1].clone()
+    });
+    for name in ["launch", "promo-2030"] {
+        let entry = cal.iter().find(|e| e.name == name).unwrap();
+        let known = known_end(&existing, T.0, name, &cal);
+        assert_eq!(known, Some(&first[1]), "{name}");
+        let (synced, _) = actions(entry, T, &raise, &restore, running, known, 25);
+        assert_eq!(synced[1].min_capacity, Some(2), "{name}: {synced:?}");
+    }
+    // Its own end first; none on another variant; none from an entry with its own baseline.
+    assert_eq!(
+        known_end(&existing, T.0, "own", &cal).unwrap().min_capacity,
+        Some(5)
+    );
+    assert_eq!(
+        known_end(&existing, "endpoint/e/variant/w", "launch", &cal),
+        None
+    );
+    assert_eq!(known_end(&existing[2..], T.0, "launch", &cal), None);
+}
+
+#[test]
 fn diff_puts_what_differs_and_deletes_what_is_gone() {
     let a = |name: &str, schedule: &str| ScheduledAction {
         name: name.to_owned(),
