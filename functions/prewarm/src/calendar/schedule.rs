@@ -211,9 +211,14 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
     // One occurrence ends, late end included, before the next is raised: an end at or after
     // the next raise would drop that occurrence to the baseline.
     let (period, said) = match recurrence {
-        Recurrence::Daily => (chrono::Duration::hours(24), "24 hours"),
-        Recurrence::Weekly => (chrono::Duration::days(7), "7 days"),
-        _ => (chrono::Duration::days(28), "28 days"),
+        Recurrence::Daily => (chrono::Duration::hours(24), "24 hours".to_owned()),
+        Recurrence::Weekly => (chrono::Duration::days(7), "7 days".to_owned()),
+        Recurrence::Cron { .. } => {
+            let days = closest_days(recurrence, entry.start.date());
+            let said = format!("{days} day{}", if days == 1 { "" } else { "s" });
+            (chrono::Duration::days(days), said)
+        }
+        _ => (chrono::Duration::days(28), "28 days".to_owned()),
     };
     if end - raise > period - chrono::Duration::minutes(EVENT_GAP_MINUTES) {
         return Err(Error::InvalidEvent(format!(
@@ -261,6 +266,25 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
             same_day("end")
         }
     }
+}
+
+/// The fewest days between two days a cron recurrence runs on (`MON-FRI`: 1), over the 28
+/// years after `first` in which its weekdays come back to the same dates; 28 when it runs once
+/// at most in them.
+fn closest_days(recurrence: &Recurrence, first: NaiveDate) -> i64 {
+    let days = first.iter_days().take(28 * 366);
+    let runs = days.filter(|day| recurrence.runs_on(first, *day));
+    let (mut closest, mut last) = (28, None::<NaiveDate>);
+    for day in runs {
+        if let Some(last) = last {
+            closest = closest.min((day - last).num_days());
+            if closest == 1 {
+                break;
+            }
+        }
+        last = Some(day);
+    }
+    closest
 }
 
 /// `monthly` repeats on a day of the month, and a cron day-of-month that a month lacks skips

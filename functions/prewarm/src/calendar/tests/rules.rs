@@ -160,6 +160,21 @@ fn a_recurring_event_ends_before_its_next_raise() {
         err.contains("repeats weekly may last at most 7 days less 20 minutes"),
         "{err}"
     );
+    // A cron is held to the days it runs on: on weekdays, an end at 23:55 and the next
+    // raise at 00:00 are 5 minutes apart; on Mondays only, 7 days less 5 minutes.
+    let weekdays = json!({"recurrence": "cron(0 0 ? * MON-FRI *)", "lead_minutes": 0,
+        "start": "2026-12-07T00:00", "end": "2026-12-07T23:55"});
+    let err = refusal(weekdays);
+    assert!(
+        err.contains("repeats cron may last at most 1 day less 20 minutes"),
+        "{err}"
+    );
+    let (raise, restore) = schedules(json!({"recurrence": "cron(0 0 ? * MON *)",
+        "lead_minutes": 0, "start": "2026-12-07T00:00", "end": "2026-12-07T23:55"}));
+    assert_eq!(
+        (raise.0.as_str(), restore.0.as_str()),
+        ("cron(0 0 ? * MON *)", "cron(55 23 ? * MON *)")
+    );
 }
 
 /// The day fields of a cron, read as Application Auto Scaling reads them.
