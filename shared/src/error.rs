@@ -12,8 +12,10 @@ use serde::{Deserialize, Deserializer};
 /// Error codes worth retrying although they come with a 4xx status: the throttling codes the
 /// SDK's own retry classifier knows for the services these functions call, and Application
 /// Auto Scaling's concurrent update.
-const RETRYABLE_CODES: [&str; 8] = [
+const RETRYABLE_CODES: [&str; 9] = [
     "Throttling",
+    // SNS, publishing to a topic encrypted with a KMS key whose request quota is used up.
+    "KMSThrottling",
     "ThrottlingException",
     "ThrottledException",
     "RequestThrottledException",
@@ -143,4 +145,39 @@ pub fn from_json<'de, T: Deserialize<'de>>(
         };
         Error::InvalidEvent(format!("{field}: {}", err.into_inner()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sns::error::ErrorMetadata;
+    use aws_sdk_sns::operation::publish::PublishError;
+
+    use super::*;
+
+    /// A Publish that failed with `code` at HTTP `status`, as the SDK reports it.
+    fn publish_failed(status: u16, code: &str) -> Error {
+        let meta = ErrorMetadata::builder().code(code).message("m").build();
+        let raw = HttpResponse::new(status.try_into().unwrap(), "".into());
+        Error::aws(
+            "Publish",
+            SdkError::service_error(PublishError::generic(meta), raw),
+        )
+    }
+
+    #[test]
+    fn throttling_and_server_faults_are_retryable_and_client_errors_are_not() {
+        for (status, code, retryable) in [
+            (400, "Throttling", true),
+            (400, "KMSThrottling", true),
+            (500, "InternalError", true),
+            (400, "InvalidParameter", false),
+            (403, "AuthorizationError", false),
+        ] {
+            let err = publish_failed(status, code);
+            assert_eq!(err.is_retryable(), retryable, "{code}: {err}");
+            assert!(err
+                .to_string()
+                .starts_with(&format!("Publish failed: {code}")));
+        }
+    }
 }
