@@ -11,6 +11,7 @@ use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::Tag;
 use chrono::{DateTime, Utc};
 
+use crate::config::LOCK_TABLE;
 use crate::error::Error;
 use crate::holds::{Capacity, VariantHolds};
 use crate::record::Record;
@@ -362,7 +363,7 @@ impl Store for CapacityClient {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        Ok(conditional("UpdateItem", out, |e| {
+        Ok(conditional(("UpdateItem", &self.lock_table), out, |e| {
             e.is_conditional_check_failed_exception()
         })?
         .map(|out| record_of(out.attributes())))
@@ -389,7 +390,7 @@ impl Store for CapacityClient {
             None => request.update_expression("REMOVE lease_owner, lease_until"),
         };
         let out = request.send().await;
-        Ok(conditional("UpdateItem", out, |e| {
+        Ok(conditional(("UpdateItem", &self.lock_table), out, |e| {
             e.is_conditional_check_failed_exception()
         })?
         .is_some())
@@ -405,7 +406,7 @@ impl Store for CapacityClient {
             .expression_attribute_values(":me", AttributeValue::S(owner.to_owned()))
             .send()
             .await;
-        Ok(conditional("DeleteItem", out, |e| {
+        Ok(conditional(("DeleteItem", &self.lock_table), out, |e| {
             e.is_conditional_check_failed_exception()
         })?
         .is_some())
@@ -420,7 +421,7 @@ impl Store for CapacityClient {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|err| Error::aws("GetItem", err))?;
+            .map_err(|err| table_error("GetItem", &self.lock_table, err))?;
         Ok(record_of(out.item()))
     }
 
@@ -442,7 +443,7 @@ fn number(n: i64) -> AttributeValue {
 /// A conditional write's result: `None` when its condition did not hold (`failed` tells that
 /// service error of `operation` from the others).
 fn conditional<T, E>(
-    operation: &'static str,
+    (operation, table): (&'static str, &str),
     out: Result<T, SdkError<E, HttpResponse>>,
     failed: impl Fn(&E) -> bool,
 ) -> Result<Option<T>, Error>
@@ -452,8 +453,23 @@ where
     match out {
         Ok(out) => Ok(Some(out)),
         Err(err) if err.as_service_error().is_some_and(&failed) => Ok(None),
-        Err(err) => Err(Error::aws(operation, err)),
+        Err(err) => Err(table_error(operation, table, err)),
     }
+}
+
+/// A failed call on the lease table. A table that does not exist is the configuration's
+/// fault, not something a retry mends: it names the variable.
+fn table_error<E>(operation: &'static str, table: &str, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if err.as_service_error().and_then(|e| e.code()) == Some("ResourceNotFoundException") {
+        return Error::InvalidConfig(format!(
+            "{LOCK_TABLE}={table}: {operation} found no such DynamoDB table in this account and \
+             region; set it to the stack's LockTable"
+        ));
+    }
+    Error::aws(operation, err)
 }
 
 fn record_of(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> Record {

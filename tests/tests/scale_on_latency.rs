@@ -146,6 +146,24 @@ async fn alarm_then_ok_in_each_shape_raises_then_restores() {
     }
 }
 
+/// A LOCK_TABLE that names no table is the configuration's fault: the first decision says
+/// which variable to set, with a non-retryable error, and writes nothing.
+#[tokio::test]
+async fn a_lock_table_that_does_not_exist_names_the_variable() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    let app = f.app(&[("LOCK_TABLE", "no-such-table")]);
+    let event = f.event("cloudwatch-alarm-latency-eventbridge.json");
+    let err = app.handle(event, now()).await.unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.InvalidConfig", "{err}");
+    assert!(
+        err.to_string()
+            .contains("LOCK_TABLE=no-such-table: UpdateItem found no such DynamoDB table"),
+        "{err}"
+    );
+    assert_eq!(f.state().await, before);
+}
+
 #[tokio::test]
 async fn audit_message_is_readable_and_filterable() {
     let f = Fixture::new().await;
