@@ -187,8 +187,41 @@ fn recurring(entry: &Entry, recurrence: &Recurrence) -> Result<Timing, Error> {
     })
 }
 
+/// A recurring entry's raise and end at times of day that exist on every day it runs on,
+/// over the two years after its start: Scheduler skips a cron time the clocks skip when
+/// daylight saving time starts, so that occurrence would not end (or not be raised).
+fn check_gaps(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> {
+    let first = entry.start.date();
+    let raise = entry.start - lead(entry);
+    let field = if entry.lead_minutes > 0 {
+        "lead_minutes"
+    } else {
+        "start"
+    };
+    for day in first.iter_days().take(2 * 366) {
+        if !recurrence.runs_on(first, day) {
+            continue;
+        }
+        for (time, field) in [(raise, field), (entry.end, "end")] {
+            let local = (day + (time.date() - first)).and_time(time.time());
+            if let LocalResult::None = entry.timezone.instants(local) {
+                return Err(Error::InvalidEvent(format!(
+                    "{field}: {} does not exist in {} on {} (the clocks skip it when daylight \
+                     saving time starts), and AWS skips a recurring action at a time that does \
+                     not exist: pick a time outside the gap",
+                    time.format("%H:%M"),
+                    entry.timezone.name(),
+                    local.date()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a recurring entry must keep so that its two crons describe it on every occurrence.
 fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> {
+    check_gaps(entry, recurrence)?;
     let raise = entry.start - lead(entry);
     let end = entry.end;
     let same_day = |what: &str| -> Result<(), Error> {

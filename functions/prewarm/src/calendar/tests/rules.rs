@@ -177,6 +177,29 @@ fn a_recurring_event_ends_before_its_next_raise() {
     );
 }
 
+/// A recurring raise or end at a time the clocks skip on one of its days is refused, as a
+/// one-off's is: Scheduler would skip that occurrence's end.
+#[test]
+fn a_recurring_time_in_a_daylight_saving_gap_is_refused() {
+    let daily = json!({"recurrence": "daily", "lead_minutes": 0, "start": "2026-12-04T01:00",
+        "end": "2026-12-04T02:30"});
+    let err = refusal(daily);
+    assert!(
+        err.contains("end: 02:30 does not exist in America/New_York on 2027-03-14"),
+        "{err}"
+    );
+    let lead = json!({"recurrence": "daily", "lead_minutes": 15, "start": "2026-12-04T03:10",
+        "end": "2026-12-04T05:00"});
+    assert!(
+        refusal(lead).contains("lead_minutes: 02:55 does not exist in America/New_York"),
+        "lead into the gap"
+    );
+    // Fridays at 02:30 never meet New York's gap, which is on a Sunday.
+    let (raise, _) = schedules(json!({"recurrence": "weekly", "lead_minutes": 0,
+        "start": "2026-12-04T02:30", "end": "2026-12-04T04:00"}));
+    assert_eq!(raise.0, "cron(30 2 ? * FRI *)");
+}
+
 /// The day fields of a cron, read as Application Auto Scaling reads them.
 #[test]
 fn cron_days_match_the_days_aws_runs_them_on() {
