@@ -9,6 +9,7 @@ use integration_tests::{
     function_binary, sample_event, unique, EndpointFixture, LocalRuntime, Moto, LOCK_TABLE,
 };
 use remediation::entry::Handler;
+use remediation::holds::{alarm_reason, baseline_key, hold_key};
 use remediation::Error;
 use scale_on_latency::{App, Config, Summary};
 use serde_json::{json, Value};
@@ -819,6 +820,34 @@ async fn an_unused_lease_keeps_the_variants_record() {
     assert_eq!(err.error_type(), "Retryable.EndpointNotReady", "{err}");
     let kept = f.moto.lease_item(&f.endpoint, VARIANT).await.unwrap();
     assert_eq!(kept, Some((names, record)));
+}
+
+/// A sweep that finds an endpoint with holds being updated leaves it for the next sweep, and
+/// says so in `left`, instead of passing over it in silence.
+#[tokio::test]
+async fn a_sweep_leaves_an_endpoint_that_is_updating_and_says_so() {
+    let f = Fixture::new().await;
+    let hold = integration_tests::expired_hold(4, now());
+    let key = hold_key(VARIANT, &alarm_reason(VARIANT, &f.alarm_name()));
+    let tags = vec![
+        (key, hold.encode()),
+        (baseline_key(VARIANT), "2".to_owned()),
+    ];
+    let (sagemaker, _, delete_tags) = integration_tests::mocks::sagemaker_with_tags(
+        &f.endpoint,
+        VARIANT,
+        |_| aws_sdk_sagemaker::types::EndpointStatus::Updating,
+        tags,
+    );
+    let mut app = f.app(&[]);
+    app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
+    let swept = app
+        .handle(f.event("eventbridge-scheduled-sweep.json"), now())
+        .await
+        .unwrap();
+    assert_eq!(swept.left, std::slice::from_ref(&f.endpoint), "{swept:?}");
+    assert_eq!(swept.swept.as_deref().map(<[_]>::len), Some(0), "{swept:?}");
+    assert_eq!(delete_tags.num_calls(), 0);
 }
 
 /// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with

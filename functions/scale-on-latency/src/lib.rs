@@ -91,8 +91,8 @@ pub struct Summary {
     /// Variants whose expired holds a scheduled sweep released.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swept: Option<Vec<Outcome>>,
-    /// Allowed endpoints a sweep did not reach before the invocation's deadline: the next
-    /// sweep does them.
+    /// Allowed endpoints a sweep could not act on, not reached before the invocation's
+    /// deadline or not InService: the next sweep does them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left: Vec<String>,
 }

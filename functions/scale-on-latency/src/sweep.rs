@@ -33,7 +33,8 @@ pub const SWEEP_MARGIN_SECONDS: i64 = budget(VISIT_CALLS).as_secs() as i64;
 pub struct Swept {
     /// Variants the sweep changed (restored, or brought back to a live hold).
     pub changed: Vec<Outcome>,
-    /// Allowed endpoints not visited before the deadline: the next sweep does them.
+    /// Allowed endpoints with holds this sweep could not act on, not reached before the
+    /// deadline or not InService (being updated): the next sweep does them.
     pub left: Vec<String>,
 }
 
@@ -81,7 +82,7 @@ impl App {
         left.sort();
         if !left.is_empty() {
             tracing::warn!(function = FUNCTION, left = left.len(), first = %left[0],
-                "sweep stopped before the deadline; the next sweep does the rest");
+                "endpoints left (deadline near, or not InService); the next sweep does them");
         }
         let mut changed = each.finish()?;
         changed.retain(|o| o.action != Action::Unchanged);
@@ -96,7 +97,7 @@ impl App {
     }
 
     /// One endpoint: its tags; only when this project has any, the endpoint and a decision
-    /// per variant with holds. An endpoint that is not InService waits for the next sweep.
+    /// per variant with holds. An endpoint that is not InService is left for the next sweep.
     async fn visit(
         &self,
         name: String,
@@ -120,8 +121,9 @@ impl App {
             Err(err) => return Visit::Failed(name, err),
         };
         if let Err(err) = endpoint.require_in_service() {
-            tracing::warn!(function = FUNCTION, endpoint = %name, error = %err, "sweep skipped");
-            return Visit::Done(Vec::new());
+            tracing::warn!(function = FUNCTION, endpoint = %name, error = %err,
+                "not InService: left for the next sweep");
+            return Visit::Left(name);
         }
         let report = Report {
             context: vec![(
