@@ -1467,6 +1467,45 @@ async fn an_entry_synced_during_an_event_goes_back_to_the_calendars_baseline() {
     );
 }
 
+/// An entry taken out of the calendar while its event is on keeps its end until it has run:
+/// deleting the end would leave the event's capacity up for good. Once the end has run, both
+/// actions go.
+#[tokio::test]
+async fn an_entry_removed_during_its_event_keeps_its_end_until_it_has_run() {
+    let f = Fixture::new().await;
+    let promo = entry(
+        &f.endpoint,
+        "promo",
+        "2027-01-08T18:00",
+        "2027-01-08T20:00",
+        "Europe/Berlin",
+        0,
+    );
+    let app = f.app(&[]);
+    app.handle(sync(json!([promo])), before_2027())
+        .await
+        .unwrap();
+    let synced = f.schedules().await;
+    assert_eq!(synced.len(), 2, "{synced:?}");
+    // 18:30 in Berlin: the event is on.
+    let during = utc("2027-01-08T17:30:00Z");
+    let summary = app.handle(sync(json!([])), during).await.unwrap();
+    assert_eq!(f.schedules().await, synced);
+    let notes = summary.calendar.unwrap().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("promo on endpoint/")
+                && n.contains("its end stays until it has run")),
+        "{notes:?}"
+    );
+    // Two hours after the end: both are stale.
+    app.handle(sync(json!([])), utc("2027-01-08T21:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(f.schedules().await, []);
+}
+
 #[tokio::test]
 async fn calendar_from_a_file_and_from_s3() {
     let f = Fixture::new().await;

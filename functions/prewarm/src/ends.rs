@@ -3,7 +3,7 @@
 //! (ARCHITECTURE.md, "Other writers"). Its start stays a scheduled action: a raise needs no
 //! invocation. Without a scheduler role configured, ends stay scheduled actions too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::primitives::DateTime as SmithyTime;
@@ -18,7 +18,7 @@ use remediation::holds::digest128;
 use remediation::Error;
 use serde_json::{json, Value};
 
-use crate::calendar::{at_instant, ScheduledAction, Zone, UTC_ZONE};
+use crate::calendar::{self, ScheduledAction};
 use crate::payload::End;
 use crate::App;
 
@@ -26,6 +26,35 @@ pub const CALENDAR_SCHEDULE_ROLE_ARN: &str = "CALENDAR_SCHEDULE_ROLE_ARN";
 pub const CALENDAR_SCHEDULE_GROUP: &str = "CALENDAR_SCHEDULE_GROUP";
 pub const CALENDAR_END_FUNCTION_ARN: &str = "CALENDAR_END_FUNCTION_ARN";
 pub const CALENDAR_SCHEDULE_DLQ_ARN: &str = "CALENDAR_SCHEDULE_DLQ_ARN";
+
+/// The one-off events of earlier syncs that are on at `now`, by target and event name: their
+/// start (an `at(...)` action among `existing`) has run and their end (an action among
+/// `existing`, or one of the end `schedules`) has not. An entry removed from the calendar
+/// while its event is on keeps both until its end has run: deleting the end would leave the
+/// event's capacity up for good.
+pub fn running(
+    existing: &[ScheduledAction],
+    schedules: &[EndSchedule],
+    now: DateTime<Utc>,
+) -> BTreeSet<(String, String)> {
+    let end_actions = existing
+        .iter()
+        .filter_map(|a| Some((calendar::ended_entry(&a.name)?, a)));
+    let end_schedules = schedules.iter().map(|s| (s.event.as_str(), &s.action));
+    let pending: BTreeSet<(&str, &str)> = end_actions
+        .chain(end_schedules)
+        .filter(|(_, a)| a.due().is_some_and(|due| due > now))
+        .map(|(event, a)| (a.resource_id.as_str(), event))
+        .collect();
+    existing
+        .iter()
+        .filter_map(|a| {
+            let event = calendar::started_entry(&a.name)?;
+            let on = a.due()? <= now && pending.contains(&(a.resource_id.as_str(), event));
+            on.then(|| (a.resource_id.clone(), event.to_owned()))
+        })
+        .collect()
+}
 
 /// Every schedule this function owns starts with this (`.` never appears in an action name).
 pub const SCHEDULE_PREFIX: &str = "prewarm.end.";
@@ -168,9 +197,7 @@ impl EndSchedule {
     /// Whether this is a one-off end (`at(...)`) that came due less than
     /// [`KEEP_AFTER_DUE_MINUTES`] before `now`: a retry of it may still arrive.
     pub fn recently_due(&self, now: DateTime<Utc>) -> bool {
-        let zone = self.action.timezone.as_deref().unwrap_or(UTC_ZONE);
-        let due = Zone::named(zone).and_then(|zone| at_instant(&self.action.schedule, &zone)?.ok());
-        due.is_some_and(|due| {
+        self.action.due().is_some_and(|due| {
             due <= now && now < due + chrono::Duration::minutes(KEEP_AFTER_DUE_MINUTES)
         })
     }
@@ -489,6 +516,52 @@ mod tests {
         };
         let recurring = EndSchedule::of(&recurring, "promo", None, t("2030-11-01T00:00:00Z"));
         assert!(!recurring.recently_due(t("2030-11-30T01:30:00Z")));
+    }
+
+    #[test]
+    fn an_event_is_running_from_its_start_to_its_end_action_or_schedule() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // 23:00 to 01:00 UTC, 2030-11-29/30.
+        let at = |name: &str, local: &str| ScheduledAction {
+            name: name.to_owned(),
+            resource_id: "endpoint/e/variant/v".to_owned(),
+            schedule: format!("at({local})"),
+            timezone: Some("America/New_York".to_owned()),
+            ..ScheduledAction::default()
+        };
+        let start = at("prewarm-promo-start", "2030-11-29T18:00:00");
+        let end = at("prewarm-promo-end", "2030-11-29T20:00:00");
+        let schedule = EndSchedule::of(&end, "promo", None, t("2030-11-01T00:00:00Z"));
+        let on = BTreeSet::from([("endpoint/e/variant/v".to_owned(), "promo".to_owned())]);
+        for (now, running) in [
+            ("2030-11-29T22:59:59Z", false),
+            ("2030-11-29T23:00:00Z", true),
+            ("2030-11-30T00:59:59Z", true),
+            ("2030-11-30T01:00:00Z", false),
+        ] {
+            let expected = if running { on.clone() } else { BTreeSet::new() };
+            let as_action = running_at(&[start.clone(), end.clone()], &[], now);
+            let as_schedule = running_at(
+                std::slice::from_ref(&start),
+                std::slice::from_ref(&schedule),
+                now,
+            );
+            assert_eq!(
+                (as_action, as_schedule),
+                (expected.clone(), expected),
+                "{now}"
+            );
+        }
+        // Without its end (a recurring one, or none), nothing is known to be running.
+        assert!(running(&[start], &[], t("2030-11-30T00:00:00Z")).is_empty());
+
+        fn running_at(
+            existing: &[ScheduledAction],
+            schedules: &[EndSchedule],
+            now: &str,
+        ) -> BTreeSet<(String, String)> {
+            running(existing, schedules, now.parse().unwrap())
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Scaling scheduled actions, idempotently; actions this function created that the calendar no
 //! longer produces are deleted. Every check is made before the first write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Outcome};
@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
-use crate::ends::{EndSchedule, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
+use crate::ends::{self, EndSchedule, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
@@ -49,11 +49,11 @@ impl EndChanges {
     /// without the configured dead-letter queue (`queue`), or without the MaxCapacity its
     /// event's start sets, is rewritten, keeping what the calendar does not decide; one no
     /// longer wanted is deleted, unless it is a one-off end that came due within the last
-    /// hour ([`EndSchedule::recently_due`]).
+    /// hour ([`EndSchedule::recently_due`]) or the end of an event that is on (`running`).
     fn new(
         mut schedules: BTreeMap<String, EndSchedule>,
         found: Vec<EndSchedule>,
-        queue: Option<&str>,
+        (queue, running): (Option<&str>, &BTreeSet<(String, String)>),
         now: DateTime<Utc>,
     ) -> Self {
         let found: BTreeMap<String, EndSchedule> = found
@@ -75,7 +75,11 @@ impl EndChanges {
             .partition(rewrite);
         let (recent, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
             .into_iter()
-            .partition(|a| found[&a.name].recently_due(now));
+            .partition(|a| {
+                let was = &found[&a.name];
+                was.recently_due(now)
+                    || running.contains(&(a.resource_id.clone(), was.event.clone()))
+            });
         unchanged.extend(recent);
         changes.update.extend(update);
         (changes.delete, changes.unchanged) = (delete, unchanged);
@@ -96,6 +100,31 @@ impl EndChanges {
             .chain(update)
             .filter_map(|(a, exists)| Some((self.schedules.get(&a.name)?, exists)))
     }
+}
+
+/// The actions of an entry removed from the calendar while its event is on stay until its
+/// end has run ([`ends::running`]); the report says so.
+fn keep_running(
+    changes: &mut Changes,
+    running: &BTreeSet<(String, String)>,
+    report: &mut CalendarReport,
+) {
+    let event = |a: &ScheduledAction| {
+        let name = calendar::started_entry(&a.name).or(calendar::ended_entry(&a.name))?;
+        Some((a.resource_id.clone(), name.to_owned()))
+    };
+    let (keep, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
+        .into_iter()
+        .partition(|a| event(a).is_some_and(|e| running.contains(&e)));
+    let kept: BTreeSet<_> = keep.iter().filter_map(event).collect();
+    for (target, event) in kept {
+        report.notes.push(format!(
+            "{event} on {target}: no longer in the calendar but on now; its end stays until it \
+             has run"
+        ));
+    }
+    changes.delete = delete;
+    changes.unchanged.extend(keep);
 }
 
 /// An error of entry `i`, with its index in front (`calendar[i].<field>: ...`).
@@ -136,6 +165,7 @@ impl App {
             ..CalendarReport::default()
         };
         let found_ends = self.found_ends().await?;
+        let running = ends::running(&existing, &found_ends, now);
         // An end's baseline stays what an earlier sync scheduled, action or schedule.
         let previous: Vec<ScheduledAction> = existing
             .iter()
@@ -145,11 +175,12 @@ impl App {
         let desired = self
             .desired_actions(&entries, &timings, &previous, &mut report)
             .await?;
-        let (desired, ends) = self.split_ends(desired, found_ends, now, &mut report);
+        let (desired, ends) = self.split_ends(desired, found_ends, (now, &running), &mut report);
         if let Some(full) = calendar::too_many(&desired, &all) {
             return Err(self.refuse(&full).await);
         }
-        let changes = calendar::diff(desired, &existing);
+        let mut changes = calendar::diff(desired, &existing);
+        keep_running(&mut changes, &running, &mut report);
         if !self.config.common.dry_run {
             self.write(&changes, &ends).await?;
         }
@@ -221,7 +252,7 @@ impl App {
         &self,
         desired: Vec<ScheduledAction>,
         found: Vec<EndSchedule>,
-        now: DateTime<Utc>,
+        (now, running): (DateTime<Utc>, &BTreeSet<(String, String)>),
         report: &mut CalendarReport,
     ) -> (Vec<ScheduledAction>, EndChanges) {
         // The MaxCapacity each event's start sets, by target and event.
@@ -262,7 +293,7 @@ impl App {
             .ends
             .as_ref()
             .and_then(|c| c.dead_letter_arn.as_deref());
-        let ends = EndChanges::new(schedules, found, queue, now);
+        let ends = EndChanges::new(schedules, found, (queue, running), now);
         (actions, ends)
     }
 
