@@ -275,7 +275,7 @@ impl<S: Store> Remediator<S> {
         let mut plan = decide(target.change, &view);
         if let Change::Alarm(alarm) = target.change {
             if plan.starts_cooldown(record) {
-                if let Some(demand) = sizer.size(&endpoint.name, &variant.name, target.now).await {
+                if let Some(demand) = sizer.size(&endpoint.name, variant, target.now).await {
                     let sized = AlarmChange {
                         demand: Some(&demand),
                         ..*alarm
@@ -339,7 +339,7 @@ pub trait Sizer: Sync {
     fn size(
         &self,
         endpoint: &str,
-        variant: &str,
+        variant: &Variant,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Option<Demand>> + Send;
 }
@@ -348,7 +348,7 @@ pub trait Sizer: Sync {
 pub struct NoSizing;
 
 impl Sizer for NoSizing {
-    async fn size(&self, _: &str, _: &str, _: DateTime<Utc>) -> Option<Demand> {
+    async fn size(&self, _: &str, _: &Variant, _: DateTime<Utc>) -> Option<Demand> {
         None
     }
 }

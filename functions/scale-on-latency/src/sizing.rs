@@ -2,6 +2,7 @@
 //! ahead, sizes it (the arithmetic is `remediation::demand`).
 
 use chrono::{DateTime, Utc};
+use remediation::capacity::Variant;
 use remediation::demand::{self, Demand, DemandMetrics};
 use remediation::remediate::Sizer;
 use remediation::Error;
@@ -9,14 +10,24 @@ use remediation::Error;
 use crate::App;
 
 /// `SCALE_MODE=demand`: a raise goes to what the load needs; metrics that cannot be read or
-/// sized fall back to the step, and the decision says why.
+/// sized fall back to the step, and the decision says why. A serverless variant's capacity is
+/// provisioned concurrency, not instances: it is raised by the step.
 impl Sizer for App {
-    async fn size(&self, endpoint: &str, variant: &str, now: DateTime<Utc>) -> Option<Demand> {
+    async fn size(&self, endpoint: &str, variant: &Variant, now: DateTime<Utc>) -> Option<Demand> {
         let config = self.config.scale.demand?;
-        Some(match self.demand_metrics(endpoint, variant, now).await {
-            Ok(metrics) => demand::size(&metrics, &config),
-            Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
-        })
+        if variant.serverless {
+            return Some(Demand::Unavailable(
+                "the variant is serverless: its capacity is provisioned concurrency, which \
+                 demand sizing (in instances) does not size"
+                    .to_owned(),
+            ));
+        }
+        Some(
+            match self.demand_metrics(endpoint, &variant.name, now).await {
+                Ok(metrics) => demand::size(&metrics, &config),
+                Err(err) => Demand::Unavailable(format!("metrics could not be read: {err}")),
+            },
+        )
     }
 }
 
@@ -87,5 +98,41 @@ impl App {
             }
         }
         Ok(metrics)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::Config;
+
+    #[tokio::test]
+    async fn a_serverless_variant_is_not_sized_in_instances() {
+        let env = BTreeMap::from([
+            ("ALLOWED_ENDPOINTS", "prod-ranker"),
+            ("LOCK_TABLE", "leases"),
+            ("SCALE_MODE", "demand"),
+            ("SCALE_CONCURRENCY_PER_INSTANCE", "4"),
+        ]);
+        let config = Config::from_lookup(&|name| env.get(name).map(|v| (*v).to_owned())).unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let variant = Variant {
+            name: "AllTraffic".to_owned(),
+            serverless: true,
+            current_instances: None,
+            desired_instances: None,
+        };
+        // No call is made: the client has neither region nor credentials.
+        let sized = App::new(&sdk, config)
+            .size("prod-ranker", &variant, Utc::now())
+            .await;
+        match sized {
+            Some(Demand::Unavailable(why)) => assert!(why.contains("serverless"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
