@@ -850,6 +850,23 @@ async fn a_sweep_leaves_an_endpoint_that_is_updating_and_says_so() {
     assert_eq!(delete_tags.num_calls(), 0);
 }
 
+/// With ALLOWED_ENDPOINTS empty the sweep touches nothing, and says which variable to set.
+#[tokio::test]
+async fn a_sweep_with_an_empty_allowlist_names_the_variable() {
+    let f = Fixture::new().await;
+    let app = f.app(&[("ALLOWED_ENDPOINTS", "")]);
+    let err = app
+        .handle(f.event("eventbridge-scheduled-sweep.json"), now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "NonRetryable.Refused", "{err}");
+    assert!(
+        err.to_string()
+            .contains("ALLOWED_ENDPOINTS is empty, so the sweep changes no endpoint"),
+        "{err}"
+    );
+}
+
 /// The built binary, polled by cargo-lambda's Runtime API emulator and invoked with
 /// `cargo lambda invoke`, exactly as `make demo` runs it.
 #[tokio::test]

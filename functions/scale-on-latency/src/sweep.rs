@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use remediation::audit::Outcome;
 use remediation::capacity::Endpoint;
+use remediation::config::ALLOWED_ENDPOINTS;
 use remediation::decide::{Action, Change};
 use remediation::holds::TAG_PREFIX;
 use remediation::remediate::{budget, time_for, Report, SWEEP_DECISION_CALLS};
@@ -53,6 +54,12 @@ impl App {
         deadline: Option<DateTime<Utc>>,
     ) -> Result<Swept, Error> {
         let allowlist = &self.config.common.allowlist;
+        if allowlist.is_empty() {
+            return Err(Error::Refused(format!(
+                "{ALLOWED_ENDPOINTS} is empty, so the sweep changes no endpoint; set it to a \
+                 comma-separated list of names or globs (e.g. prod-*)"
+            )));
+        }
         let endpoints: Vec<(String, String)> = self
             .path
             .store
