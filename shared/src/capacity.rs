@@ -108,6 +108,24 @@ impl Endpoint {
     pub fn holds(&self, variant: &str) -> VariantHolds {
         holds_in(&self.tags, variant)
     }
+
+    /// This project's tags (`<prefix><variant>:baseline`, `<prefix><variant>:hold:...`) of
+    /// variants the endpoint no longer has (a deployment that renamed its variants), by
+    /// variant.
+    pub fn gone_variants(&self) -> BTreeMap<&str, Vec<String>> {
+        let mut gone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for key in self.tags.keys() {
+            let variant = key
+                .strip_prefix(crate::holds::TAG_PREFIX)
+                .and_then(|rest| rest.split_once(':'))
+                .filter(|(_, what)| *what == "baseline" || what.starts_with("hold:"))
+                .map(|(variant, _)| variant);
+            if let Some(v) = variant.filter(|v| !self.variants.iter().any(|x| x.name == *v)) {
+                gone.entry(v).or_default().push(key.clone());
+            }
+        }
+        gone
+    }
 }
 
 /// The clients the capacity core needs, and the lease table.

@@ -850,6 +850,52 @@ async fn a_sweep_leaves_an_endpoint_that_is_updating_and_says_so() {
     assert_eq!(delete_tags.num_calls(), 0);
 }
 
+/// A deployment that renames an endpoint's variants leaves this project's tags of the old
+/// ones: the sweep removes them (they would count against the endpoint's 50 tags for good),
+/// publishes the removal, and leaves every other tag and the capacity alone.
+#[tokio::test]
+async fn a_sweep_removes_the_tags_of_a_variant_the_endpoint_no_longer_has() {
+    let f = Fixture::new().await;
+    let hold = integration_tests::expired_hold(4, now()).encode();
+    let old = [
+        ("remediation:Blue:baseline", "2"),
+        ("remediation:Blue:hold:alarm.latency", hold.as_str()),
+    ];
+    f.moto
+        .put_tags(
+            &f.endpoint,
+            &[old[0], old[1], ("team", "ml"), ("remediation:owner", "ml")],
+        )
+        .await
+        .unwrap();
+    let swept = f
+        .app(&[])
+        .handle(f.event("eventbridge-scheduled-sweep.json"), now())
+        .await
+        .unwrap();
+    assert!(swept.left.is_empty(), "{swept:?}");
+    let tags = f.tags().await;
+    assert!(!tags.keys().any(|k| k.contains(":Blue:")), "{tags:?}");
+    assert_eq!(tags.get("team").map(String::as_str), Some("ml"));
+    // Not one of this project's shapes: someone else's tag, left alone.
+    assert_eq!(
+        tags.get("remediation:owner").map(String::as_str),
+        Some("ml")
+    );
+    assert_eq!(f.min().await, 2);
+    let messages = f.published().await;
+    let removal = messages
+        .iter()
+        .find(|m| m.message.contains("variant Blue is no longer on endpoint"))
+        .unwrap_or_else(|| panic!("{messages:?}"));
+    assert!(
+        removal.message.contains("2 tag(s) removed"),
+        "{}",
+        removal.message
+    );
+    assert_eq!(removal.attributes["variant"], "Blue");
+}
+
 /// With ALLOWED_ENDPOINTS empty the sweep touches nothing, and says which variable to set.
 #[tokio::test]
 async fn a_sweep_with_an_empty_allowlist_names_the_variable() {

@@ -16,6 +16,7 @@ use remediation::config::ALLOWED_ENDPOINTS;
 use remediation::decide::{Action, Change};
 use remediation::holds::TAG_PREFIX;
 use remediation::remediate::{budget, time_for, Report, SWEEP_DECISION_CALLS};
+use remediation::store::Store;
 use remediation::Error;
 
 use crate::each::Each;
@@ -140,6 +141,9 @@ impl App {
             deadline,
             ..Report::default()
         };
+        if let Err(err) = self.forget_gone_variants(&endpoint, &report).await {
+            return Visit::Failed(name, err);
+        }
         let mut outcomes = Vec::new();
         for variant in endpoint
             .variants
@@ -154,5 +158,29 @@ impl App {
             outcomes.push((format!("{name}/{}", variant.name), outcome));
         }
         Visit::Done(outcomes)
+    }
+
+    /// The tags of variants the endpoint no longer has go: no capacity is left to give back,
+    /// and they would count against the endpoint's 50 tags for good. Each removal is
+    /// published.
+    async fn forget_gone_variants(
+        &self,
+        endpoint: &Endpoint,
+        report: &Report,
+    ) -> Result<(), Error> {
+        for (variant, keys) in endpoint.gone_variants() {
+            if !self.config.common.dry_run {
+                self.path.store.delete_tags(endpoint, &keys).await?;
+            }
+            let reason = format!(
+                "variant {variant} is no longer on endpoint {}: its {} tag(s) removed ({})",
+                endpoint.name,
+                keys.len(),
+                keys.join(", ")
+            );
+            let outcome = Outcome::unchanged(&endpoint.name, Some(variant), reason);
+            self.path.publish(&outcome, report, true).await?;
+        }
+        Ok(())
     }
 }
