@@ -141,7 +141,7 @@ impl App {
             deadline,
             ..Report::default()
         };
-        if let Err(err) = self.forget_gone_variants(&endpoint, &report).await {
+        if let Err(err) = self.forget_gone_variants(&endpoint, deadline).await {
             return Visit::Failed(name, err);
         }
         let mut outcomes = Vec::new();
@@ -166,8 +166,16 @@ impl App {
     async fn forget_gone_variants(
         &self,
         endpoint: &Endpoint,
-        report: &Report,
+        deadline: Option<DateTime<Utc>>,
     ) -> Result<(), Error> {
+        let report = Report {
+            context: vec![(
+                "Trigger",
+                "scheduled sweep: the endpoint's variants were renamed or removed".to_owned(),
+            )],
+            deadline,
+            ..Report::default()
+        };
         for (variant, keys) in endpoint.gone_variants() {
             if !self.config.common.dry_run {
                 self.path.store.delete_tags(endpoint, &keys).await?;
@@ -179,7 +187,7 @@ impl App {
                 keys.join(", ")
             );
             let outcome = Outcome::unchanged(&endpoint.name, Some(variant), reason);
-            self.path.publish(&outcome, report, true).await?;
+            self.path.publish(&outcome, &report, true).await?;
         }
         Ok(())
     }
