@@ -109,17 +109,12 @@ impl Endpoint {
         holds_in(&self.tags, variant)
     }
 
-    /// This project's tags (`<prefix><variant>:baseline`, `<prefix><variant>:hold:...`) of
-    /// variants the endpoint no longer has (a deployment that renamed its variants), by
-    /// variant.
+    /// This project's baseline and hold tags of variants the endpoint no longer has (a
+    /// deployment that renamed its variants), by variant.
     pub fn gone_variants(&self) -> BTreeMap<&str, Vec<String>> {
         let mut gone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for key in self.tags.keys() {
-            let variant = key
-                .strip_prefix(crate::holds::TAG_PREFIX)
-                .and_then(|rest| rest.split_once(':'))
-                .filter(|(_, what)| *what == "baseline" || what.starts_with("hold:"))
-                .map(|(variant, _)| variant);
+            let variant = crate::holds::variant_of(key);
             if let Some(v) = variant.filter(|v| !self.variants.iter().any(|x| x.name == *v)) {
                 gone.entry(v).or_default().push(key.clone());
             }

@@ -156,6 +156,12 @@ pub fn hold_key(variant: &str, reason: &str) -> String {
     format!("{TAG_PREFIX}{variant}:hold:{reason}")
 }
 
+/// The variant a [`baseline_key`] or a [`hold_key`] is about; `None` for any other key.
+pub fn variant_of(key: &str) -> Option<&str> {
+    let (variant, what) = key.strip_prefix(TAG_PREFIX)?.split_once(':')?;
+    (what == "baseline" || what.starts_with("hold:")).then_some(variant)
+}
+
 /// The hold reason for a latency alarm (`alarm.<encoded name>`).
 pub fn alarm_reason(variant: &str, alarm_name: &str) -> String {
     reason(ALARM_REASON_PREFIX, variant, alarm_name)
@@ -242,6 +248,15 @@ pub fn rfc3339(time: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_variant_of_a_key_is_read_only_from_this_projects_keys() {
+        assert_eq!(variant_of(&baseline_key("Blue")), Some("Blue"));
+        assert_eq!(variant_of(&hold_key("Blue", "alarm.latency")), Some("Blue"));
+        for other in ["remediation:owner", "remediation:Blue:note", "team"] {
+            assert_eq!(variant_of(other), None, "{other}");
+        }
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
