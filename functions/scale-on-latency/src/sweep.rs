@@ -133,14 +133,7 @@ impl App {
                 "not InService: left for the next sweep");
             return Visit::Left(name);
         }
-        let report = Report {
-            context: vec![(
-                "Trigger",
-                "scheduled sweep: a hold expired without its alarm returning to OK".to_owned(),
-            )],
-            deadline,
-            ..Report::default()
-        };
+        let report = sweep_report("a hold expired without its alarm returning to OK", deadline);
         if let Err(err) = self.forget_gone_variants(&endpoint, deadline).await {
             return Visit::Failed(name, err);
         }
@@ -168,14 +161,7 @@ impl App {
         endpoint: &Endpoint,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<(), Error> {
-        let report = Report {
-            context: vec![(
-                "Trigger",
-                "scheduled sweep: the endpoint's variants were renamed or removed".to_owned(),
-            )],
-            deadline,
-            ..Report::default()
-        };
+        let report = sweep_report("the endpoint's variants were renamed or removed", deadline);
         for (variant, keys) in endpoint.gone_variants() {
             if !self.config.common.dry_run {
                 self.path.store.delete_tags(endpoint, &keys).await?;
@@ -190,5 +176,14 @@ impl App {
             self.path.publish(&outcome, &report, true).await?;
         }
         Ok(())
+    }
+}
+
+/// The audit context of what a sweep does, and why.
+fn sweep_report(why: &str, deadline: Option<DateTime<Utc>>) -> Report {
+    Report {
+        context: vec![("Trigger", format!("scheduled sweep: {why}"))],
+        deadline,
+        ..Report::default()
     }
 }
