@@ -83,6 +83,14 @@ impl Recurrence {
                 Recurrence::Cron { days, .. } => days.matches(day),
             }
     }
+
+    /// The days from `first` through `last` on which an entry repeating like this has an
+    /// event.
+    pub fn days(&self, first: NaiveDate, last: NaiveDate) -> impl Iterator<Item = NaiveDate> + '_ {
+        (first.iter_days())
+            .take_while(move |day| *day <= last)
+            .filter(move |day| self.runs_on(first, *day))
+    }
 }
 
 /// One scheduled action, desired or found on AWS.

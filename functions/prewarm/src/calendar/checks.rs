@@ -109,16 +109,10 @@ fn no_overlap(entries: &[Entry], members: &[usize], target: &str) -> Result<(), 
                 let (raise, end) = occurrence(entry, first);
                 events.push((raise, end, i));
             }
-            Some(recurrence) => events.extend(
-                first
-                    .iter_days()
-                    .take_while(|day| *day <= last_day)
-                    .filter(|day| recurrence.runs_on(first, *day))
-                    .map(|day| {
-                        let (raise, end) = occurrence(entry, day);
-                        (raise, end, i)
-                    }),
-            ),
+            Some(recurrence) => events.extend(recurrence.days(first, last_day).map(|day| {
+                let (raise, end) = occurrence(entry, day);
+                (raise, end, i)
+            })),
         }
     }
     events.sort();

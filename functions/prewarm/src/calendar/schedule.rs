@@ -146,12 +146,18 @@ fn lead(entry: &Entry) -> chrono::Duration {
 /// lead is real time, a recurring entry's raise and end are wall-clock times.
 pub(super) fn occurrence(entry: &Entry, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     let tz = &entry.timezone;
-    let start = day.and_time(entry.start.time());
-    let end = instant(tz, start + (entry.end - entry.start));
+    let (start, end) = local_event(entry, day);
+    let end = instant(tz, end);
     match entry.recurrence {
         None => (instant(tz, start) - lead(entry), end),
         Some(_) => (instant(tz, start - lead(entry)), end),
     }
+}
+
+/// The local start and end of the event an entry starts on local date `day`.
+fn local_event(entry: &Entry, day: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let start = day.and_time(entry.start.time());
+    (start, start + (entry.end - entry.start))
 }
 
 /// Recurring: wall-clock times in the zone; AWS applies daylight saving on every occurrence.
@@ -192,24 +198,21 @@ fn recurring(entry: &Entry, recurrence: &Recurrence) -> Result<Timing, Error> {
 /// daylight saving time starts, so that occurrence would not end (or not be raised).
 fn check_gaps(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> {
     let first = entry.start.date();
-    let raise = entry.start - lead(entry);
     let field = if entry.lead_minutes > 0 {
         "lead_minutes"
     } else {
         "start"
     };
-    for day in first.iter_days().take(2 * 366) {
-        if !recurrence.runs_on(first, day) {
-            continue;
-        }
-        for (time, field) in [(raise, field), (entry.end, "end")] {
-            let local = (day + (time.date() - first)).and_time(time.time());
+    let last = first + chrono::Duration::days(2 * 366 - 1);
+    for day in recurrence.days(first, last) {
+        let (start, end) = local_event(entry, day);
+        for (local, field) in [(start - lead(entry), field), (end, "end")] {
             if let LocalResult::None = entry.timezone.instants(local) {
                 return Err(Error::InvalidEvent(format!(
                     "{field}: {} does not exist in {} on {} (the clocks skip it when daylight \
                      saving time starts), and AWS skips a recurring action at a time that does \
                      not exist: pick a time outside the gap",
-                    time.format("%H:%M"),
+                    local.format("%H:%M"),
                     entry.timezone.name(),
                     local.date()
                 )));
@@ -305,8 +308,7 @@ fn check_recurring(entry: &Entry, recurrence: &Recurrence) -> Result<(), Error> 
 /// years after `first` in which its weekdays come back to the same dates; 28 when it runs once
 /// at most in them.
 fn closest_days(recurrence: &Recurrence, first: NaiveDate) -> i64 {
-    let days = first.iter_days().take(28 * 366);
-    let runs = days.filter(|day| recurrence.runs_on(first, *day));
+    let runs = recurrence.days(first, first + chrono::Duration::days(28 * 366 - 1));
     let (mut closest, mut last) = (28, None::<NaiveDate>);
     for day in runs {
         if let Some(last) = last {
