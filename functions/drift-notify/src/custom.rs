@@ -174,11 +174,7 @@ mod tests {
     use serde_json::json;
 
     fn sample() -> Value {
-        let path = format!(
-            "{}/../../events/custom-drift-event.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+        crate::sample("custom-drift-event.json")
     }
 
     #[test]

@@ -216,12 +216,8 @@ fn region_of(alarm: &Alarm) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
-    }
+    use crate::sample;
+    use serde_json::json;
 
     /// The drift alarm sample, its value now `MAX([m1, m2])` over the drift of `age` and of a
     /// second metric `second`.

@@ -383,12 +383,8 @@ fn result_output(outputs: &[S3Output], output_path: Option<&str>) -> Result<Opti
 mod tests {
     use super::*;
     use crate::finding::{Direction, MODEL_METRICS};
+    use crate::sample;
     use serde_json::json;
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
-    }
 
     fn job(name: &str) -> MonitoringJob {
         match parse(sample(name)).unwrap() {

@@ -29,6 +29,13 @@ use crate::finding::{parse_violations, Kind};
 /// The binary's name, used in logs and message attributes.
 pub const FUNCTION: &str = "drift-notify";
 
+/// A sample event of `events/`, as the unit tests start from.
+#[cfg(test)]
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+}
+
 /// Configuration, read and validated once at start.
 #[derive(Debug, Clone)]
 pub struct Config {
