@@ -102,11 +102,7 @@ impl<'a> Draft<'a> {
             view,
             holds: view.holds.holds.clone(),
             record,
-            // A baseline tag means something only beside holds; alone it is a leftover.
-            baseline: match view.holds.holds.is_empty() {
-                true => current.min,
-                false => view.holds.baseline.unwrap_or(current.min),
-            },
+            baseline: view.holds.standing_baseline().unwrap_or(current.min),
             damaged_baseline: None,
             put: BTreeMap::new(),
             delete: BTreeSet::new(),

@@ -142,6 +142,12 @@ impl VariantHolds {
             .map(|(reason, _)| reason)
     }
 
+    /// The baseline tag's value where it means something: beside holds. Alone it is a
+    /// leftover, and the variant's MinCapacity is its baseline.
+    pub fn standing_baseline(&self) -> Option<u32> {
+        self.baseline.filter(|_| !self.holds.is_empty())
+    }
+
     /// How many tags this variant's state takes on the endpoint.
     pub fn tag_count(&self) -> usize {
         usize::from(self.baseline.is_some()) + self.holds.len() + self.unreadable.len()

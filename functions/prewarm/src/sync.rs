@@ -369,11 +369,8 @@ impl App {
                 let resource_id = variant.resource_id(&endpoint.name);
                 let previous_end =
                     calendar::known_end(existing, &resource_id, &entry.name, entries);
-                // As a decision reads it: a baseline tag means something only beside holds.
-                let holds = endpoint.holds(&variant.name);
-                let baseline = (holds.baseline)
-                    .filter(|_| !holds.holds.is_empty())
-                    .unwrap_or(current.min);
+                let baseline =
+                    (endpoint.holds(&variant.name).standing_baseline()).unwrap_or(current.min);
                 let (actions, note) = calendar::actions(
                     entry,
                     (&resource_id, variant.dimension().as_str()),
