@@ -720,3 +720,36 @@ async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
     assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
     w.stop().await;
 }
+
+/// End schedules written before the function and its scheduler role were replaced (a
+/// template change that renames them gives them new ARNs) would invoke a function that is
+/// gone through a role that is gone, and the event would never end: the next sync points them at this deployment, and the one after finds nothing
+/// to do.
+#[tokio::test]
+async fn a_sync_points_end_schedules_at_this_deployment() {
+    let mut w = Writers::start_with(true).await;
+    w.sync_calendar().await;
+    w.rewrite_end_schedule(|s| {
+        let target = s.target.as_mut().unwrap();
+        target.arn = "arn:aws:lambda:us-east-1:123456789012:function:old-stack-prewarm".into();
+        target.role_arn = "arn:aws:iam::123456789012:role/old-stack-scheduler".into();
+    })
+    .await;
+    let moved = w.the_end_schedule().await;
+    assert_ne!(moved.target().unwrap().arn(), PREWARM_ARN);
+    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    let report = &synced["calendar"];
+    assert_eq!(
+        (
+            report["updated"].as_array().map(Vec::len),
+            &report["unchanged"]
+        ),
+        (Some(1), &json!(1)),
+        "{synced}"
+    );
+    // end_schedule asserts the function, the role and the queue.
+    w.end_schedule().await;
+    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    w.stop().await;
+}

@@ -79,6 +79,15 @@ pub struct EndSchedules {
     pub dead_letter_arn: Option<String>,
 }
 
+/// Where an end schedule delivers its end: the function it invokes, the role Scheduler
+/// assumes to invoke it, and the queue of what it could not deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub function_arn: String,
+    pub role_arn: String,
+    pub dead_letter_arn: Option<String>,
+}
+
 impl EndSchedules {
     /// `None` when `CALENDAR_SCHEDULE_ROLE_ARN` is not set. The function's ARN defaults to
     /// this function's own, from Lambda's `AWS_REGION` and `AWS_LAMBDA_FUNCTION_NAME` and the
@@ -135,6 +144,15 @@ impl EndSchedules {
             dead_letter_arn,
         }))
     }
+
+    /// Where the end schedules a sync writes deliver.
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            function_arn: self.function_arn.clone(),
+            role_arn: self.role_arn.clone(),
+            dead_letter_arn: self.dead_letter_arn.clone(),
+        }
+    }
 }
 
 /// The six parts of `arn` when it is an ARN of `service` with a resource.
@@ -150,9 +168,10 @@ fn arn_of<'a>(arn: &'a str, service: &str) -> Option<Vec<&'a str>> {
 pub struct EndSchedule {
     pub action: ScheduledAction,
     pub event: String,
-    /// The dead-letter queue of a schedule as found (`None` for one a sync wants: it is
-    /// written with the configuration's).
-    pub dead_letter: Option<String>,
+    /// Where a schedule as found delivers (`None` for one a sync wants: it is written with
+    /// the configuration's). A stack redeployed under another name, or with another role or
+    /// queue, leaves schedules that deliver elsewhere, or nowhere.
+    pub delivery: Option<Delivery>,
     /// The MaxCapacity the event's start sets (`raise_max`): the end gives MaxCapacity back
     /// only while it is still that.
     pub raised_max: Option<u32>,
@@ -188,7 +207,7 @@ impl EndSchedule {
         EndSchedule {
             action,
             event: event.to_owned(),
-            dead_letter: None,
+            delivery: None,
             raised_max: raised_max.filter(|_| end.max_capacity.is_some()),
             kept: Kept::default(),
         }
@@ -260,11 +279,14 @@ impl EndSchedule {
                     .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
             },
             event: field("event")?.to_owned(),
-            dead_letter: schedule
-                .target()
-                .and_then(|t| t.dead_letter_config())
-                .and_then(DeadLetterConfig::arn)
-                .map(str::to_owned),
+            delivery: schedule.target().map(|t| Delivery {
+                function_arn: t.arn().to_owned(),
+                role_arn: t.role_arn().to_owned(),
+                dead_letter_arn: t
+                    .dead_letter_config()
+                    .and_then(DeadLetterConfig::arn)
+                    .map(str::to_owned),
+            }),
             raised_max: capacity("raised_max"),
             kept: Kept {
                 state: schedule.state().cloned(),

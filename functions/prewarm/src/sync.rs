@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
-use crate::ends::{self, EndSchedule, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX};
+use crate::ends::{
+    self, Delivery, EndSchedule, EndSchedules, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
+};
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
@@ -46,14 +48,14 @@ struct EndChanges {
 
 impl EndChanges {
     /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
-    /// without the configured dead-letter queue (`queue`), or without the MaxCapacity its
-    /// event's start sets, is rewritten, keeping what the calendar does not decide; one no
+    /// that delivers elsewhere than the configuration says (`delivery`: another function, role
+    /// or dead-letter queue), or without the MaxCapacity its event's start sets, is rewritten, keeping what the calendar does not decide; one no
     /// longer wanted is deleted, unless it is a one-off end that came due within the last
     /// hour ([`EndSchedule::recently_due`]) or the end of an event that is on (`running`).
     fn new(
         mut schedules: BTreeMap<String, EndSchedule>,
         found: Vec<EndSchedule>,
-        (queue, running): (Option<&str>, &BTreeSet<(String, String)>),
+        (delivery, running): (Option<Delivery>, &BTreeSet<(String, String)>),
         now: DateTime<Utc>,
     ) -> Self {
         let found: BTreeMap<String, EndSchedule> = found
@@ -68,7 +70,7 @@ impl EndChanges {
         );
         let rewrite = |a: &ScheduledAction| {
             let (was, wanted) = (&found[&a.name], &schedules[&a.name]);
-            was.dead_letter.as_deref() != queue || was.raised_max != wanted.raised_max
+            was.delivery != delivery || was.raised_max != wanted.raised_max
         };
         let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
             .into_iter()
@@ -288,12 +290,8 @@ impl App {
                  next decision on the variant"
             ));
         }
-        let queue = self
-            .config
-            .ends
-            .as_ref()
-            .and_then(|c| c.dead_letter_arn.as_deref());
-        let ends = EndChanges::new(schedules, found, (queue, running), now);
+        let delivery = self.config.ends.as_ref().map(EndSchedules::delivery);
+        let ends = EndChanges::new(schedules, found, (delivery, running), now);
         (actions, ends)
     }
 
