@@ -753,3 +753,51 @@ async fn a_sync_points_end_schedules_at_this_deployment() {
     assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
     w.stop().await;
 }
+
+/// An end schedule whose input someone edited into no end payload would be created again by
+/// every sync, which Scheduler refuses: the whole calendar would stop syncing. The sync
+/// rewrites it, keeping what it does not own; one no entry ends at is left alone and noted.
+#[tokio::test]
+async fn a_sync_rewrites_an_end_schedule_edited_by_hand() {
+    let mut w = Writers::start_with(true).await;
+    w.sync_calendar().await;
+    let edited = |s: &mut GetScheduleOutput| {
+        s.state = Some(ScheduleState::Disabled);
+        s.target.as_mut().unwrap().input = Some("{\"note\": \"paused for the launch\"}".into());
+    };
+    w.rewrite_end_schedule(edited).await;
+    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    let report = &synced["calendar"];
+    assert_eq!(
+        (
+            report["updated"].as_array().map(Vec::len),
+            &report["unchanged"]
+        ),
+        (Some(1), &json!(1)),
+        "{synced}"
+    );
+    let input = w.end_schedule().await;
+    assert_eq!(
+        (&input["action"], &input["event"], &input["baseline"]),
+        (&json!("end"), &json!("launch"), &json!(2))
+    );
+    let rewritten = w.the_end_schedule().await;
+    assert_eq!(rewritten.state(), Some(&ScheduleState::Disabled));
+    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
+    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    // With the entry gone from the calendar, an edited schedule is nobody's to delete.
+    w.rewrite_end_schedule(edited).await;
+    let empty = json!({"action": "sync-calendar", "calendar": []});
+    let synced = w.prewarm.invoke(&empty).await.unwrap();
+    let report = &synced["calendar"];
+    assert!(
+        !report["deleted"].to_string().contains("prewarm.end."),
+        "{synced}"
+    );
+    assert!(
+        report["notes"].to_string().contains("not an end payload"),
+        "{synced}"
+    );
+    w.the_end_schedule().await;
+    w.stop().await;
+}

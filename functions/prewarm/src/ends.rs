@@ -189,6 +189,27 @@ pub struct Kept {
     end_date: Option<SmithyTime>,
 }
 
+impl Kept {
+    fn of(schedule: &GetScheduleOutput) -> Self {
+        Kept {
+            state: schedule.state().cloned(),
+            kms_key_arn: schedule.kms_key_arn().map(str::to_owned),
+            end_date: schedule.end_date().copied(),
+        }
+    }
+}
+
+/// The end schedules of earlier syncs in the group.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Those whose input is an `end` payload.
+    pub ends: Vec<EndSchedule>,
+    /// What someone else set on those, by name, whose input no longer is (edited by hand, or
+    /// by another version): a sync that wants one rewrites it rather than creating it again,
+    /// which Scheduler would refuse on every sync.
+    pub unreadable: BTreeMap<String, Kept>,
+}
+
 impl EndSchedule {
     /// The schedule for `end`, the end action of entry `event` whose start sets MaxCapacity
     /// `raised_max`. Its name is a digest of the target and the event (Scheduler allows 64
@@ -288,11 +309,7 @@ impl EndSchedule {
                     .map(str::to_owned),
             }),
             raised_max: capacity("raised_max"),
-            kept: Kept {
-                state: schedule.state().cloned(),
-                kms_key_arn: schedule.kms_key_arn().map(str::to_owned),
-                end_date: schedule.end_date().copied(),
-            },
+            kept: Kept::of(schedule),
         })
     }
 }
@@ -351,10 +368,7 @@ impl App {
     }
 
     /// The end schedules this function created in the group (ListSchedules, GetSchedule each).
-    pub(crate) async fn end_schedules(
-        &self,
-        ends: &EndSchedules,
-    ) -> Result<BTreeMap<String, EndSchedule>, Error> {
+    pub(crate) async fn end_schedules(&self, ends: &EndSchedules) -> Result<Found, Error> {
         let mut pages = self
             .scheduler
             .list_schedules()
@@ -373,18 +387,19 @@ impl App {
                     .map(str::to_owned),
             );
         }
-        let mut found = BTreeMap::new();
+        let mut found = Found::default();
         for name in names {
-            // One deleted since the listing is gone; one this function cannot read is left
-            // alone.
+            // One deleted since the listing is gone.
             let Some(out) = self.get_schedule(&ends.group, &name).await? else {
                 continue;
             };
-            let Some(schedule) = EndSchedule::read(&name, &out) else {
-                tracing::warn!(schedule = %name, "an end schedule whose input is not an end: left alone");
-                continue;
-            };
-            found.insert(name, schedule);
+            match EndSchedule::read(&name, &out) {
+                Some(schedule) => found.ends.push(schedule),
+                None => {
+                    tracing::warn!(schedule = %name, "an end schedule whose input is not an end");
+                    found.unreadable.insert(name, Kept::of(&out));
+                }
+            }
         }
         Ok(found)
     }

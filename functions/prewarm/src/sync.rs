@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::ends::{
-    self, Delivery, EndSchedule, EndSchedules, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
+    self, Delivery, EndSchedule, EndSchedules, Found, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
 };
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
@@ -49,12 +49,17 @@ struct EndChanges {
 impl EndChanges {
     /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
     /// that delivers elsewhere than the configuration says (`delivery`: another function, role
-    /// or dead-letter queue), or without the MaxCapacity its event's start sets, is rewritten, keeping what the calendar does not decide; one no
-    /// longer wanted is deleted, unless it is a one-off end that came due within the last
-    /// hour ([`EndSchedule::recently_due`]) or the end of an event that is on (`running`).
+    /// or dead-letter queue), that lacks the MaxCapacity its event's start sets, or whose
+    /// input no longer reads as an end is rewritten, keeping what the calendar does not
+    /// decide; one no longer wanted is deleted, unless it is a one-off end that came due
+    /// within the last hour ([`EndSchedule::recently_due`]) or the end of an event that is on
+    /// (`running`).
     fn new(
         mut schedules: BTreeMap<String, EndSchedule>,
-        found: Vec<EndSchedule>,
+        Found {
+            ends: found,
+            unreadable,
+        }: Found,
         (delivery, running): (Option<Delivery>, &BTreeSet<(String, String)>),
         now: DateTime<Utc>,
     ) -> Self {
@@ -82,13 +87,17 @@ impl EndChanges {
                 was.recently_due(now)
                     || running.contains(&(a.resource_id.clone(), was.event.clone()))
             });
+        let (overwrite, create): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.create)
+            .into_iter()
+            .partition(|a| unreadable.contains_key(&a.name));
         unchanged.extend(recent);
-        changes.update.extend(update);
-        (changes.delete, changes.unchanged) = (delete, unchanged);
+        changes.update.extend(update.into_iter().chain(overwrite));
+        (changes.create, changes.delete, changes.unchanged) = (create, delete, unchanged);
         // A rewrite keeps what someone else set on the schedule it replaces.
         for (name, wanted) in &mut schedules {
-            if let Some(was) = found.get(name) {
-                wanted.kept = was.kept.clone();
+            let kept = found.get(name).map(|was| &was.kept);
+            if let Some(kept) = kept.or(unreadable.get(name)) {
+                wanted.kept = kept.clone();
             }
         }
         EndChanges { schedules, changes }
@@ -167,12 +176,12 @@ impl App {
             ..CalendarReport::default()
         };
         let found_ends = self.found_ends().await?;
-        let running = ends::running(&existing, &found_ends, now);
+        let running = ends::running(&existing, &found_ends.ends, now);
         // An end's baseline stays what an earlier sync scheduled, action or schedule.
         let previous: Vec<ScheduledAction> = existing
             .iter()
             .cloned()
-            .chain(found_ends.iter().map(EndSchedule::as_end_action))
+            .chain(found_ends.ends.iter().map(EndSchedule::as_end_action))
             .collect();
         let desired = self
             .desired_actions(&entries, &timings, &previous, &mut report)
@@ -235,17 +244,18 @@ impl App {
 
     /// The end schedules of allowed endpoints (none without end schedules configured): only
     /// those are this deployment's to change, as with actions.
-    async fn found_ends(&self) -> Result<Vec<EndSchedule>, Error> {
+    /// Those whose input is no end have no endpoint to check: the sync only rewrites one it
+    /// wants, whose name is the digest of an allowed target and an event.
+    async fn found_ends(&self) -> Result<Found, Error> {
         let Some(config) = &self.config.ends else {
-            return Ok(Vec::new());
+            return Ok(Found::default());
         };
         let allowlist = &self.config.common.allowlist;
-        Ok(self
-            .end_schedules(config)
-            .await?
-            .into_values()
-            .filter(|s| s.action.endpoint().is_some_and(|e| allowlist.allows(e)))
-            .collect())
+        let mut found = self.end_schedules(config).await?;
+        found
+            .ends
+            .retain(|s| s.action.endpoint().is_some_and(|e| allowlist.allows(e)));
+        Ok(found)
     }
 
     /// With end schedules configured, the desired end actions become schedules (compared with
@@ -253,7 +263,7 @@ impl App {
     fn split_ends(
         &self,
         desired: Vec<ScheduledAction>,
-        found: Vec<EndSchedule>,
+        found: Found,
         (now, running): (DateTime<Utc>, &BTreeSet<(String, String)>),
         report: &mut CalendarReport,
     ) -> (Vec<ScheduledAction>, EndChanges) {
@@ -289,6 +299,14 @@ impl App {
                  set): it sets MinCapacity directly, under a live latency hold too, until the \
                  next decision on the variant"
             ));
+        }
+        for name in found.unreadable.keys() {
+            if !schedules.contains_key(name) {
+                report.notes.push(format!(
+                    "end schedule {name}: its input is not an end payload (edited by hand?) and \
+                     no entry of this calendar ends there; left alone"
+                ));
+            }
         }
         let delivery = self.config.ends.as_ref().map(EndSchedules::delivery);
         let ends = EndChanges::new(schedules, found, (delivery, running), now);
