@@ -307,6 +307,41 @@ impl Writers {
     async fn tags(&self) -> std::collections::BTreeMap<String, String> {
         self.f.moto.tags(&self.f.endpoint).await.unwrap()
     }
+
+    /// The scheduled action `name` on the variant, as Application Auto Scaling has it.
+    async fn action(&self, name: &str) -> aws_sdk_applicationautoscaling::types::ScheduledAction {
+        let out = self
+            .f
+            .moto
+            .autoscaling
+            .describe_scheduled_actions()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(format!("endpoint/{}/variant/{VARIANT}", self.f.endpoint))
+            .scheduled_action_names(name)
+            .send()
+            .await
+            .unwrap();
+        out.scheduled_actions().first().expect(name).clone()
+    }
+
+    /// Time passes for the scheduled action `name`: it came due at `due` (an `at(...)` in UTC).
+    async fn action_is_due_at(&self, name: &str, due: DateTime<Utc>) {
+        let found = self.action(name).await;
+        self.f
+            .moto
+            .autoscaling
+            .put_scheduled_action()
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(found.resource_id())
+            .scalable_dimension(found.scalable_dimension().unwrap().clone())
+            .scheduled_action_name(name)
+            .schedule(format!("at({})", due.format("%Y-%m-%dT%H:%M:%S")))
+            .timezone("Etc/UTC")
+            .set_scalable_target_action(found.scalable_target_action().cloned())
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 /// Case 1: a latency hold at 4; the calendar's start action sets 10; the alarm clears: the
@@ -800,4 +835,86 @@ async fn a_sync_rewrites_an_end_schedule_edited_by_hand() {
     );
     w.the_end_schedule().await;
     w.stop().await;
+}
+
+/// A daily entry whose event started an hour ago and ends in an hour, in UTC.
+fn daily_on_now(endpoint: &str) -> (Value, DateTime<Utc>) {
+    let now = Utc::now();
+    let start = now - Duration::days(1) - Duration::hours(1);
+    let end = start + Duration::hours(2);
+    let local = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let calendar = json!({"action": "sync-calendar", "calendar": [{
+        "name": "daily", "endpoint": endpoint, "variant": VARIANT,
+        "start": local(start), "end": local(end), "recurrence": "daily",
+        "timezone": "UTC", "min_capacity": 10}]});
+    let ends_at = end + Duration::days(1);
+    (
+        calendar,
+        ends_at - Duration::seconds(ends_at.timestamp() % 60),
+    )
+}
+
+/// A recurring entry removed while its event is on: its start goes (it would raise again
+/// with no end), and its end runs once more, made one-off at the end of the event that is on,
+/// whether it is an end schedule or a scheduled action; a sync during that event keeps it, and
+/// the first sync after it has run deletes it.
+#[tokio::test]
+async fn a_recurring_entry_removed_mid_event_ends_that_event_once() {
+    for end_schedules in [true, false] {
+        let mut w = Writers::start_with(end_schedules).await;
+        let (calendar, ends_at) = daily_on_now(&w.f.endpoint);
+        let synced = w.prewarm.invoke(&calendar).await.unwrap();
+        assert_eq!(
+            synced["calendar"]["created"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let empty = json!({"action": "sync-calendar", "calendar": []});
+        let removed = w.prewarm.invoke(&empty).await.unwrap();
+        let report = &removed["calendar"];
+        let names = |field: &str| -> Vec<String> {
+            let actions = report[field].as_array().unwrap();
+            actions
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names("deleted"), ["prewarm-daily-start"], "{removed}");
+        let [updated] = &report["updated"].as_array().unwrap()[..] else {
+            panic!("the end, made one-off: {removed}");
+        };
+        let once = format!("at({})", ends_at.format("%Y-%m-%dT%H:%M:%S"));
+        assert_eq!(updated["schedule"], json!(once), "{removed}");
+        assert!(
+            report["notes"].to_string().contains("its end stays"),
+            "{removed}"
+        );
+        let written = if end_schedules {
+            let schedule = w.the_end_schedule().await;
+            schedule.schedule_expression().unwrap().to_owned()
+        } else {
+            w.action("prewarm-daily-end").await.schedule().to_owned()
+        };
+        assert_eq!(written, once);
+        // A sync while the event is still on keeps the end.
+        let again = w.prewarm.invoke(&empty).await.unwrap();
+        assert_eq!(
+            (
+                &again["calendar"]["deleted"],
+                &again["calendar"]["unchanged"]
+            ),
+            (&json!([]), &json!(1)),
+            "{again}"
+        );
+        // Once it has run (and, for a schedule, a retry of it can no longer come), it goes.
+        let past = Utc::now() - Duration::minutes(61);
+        if end_schedules {
+            w.end_is_due_at(past).await;
+        } else {
+            w.action_is_due_at("prewarm-daily-end", past).await;
+        }
+        let after = w.prewarm.invoke(&empty).await.unwrap();
+        let deleted = after["calendar"]["deleted"].as_array().map(Vec::len);
+        assert_eq!(deleted, Some(1), "{after}");
+        w.stop().await;
+    }
 }

@@ -16,6 +16,7 @@ use crate::fields::{checked, known, required, text, Capacity, EndpointName, Flag
 
 mod checks;
 mod cron;
+mod runs;
 mod schedule;
 mod zone;
 

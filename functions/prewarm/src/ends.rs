@@ -3,7 +3,7 @@
 //! (ARCHITECTURE.md, "Other writers"). Its start stays a scheduled action: a raise needs no
 //! invocation. Without a scheduler role configured, ends stay scheduled actions too.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_scheduler::primitives::DateTime as SmithyTime;
@@ -27,31 +27,45 @@ pub const CALENDAR_SCHEDULE_GROUP: &str = "CALENDAR_SCHEDULE_GROUP";
 pub const CALENDAR_END_FUNCTION_ARN: &str = "CALENDAR_END_FUNCTION_ARN";
 pub const CALENDAR_SCHEDULE_DLQ_ARN: &str = "CALENDAR_SCHEDULE_DLQ_ARN";
 
-/// The one-off events of earlier syncs that are on at `now`, by target and event name: their
-/// start (an `at(...)` action among `existing`) has run and their end (an action among
-/// `existing`, or one of the end `schedules`) has not. An entry removed from the calendar
-/// while its event is on keeps both until its end has run: deleting the end would leave the
-/// event's capacity up for good.
+/// Events that are on, by target and event name, with the time their end runs.
+pub type Running = BTreeMap<(String, String), DateTime<Utc>>;
+
+/// The events of earlier syncs that are on at `now`, by target and event name, with the time
+/// their end runs: their start (an action among `existing`) has run since their end (an
+/// action among `existing`, or one of the end `schedules`) last did, and their end runs
+/// again. An entry removed from the calendar while its event is on keeps its end until it has
+/// run: deleting it would leave the event's capacity up for good. A recurring entry's end is
+/// made one-off for that (its start is deleted, or it would raise again with no end), so a
+/// one-off end still to come whose start is gone is on too.
 pub fn running(
     existing: &[ScheduledAction],
     schedules: &[EndSchedule],
     now: DateTime<Utc>,
-) -> BTreeSet<(String, String)> {
+) -> Running {
+    let starts: BTreeMap<(&str, &str), &ScheduledAction> = existing
+        .iter()
+        .filter_map(|a| {
+            Some((
+                (a.resource_id.as_str(), calendar::started_entry(&a.name)?),
+                a,
+            ))
+        })
+        .collect();
     let end_actions = existing
         .iter()
         .filter_map(|a| Some((calendar::ended_entry(&a.name)?, a)));
     let end_schedules = schedules.iter().map(|s| (s.event.as_str(), &s.action));
-    let pending: BTreeSet<(&str, &str)> = end_actions
+    end_actions
         .chain(end_schedules)
-        .filter(|(_, a)| a.due().is_some_and(|due| due > now))
-        .map(|(event, a)| (a.resource_id.as_str(), event))
-        .collect();
-    existing
-        .iter()
-        .filter_map(|a| {
-            let event = calendar::started_entry(&a.name)?;
-            let on = a.due()? <= now && pending.contains(&(a.resource_id.as_str(), event));
-            on.then(|| (a.resource_id.clone(), event.to_owned()))
+        .filter_map(|(event, end)| {
+            let ends_at = end.next_run(now)?;
+            let on = match starts.get(&(end.resource_id.as_str(), event)) {
+                Some(start) => start
+                    .last_run(now)
+                    .is_some_and(|started| end.last_run(now).is_none_or(|ended| ended < started)),
+                None => end.due().is_some(),
+            };
+            on.then(|| ((end.resource_id.clone(), event.to_owned()), ends_at))
         })
         .collect()
 }
@@ -569,14 +583,17 @@ mod tests {
         let start = at("prewarm-promo-start", "2030-11-29T18:00:00");
         let end = at("prewarm-promo-end", "2030-11-29T20:00:00");
         let schedule = EndSchedule::of(&end, "promo", None, t("2030-11-01T00:00:00Z"));
-        let on = BTreeSet::from([("endpoint/e/variant/v".to_owned(), "promo".to_owned())]);
+        let on = Running::from([(
+            ("endpoint/e/variant/v".to_owned(), "promo".to_owned()),
+            t("2030-11-30T01:00:00Z"),
+        )]);
         for (now, running) in [
             ("2030-11-29T22:59:59Z", false),
             ("2030-11-29T23:00:00Z", true),
             ("2030-11-30T00:59:59Z", true),
             ("2030-11-30T01:00:00Z", false),
         ] {
-            let expected = if running { on.clone() } else { BTreeSet::new() };
+            let expected = if running { on.clone() } else { Running::new() };
             let as_action = running_at(&[start.clone(), end.clone()], &[], now);
             let as_schedule = running_at(
                 std::slice::from_ref(&start),
@@ -589,16 +606,84 @@ mod tests {
                 "{now}"
             );
         }
-        // Without its end (a recurring one, or none), nothing is known to be running.
+        // Without its end, nothing is known to be running.
         assert!(running(&[start], &[], t("2030-11-30T00:00:00Z")).is_empty());
-
-        fn running_at(
-            existing: &[ScheduledAction],
-            schedules: &[EndSchedule],
-            now: &str,
-        ) -> BTreeSet<(String, String)> {
-            running(existing, schedules, now.parse().unwrap())
+        // An end still to come whose start is gone (a recurring entry's, made one-off when
+        // the entry left the calendar mid-event) is on until it has run.
+        for (now, running) in [
+            ("2030-11-30T00:59:59Z", on.clone()),
+            ("2030-11-30T01:00:00Z", Running::new()),
+        ] {
+            let as_action = running_at(std::slice::from_ref(&end), &[], now);
+            let as_schedule = running_at(&[], std::slice::from_ref(&schedule), now);
+            assert_eq!(
+                (as_action, as_schedule),
+                (running.clone(), running),
+                "{now}"
+            );
         }
+    }
+
+    fn running_at(existing: &[ScheduledAction], schedules: &[EndSchedule], now: &str) -> Running {
+        running(existing, schedules, now.parse().unwrap())
+    }
+
+    #[test]
+    fn a_recurring_event_is_running_from_a_start_to_the_next_end() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // Fridays 18:00 to 20:00 in New York (23:00 to 01:00 UTC in winter), from Friday
+        // 2030-11-01 (still summer time: 22:00 to 00:00 UTC).
+        let cron = |name: &str, hour: u32| ScheduledAction {
+            name: name.to_owned(),
+            resource_id: "endpoint/e/variant/v".to_owned(),
+            schedule: format!("cron(0 {hour} ? * FRI *)"),
+            timezone: Some("America/New_York".to_owned()),
+            start_time: Some(t("2030-11-01T04:00:00Z")),
+            ..ScheduledAction::default()
+        };
+        let (start, end) = (
+            cron("prewarm-promo-start", 18),
+            cron("prewarm-promo-end", 20),
+        );
+        let schedule = EndSchedule::of(&end, "promo", None, t("2030-10-01T00:00:00Z"));
+        let on = |ends: &str| {
+            let key = ("endpoint/e/variant/v".to_owned(), "promo".to_owned());
+            Running::from([(key, t(ends))])
+        };
+        for (now, running) in [
+            ("2030-11-01T21:59:59Z", Running::new()),
+            ("2030-11-01T22:00:00Z", on("2030-11-02T00:00:00Z")),
+            ("2030-11-29T22:59:59Z", Running::new()),
+            ("2030-11-29T23:00:00Z", on("2030-11-30T01:00:00Z")),
+            ("2030-11-30T00:59:59Z", on("2030-11-30T01:00:00Z")),
+            ("2030-11-30T01:00:00Z", Running::new()),
+            ("2030-12-04T12:00:00Z", Running::new()),
+            ("2030-12-06T23:30:00Z", on("2030-12-07T01:00:00Z")),
+        ] {
+            let as_action = running_at(&[start.clone(), end.clone()], &[], now);
+            let as_schedule = running_at(
+                std::slice::from_ref(&start),
+                std::slice::from_ref(&schedule),
+                now,
+            );
+            assert_eq!(
+                (as_action, as_schedule),
+                (running.clone(), running),
+                "{now}"
+            );
+        }
+        // Made one-off at an occurrence's end, it runs then, in the action's zone.
+        let once = end.once_at(t("2030-11-30T01:00:00Z")).unwrap();
+        assert_eq!(
+            (
+                once.schedule.as_str(),
+                once.timezone.as_deref(),
+                once.start_time
+            ),
+            ("at(2030-11-29T20:00:00)", Some("America/New_York"), None)
+        );
+        // Without its start, a recurring end is not known to be running.
+        assert!(running_at(std::slice::from_ref(&end), &[], "2030-11-30T00:00:00Z").is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Scaling scheduled actions, idempotently; actions this function created that the calendar no
 //! longer produces are deleted. Every check is made before the first write.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use remediation::audit::{self, Notice, Outcome};
@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::ends::{
-    self, Delivery, EndSchedule, EndSchedules, Found, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
+    self, Delivery, EndSchedule, EndSchedules, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN,
+    SCHEDULE_PREFIX,
 };
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
@@ -60,7 +61,7 @@ impl EndChanges {
             ends: found,
             unreadable,
         }: Found,
-        (delivery, running): (Option<Delivery>, &BTreeSet<(String, String)>),
+        (delivery, running): (Option<Delivery>, &Running),
         now: DateTime<Utc>,
     ) -> Self {
         let found: BTreeMap<String, EndSchedule> = found
@@ -80,17 +81,31 @@ impl EndChanges {
         let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
             .into_iter()
             .partition(rewrite);
-        let (recent, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
-            .into_iter()
-            .partition(|a| {
-                let was = &found[&a.name];
-                was.recently_due(now)
-                    || running.contains(&(a.resource_id.clone(), was.event.clone()))
-            });
+        let mut delete = Vec::new();
+        for a in std::mem::take(&mut changes.delete) {
+            let was = &found[&a.name];
+            match running.get(&(a.resource_id.clone(), was.event.clone())) {
+                // A recurring end runs once more, at the end of the event that is on.
+                Some(at) if was.action.due().is_none() => match was.action.once_at(*at) {
+                    Some(once) => {
+                        let wanted = EndSchedule {
+                            action: once.clone(),
+                            delivery: None,
+                            ..was.clone()
+                        };
+                        schedules.insert(a.name, wanted);
+                        changes.update.push(once);
+                    }
+                    None => unchanged.push(a),
+                },
+                Some(_) => unchanged.push(a),
+                None if was.recently_due(now) => unchanged.push(a),
+                None => delete.push(a),
+            }
+        }
         let (overwrite, create): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.create)
             .into_iter()
             .partition(|a| unreadable.contains_key(&a.name));
-        unchanged.extend(recent);
         changes.update.extend(update.into_iter().chain(overwrite));
         (changes.create, changes.delete, changes.unchanged) = (create, delete, unchanged);
         // A rewrite keeps what someone else set on the schedule it replaces.
@@ -114,28 +129,36 @@ impl EndChanges {
 }
 
 /// The actions of an entry removed from the calendar while its event is on stay until its
-/// end has run ([`ends::running`]); the report says so.
-fn keep_running(
-    changes: &mut Changes,
-    running: &BTreeSet<(String, String)>,
-    report: &mut CalendarReport,
-) {
-    let event = |a: &ScheduledAction| {
-        let name = calendar::started_entry(&a.name).or(calendar::ended_entry(&a.name))?;
-        Some((a.resource_id.clone(), name.to_owned()))
-    };
-    let (keep, delete): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.delete)
-        .into_iter()
-        .partition(|a| event(a).is_some_and(|e| running.contains(&e)));
-    let kept: BTreeSet<_> = keep.iter().filter_map(event).collect();
-    for (target, event) in kept {
+/// end has run ([`ends::running`]): a one-off entry's as they are; a recurring entry's end
+/// runs once more, at the end of the event that is on, and its start goes (it would raise
+/// again with no end). The report says so.
+fn keep_running(changes: &mut Changes, running: &Running, report: &mut CalendarReport) {
+    let mut kept = BTreeMap::new();
+    for a in std::mem::take(&mut changes.delete) {
+        let start = calendar::started_entry(&a.name);
+        let Some(event) = start.or(calendar::ended_entry(&a.name)) else {
+            changes.delete.push(a);
+            continue;
+        };
+        let key = (a.resource_id.clone(), event.to_owned());
+        let Some(ends_at) = running.get(&key) else {
+            changes.delete.push(a);
+            continue;
+        };
+        kept.insert(key, *ends_at);
+        match (a.due(), start, a.once_at(*ends_at)) {
+            (Some(_), _, _) | (None, None, None) => changes.unchanged.push(a),
+            (None, None, Some(once)) => changes.update.push(once),
+            (None, Some(_), _) => changes.delete.push(a),
+        }
+    }
+    for ((target, event), ends_at) in kept {
         report.notes.push(format!(
             "{event} on {target}: no longer in the calendar but on now; its end stays until it \
-             has run"
+             has run, at {}",
+            rfc3339(ends_at)
         ));
     }
-    changes.delete = delete;
-    changes.unchanged.extend(keep);
 }
 
 /// An error of entry `i`, with its index in front (`calendar[i].<field>: ...`).
@@ -220,18 +243,22 @@ impl App {
     }
 
     /// The writes of a sync, in an order that never leaves a raise without its end: end
-    /// schedules first, then stale actions (so a target never holds more than it will at the
-    /// end), new and changed actions, and last the end schedules no longer wanted.
+    /// schedules first, then changed actions (a recurring end made one-off before its start
+    /// goes), stale actions (so a target never holds more than it will at the end), new
+    /// actions, and last the end schedules no longer wanted.
     async fn write(&self, changes: &Changes, ends: &EndChanges) -> Result<(), Error> {
         if let Some(config) = &self.config.ends {
             for (schedule, exists) in ends.puts() {
                 self.put_end_schedule(config, schedule, exists).await?;
             }
         }
+        for action in &changes.update {
+            self.put_scheduled_action(action).await?;
+        }
         for action in &changes.delete {
             self.delete_scheduled_action(action).await?;
         }
-        for action in changes.create.iter().chain(&changes.update) {
+        for action in &changes.create {
             self.put_scheduled_action(action).await?;
         }
         if let Some(config) = &self.config.ends {
@@ -264,7 +291,7 @@ impl App {
         &self,
         desired: Vec<ScheduledAction>,
         found: Found,
-        (now, running): (DateTime<Utc>, &BTreeSet<(String, String)>),
+        (now, running): (DateTime<Utc>, &Running),
         report: &mut CalendarReport,
     ) -> (Vec<ScheduledAction>, EndChanges) {
         // The MaxCapacity each event's start sets, by target and event.

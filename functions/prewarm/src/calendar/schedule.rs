@@ -59,7 +59,7 @@ fn start_times(entry: &Entry) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) 
 
 /// `at(...)` for an instant, in local time with the entry's zone; a local time that occurs
 /// twice (the hour clocks go back) is written in UTC so it is exact.
-fn at(tz: &Zone, instant: DateTime<Utc>) -> (String, String) {
+pub(super) fn at(tz: &Zone, instant: DateTime<Utc>) -> (String, String) {
     let local = tz.local(instant);
     match tz.instants(local) {
         LocalResult::Single(_) => (
