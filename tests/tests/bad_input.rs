@@ -543,6 +543,11 @@ fn prewarm_shape_cases(endpoint: &str) -> Vec<Case> {
         case("array", json!([raise.clone()]), "expected a JSON object"),
         case("empty object", json!({}), "action: missing"),
         case(
+            "the payload inside an SNS delivery",
+            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": raise.to_string()}}]}),
+            "Records: an SNS or SQS delivery",
+        ),
+        case(
             "action of the wrong type",
             with("action", json!(5)),
             "action: expected a string",

@@ -368,6 +368,15 @@ fn payload_object(event: Value) -> Result<Map<String, Value>, Error> {
             "expected a JSON object with an \"action\" ({ACTIONS})"
         )));
     };
+    // An SNS or SQS delivery: a `Records` list around the payload.
+    if map.contains_key("Records") && !map.contains_key("action") {
+        return Err(Error::InvalidEvent(
+            "Records: an SNS or SQS delivery; prewarm takes its payload bare (from EventBridge \
+             Scheduler, a rule's constant input or a hand invoke), such as \
+             events/prewarm-raise.json"
+                .to_owned(),
+        ));
+    }
     // An EventBridge envelope: the payload is its `detail`.
     if map.contains_key("detail-type") && !map.contains_key("action") {
         match map.remove("detail") {
@@ -556,6 +565,10 @@ mod tests {
                 "action: unknown action \"scale\"",
             ),
             (json!({"endpoint": "x"}), "action: missing"),
+            (
+                json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "{}"}}]}),
+                "Records: an SNS or SQS delivery; prewarm takes its payload bare",
+            ),
             (json!([1]), "expected a JSON object"),
             (
                 json!({"detail-type": "Scheduled Event", "detail": {}}),
