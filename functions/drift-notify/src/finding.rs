@@ -452,8 +452,21 @@ pub fn dedup_id(id: &str) -> String {
     format!("{prefix}%~{:016x}", remediation::fnv1a(id))
 }
 
+/// `text` on one line: line breaks, other control characters and runs of spaces become one
+/// space (a report's text must not forge lines of the message).
+fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn violation_lines(n: usize, v: &Violation) -> String {
-    let mut line = format!("{n:>2}. {} - {}", v.feature, v.check_type);
+    let mut line = format!(
+        "{n:>2}. {} - {}",
+        one_line(&v.feature),
+        one_line(&v.check_type)
+    );
     match (v.value, v.threshold) {
         (Some(value), Some(threshold)) => {
             let _ = write!(line, " - {value} vs threshold {threshold}");
@@ -480,8 +493,11 @@ fn violation_lines(n: usize, v: &Violation) -> String {
     }
     let _ = writeln!(line, " [{}]", v.severity().as_str());
     if let Some(description) = v.description.as_deref().filter(|d| !d.trim().is_empty()) {
-        let one_line = description.split_whitespace().collect::<Vec<_>>().join(" ");
-        let _ = writeln!(line, "    {}", shorten(&one_line, MAX_DESCRIPTION));
+        let _ = writeln!(
+            line,
+            "    {}",
+            shorten(&one_line(description), MAX_DESCRIPTION)
+        );
     }
     line
 }
@@ -592,6 +608,34 @@ mod tests {
         rank(&mut v);
         let order: Vec<&str> = v.iter().map(|v| v.feature.as_str()).collect();
         assert_eq!(order, ["big", "typed", "medium", "small", "unknown"]);
+    }
+
+    #[test]
+    fn a_reports_text_stays_on_its_line() {
+        let forged = Violation {
+            description: Some("distance 0.3\nReport: https://example.com/x\u{1b}[2J".to_owned()),
+            ..violation(
+                "age\nSeverity: none",
+                "baseline_drift_check\r",
+                Some(0.3),
+                Some(0.1),
+            )
+        };
+        let body = finding(vec![forged]).notice().body;
+        assert!(
+            body.contains(
+                " 1. age Severity: none - baseline_drift_check - 0.3 vs threshold 0.1 (3.0x)"
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("    distance 0.3 Report: https://example.com/x [2J\n"),
+            "{body}"
+        );
+        assert!(
+            !body.chars().any(|c| c.is_control() && c != '\n'),
+            "{body:?}"
+        );
     }
 
     #[test]
