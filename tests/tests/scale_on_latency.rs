@@ -839,7 +839,7 @@ async fn a_sweep_leaves_an_endpoint_that_is_updating_and_says_so() {
         |_| aws_sdk_sagemaker::types::EndpointStatus::Updating,
         tags,
     );
-    let mut app = f.app(&[]);
+    let mut app = f.app(&[("ALLOWED_ENDPOINTS", f.endpoint.as_str())]);
     app.path.store = app.path.store.clone().with_sagemaker(sagemaker);
     let swept = app
         .handle(f.event("eventbridge-scheduled-sweep.json"), now())
@@ -868,8 +868,10 @@ async fn a_sweep_removes_the_tags_of_a_variant_the_endpoint_no_longer_has() {
         )
         .await
         .unwrap();
+    // Only this test's endpoint: a sweep of `ranker-*` would take the leases of the tests
+    // running beside it.
     let swept = f
-        .app(&[])
+        .app(&[("ALLOWED_ENDPOINTS", f.endpoint.as_str())])
         .handle(f.event("eventbridge-scheduled-sweep.json"), now())
         .await
         .unwrap();
