@@ -6,7 +6,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::error::Error;
 use crate::fnv1a;
-pub use crate::notice::{shorten, subject, Notice, Outcome, MAX_SUBJECT};
+pub use crate::notice::{one_line, shorten, subject, Notice, Outcome, MAX_SUBJECT};
 
 /// Publishes notices to `NOTIFY_TOPIC_ARN`, or only logs them when it is unset.
 #[derive(Debug, Clone)]

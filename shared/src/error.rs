@@ -87,6 +87,28 @@ impl Error {
         }
     }
 
+    /// The same error, of the same type, its message rewritten by `f`. An endpoint that is
+    /// not ready keeps its message: it names the endpoint and its status.
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> Error {
+        match self {
+            Error::InvalidEvent(m) => Error::InvalidEvent(f(m)),
+            Error::InvalidConfig(m) => Error::InvalidConfig(f(m)),
+            Error::Refused(m) => Error::Refused(f(m)),
+            Error::NotFound(m) => Error::NotFound(f(m)),
+            Error::Busy(m) => Error::Busy(f(m)),
+            Error::Aws {
+                operation,
+                message,
+                retryable,
+            } => Error::Aws {
+                operation,
+                message: f(message),
+                retryable,
+            },
+            not_ready @ Error::EndpointNotReady { .. } => not_ready,
+        }
+    }
+
     /// Wrap an SDK error: service faults, throttling, timeouts and dispatch failures are worth
     /// retrying; anything else (validation, access denied, not found) is not.
     pub fn aws<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error

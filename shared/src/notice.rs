@@ -38,6 +38,16 @@ pub fn subject(text: &str) -> String {
     }
 }
 
+/// `text` on one line of a message body: line breaks, other control characters and runs of
+/// spaces become one space. What an event or a report says is shown, never refused (a
+/// finding still reaches its readers), but it cannot forge lines of the message.
+pub fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Cut `text` to at most `max` bytes on a character boundary, ending with `...` when cut.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.len() <= max {
@@ -161,7 +171,7 @@ impl Outcome {
             let _ = writeln!(body, "MaxCapacity: raised to {max}");
         }
         for (label, value) in context {
-            let _ = writeln!(body, "{label}: {value}");
+            let _ = writeln!(body, "{label}: {}", one_line(value));
         }
         if dry_run {
             let _ = writeln!(body, "Dry run: DRY_RUN=true, no write call was made.");

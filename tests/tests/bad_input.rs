@@ -973,15 +973,6 @@ fn drift_custom_detail_cases(endpoint: &str) -> Vec<Case> {
             "detail.finding_id: must not be empty",
         ),
         case(
-            "custom feature name with a line break",
-            set(
-                custom.clone(),
-                "detail/features/0/name",
-                json!("age\nReport: x"),
-            ),
-            "detail.features[0].name: contains the control character U+000A",
-        ),
-        case(
             "custom event posing as AWS",
             set(custom.clone(), "source", json!("aws.sagemaker")),
             "source: \"aws.sagemaker\" is reserved for AWS",

@@ -260,6 +260,15 @@ async fn free_text_reaches_subjects_without_control_characters_and_within_limits
     for m in &messages {
         assert!(is_clean_subject(&m.subject), "{:?}", m.subject);
         assert!(m.message.len() <= 32 * 1024, "{} bytes", m.message.len());
+        // The body keeps its own lines and gets no other: the drift finding's texts are each
+        // put on one line.
+        let forged = m
+            .message
+            .lines()
+            .filter(|l| l.starts_with("Subject: forged"));
+        assert_eq!(forged.count(), 0, "{}", m.message);
+        let control = |c: char| c.is_control() && c != '\n';
+        assert!(!m.message.chars().any(control), "{:?}", m.message);
         for (name, value) in &m.attributes {
             assert!(!value.chars().any(char::is_control), "{name}: {value:?}");
         }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use remediation::audit::{shorten, subject, Notice};
+use remediation::audit::{one_line, shorten, subject, Notice};
 
 use serde::Serialize;
 
@@ -366,7 +366,7 @@ impl Finding {
 
     fn body(&self, ranked: &[Violation], severity: Severity) -> String {
         let mut body = self.headline(ranked.len());
-        let schedule = self.schedule.as_deref().unwrap_or("(none)");
+        let schedule = one_line(self.schedule.as_deref().unwrap_or("(none)"));
         let _ = writeln!(body);
         let _ = writeln!(
             body,
@@ -377,7 +377,7 @@ impl Finding {
         );
         let _ = writeln!(body, "Monitoring schedule: {schedule}");
         let _ = writeln!(body, "Severity: {}", severity.as_str());
-        let _ = writeln!(body, "Source: {}", self.origin);
+        let _ = writeln!(body, "Source: {}", one_line(&self.origin));
         if let Some(time) = self.time {
             let _ = writeln!(body, "Detected: {}", remediation::holds::rfc3339(time));
         }
@@ -450,15 +450,6 @@ pub fn dedup_id(id: &str) -> String {
     // The encoding is ASCII: any byte is a character boundary.
     let prefix = &encoded[..MAX_DEDUP_ID - 18];
     format!("{prefix}%~{:016x}", remediation::fnv1a(id))
-}
-
-/// `text` on one line: line breaks, other control characters and runs of spaces become one
-/// space (a report's text must not forge lines of the message).
-fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn violation_lines(n: usize, v: &Violation) -> String {
