@@ -312,3 +312,6 @@ fn diff_puts_what_differs_and_deletes_what_is_gone() {
 
 /// The calendar's rules: start times, refusals, the horizon, overlaps and the action limit.
 mod rules;
+
+/// What is read back from written actions agrees with the calendar's occurrences.
+mod runs;
