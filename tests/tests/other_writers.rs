@@ -278,6 +278,24 @@ impl Writers {
             .unwrap();
     }
 
+    /// Sync [`Writers::calendar`] again: it rewrites the end schedule and leaves the start.
+    async fn sync_rewrites_the_end_schedule(&mut self) {
+        let synced = self.prewarm.invoke(&self.calendar()).await.unwrap();
+        let report = &synced["calendar"];
+        let updated = report["updated"].as_array().map(Vec::len);
+        assert_eq!(
+            (updated, &report["unchanged"]),
+            (Some(1), &json!(1)),
+            "{synced}"
+        );
+    }
+
+    /// Sync [`Writers::calendar`] again: nothing to do.
+    async fn sync_changes_nothing(&mut self) {
+        let again = self.prewarm.invoke(&self.calendar()).await.unwrap();
+        assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    }
+
     /// The end schedule's payload becomes `input` (written by another version, or by hand).
     async fn end_input_is(&self, input: &Value) {
         self.rewrite_end_schedule(|s| {
@@ -736,30 +754,20 @@ async fn a_sync_gives_an_end_schedule_its_dead_letter_queue() {
     let dropped = w.the_end_schedule().await;
     assert_eq!(dropped.target().unwrap().dead_letter_config(), None);
     assert_eq!(dropped.state(), Some(&ScheduleState::Disabled));
-    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    let report = &synced["calendar"];
-    assert_eq!(
-        (
-            report["updated"].as_array().map(Vec::len),
-            &report["unchanged"]
-        ),
-        (Some(1), &json!(1)),
-        "{synced}"
-    );
+    w.sync_rewrites_the_end_schedule().await;
     // The queue is there (end_schedule asserts it), and an end someone disabled stays
     // disabled when the sync rewrites its schedule.
     w.end_schedule().await;
     let rewritten = w.the_end_schedule().await;
     assert_eq!(rewritten.state(), Some(&ScheduleState::Disabled));
-    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    w.sync_changes_nothing().await;
     w.stop().await;
 }
 
 /// End schedules written before the function and its scheduler role were replaced (a
 /// template change that renames them gives them new ARNs) would invoke a function that is
-/// gone through a role that is gone, and the event would never end: the next sync points them at this deployment, and the one after finds nothing
-/// to do.
+/// gone through a role that is gone, and the event would never end: the next sync points
+/// them at this deployment, and the one after finds nothing to do.
 #[tokio::test]
 async fn a_sync_points_end_schedules_at_this_deployment() {
     let mut w = Writers::start_with(true).await;
@@ -772,20 +780,10 @@ async fn a_sync_points_end_schedules_at_this_deployment() {
     .await;
     let moved = w.the_end_schedule().await;
     assert_ne!(moved.target().unwrap().arn(), PREWARM_ARN);
-    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    let report = &synced["calendar"];
-    assert_eq!(
-        (
-            report["updated"].as_array().map(Vec::len),
-            &report["unchanged"]
-        ),
-        (Some(1), &json!(1)),
-        "{synced}"
-    );
+    w.sync_rewrites_the_end_schedule().await;
     // end_schedule asserts the function, the role and the queue.
     w.end_schedule().await;
-    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    w.sync_changes_nothing().await;
     w.stop().await;
 }
 
@@ -801,16 +799,7 @@ async fn a_sync_rewrites_an_end_schedule_edited_by_hand() {
         s.target.as_mut().unwrap().input = Some("{\"note\": \"paused for the launch\"}".into());
     };
     w.rewrite_end_schedule(edited).await;
-    let synced = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    let report = &synced["calendar"];
-    assert_eq!(
-        (
-            report["updated"].as_array().map(Vec::len),
-            &report["unchanged"]
-        ),
-        (Some(1), &json!(1)),
-        "{synced}"
-    );
+    w.sync_rewrites_the_end_schedule().await;
     let input = w.end_schedule().await;
     assert_eq!(
         (&input["action"], &input["event"], &input["baseline"]),
@@ -818,8 +807,7 @@ async fn a_sync_rewrites_an_end_schedule_edited_by_hand() {
     );
     let rewritten = w.the_end_schedule().await;
     assert_eq!(rewritten.state(), Some(&ScheduleState::Disabled));
-    let again = w.prewarm.invoke(&w.calendar()).await.unwrap();
-    assert_eq!(again["calendar"]["unchanged"], json!(2), "{again}");
+    w.sync_changes_nothing().await;
     // With the entry gone from the calendar, an edited schedule is nobody's to delete.
     w.rewrite_end_schedule(edited).await;
     let empty = json!({"action": "sync-calendar", "calendar": []});

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use prewarm::calendar::Schedule;
 use remediation::decide::{decide, AlarmChange, Change, MaxBack, Plan, ScalePolicy, View};
 use remediation::demand::{self, DemandConfig, DemandMetrics};
 use remediation::holds::{Capacity, VariantHolds};
@@ -246,6 +247,13 @@ pub struct ScheduledChange {
     pub max: Option<u32>,
     /// A recurring action's `StartTime`: it does not run before.
     pub start: Option<DateTime<Utc>>,
+}
+
+/// When a scheduled action of the calendar runs, as prewarm reads it back: `at(...)` once,
+/// `cron(...)` at every matching minute in `zone` (its day fields read by prewarm's own cron
+/// reader).
+pub fn schedule(expression: &str, zone: &str) -> Result<Schedule, String> {
+    Schedule::parse(expression, zone)
 }
 
 /// The scheduled actions prewarm's `sync-calendar` would create for `calendar` (its JSON, a

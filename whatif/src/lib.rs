@@ -15,7 +15,6 @@ pub mod generate;
 pub mod model;
 pub mod queue;
 pub mod report;
-pub mod schedule;
 pub mod sim;
 pub mod trace;
 
@@ -76,7 +75,7 @@ pub fn calendar_from(
         ..Calendar::default()
     };
     for change in changes {
-        let schedule = schedule::parse(&change.schedule, &change.timezone)
+        let schedule = decisions::schedule(&change.schedule, &change.timezone)
             .map_err(|e| format!("{}: {e}", change.name))?;
         let mut count = 0;
         for minute in 0..trace.len() {

@@ -22,6 +22,7 @@ mod zone;
 
 pub use checks::{check, too_many, TooMany, MAX_ACTIONS_PER_TARGET};
 pub use cron::CronDays;
+pub use runs::Schedule;
 pub use schedule::{actions, at_instant, diff, resolve, timing, Changes, UTC_ZONE};
 pub use zone::Zone;
 

@@ -594,17 +594,7 @@ mod tests {
             ("2030-11-30T01:00:00Z", false),
         ] {
             let expected = if running { on.clone() } else { Running::new() };
-            let as_action = running_at(&[start.clone(), end.clone()], &[], now);
-            let as_schedule = running_at(
-                std::slice::from_ref(&start),
-                std::slice::from_ref(&schedule),
-                now,
-            );
-            assert_eq!(
-                (as_action, as_schedule),
-                (expected.clone(), expected),
-                "{now}"
-            );
+            assert_running((&start, &end, &schedule), now, &expected);
         }
         // Without its end, nothing is known to be running.
         assert!(running(&[start], &[], t("2030-11-30T00:00:00Z")).is_empty());
@@ -626,6 +616,21 @@ mod tests {
 
     fn running_at(existing: &[ScheduledAction], schedules: &[EndSchedule], now: &str) -> Running {
         running(existing, schedules, now.parse().unwrap())
+    }
+
+    /// What is running at `now` is `expected`, whether the end is an action or a schedule.
+    fn assert_running(
+        (start, end, schedule): (&ScheduledAction, &ScheduledAction, &EndSchedule),
+        now: &str,
+        expected: &Running,
+    ) {
+        let as_action = running_at(&[start.clone(), end.clone()], &[], now);
+        let as_schedule = running_at(
+            std::slice::from_ref(start),
+            std::slice::from_ref(schedule),
+            now,
+        );
+        assert_eq!((&as_action, &as_schedule), (expected, expected), "{now}");
     }
 
     #[test]
@@ -660,17 +665,7 @@ mod tests {
             ("2030-12-04T12:00:00Z", Running::new()),
             ("2030-12-06T23:30:00Z", on("2030-12-07T01:00:00Z")),
         ] {
-            let as_action = running_at(&[start.clone(), end.clone()], &[], now);
-            let as_schedule = running_at(
-                std::slice::from_ref(&start),
-                std::slice::from_ref(&schedule),
-                now,
-            );
-            assert_eq!(
-                (as_action, as_schedule),
-                (running.clone(), running),
-                "{now}"
-            );
+            assert_running((&start, &end, &schedule), now, &running);
         }
         // Made one-off at an occurrence's end, it runs then, in the action's zone.
         let once = end.once_at(t("2030-11-30T01:00:00Z")).unwrap();

@@ -1,9 +1,11 @@
-//! When an action this function wrote runs, read back from its expression, as Application Auto
-//! Scaling and Scheduler run it: an `at(...)` once; a `cron(M H <days>)` at that wall-clock
-//! time in its zone on each of its days, from its `StartTime` on. What an event that is on
-//! needs when its entry leaves the calendar ([`crate::ends::running`]).
+//! When a scheduled action runs, read from its expression as Application Auto Scaling and
+//! Scheduler run it: `at(yyyy-mm-ddThh:mm:ss)` once; `cron(minutes hours day-of-month month
+//! day-of-week year)` at every matching local minute, from its `StartTime` on; both in the
+//! action's IANA time zone, so daylight saving is applied as AWS applies it. What an event
+//! that is on needs when its entry leaves the calendar ([`crate::ends::running`]), and what the
+//! what-if replays.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
 
 use super::schedule::{at, instant};
 use super::{at_instant, CronDays, ScheduledAction, Zone, UTC_ZONE};
@@ -12,43 +14,150 @@ use super::{at_instant, CronDays, ScheduledAction, Zone, UTC_ZONE};
 /// for a monthly one whose day some months lack.
 const HORIZON_DAYS: u64 = 400;
 
-/// What an expression says about when it runs.
-enum Runs {
-    Once(DateTime<Utc>),
-    Cron(Cron),
+/// A parsed schedule expression.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    At(DateTime<Utc>),
+    Cron {
+        /// The minutes and hours the cron runs at, in order.
+        minutes: Vec<u32>,
+        hours: Vec<u32>,
+        days: Box<CronDays>,
+        zone: Zone,
+    },
 }
 
-struct Cron {
-    minute: u32,
-    hour: u32,
-    days: CronDays,
-    zone: Zone,
-    /// `StartTime`: nothing runs before it.
-    from: Option<DateTime<Utc>>,
+impl Schedule {
+    /// `expression` in time zone `zone`; an error says what is not understood. Minutes and
+    /// hours take numbers, `*`, lists, ranges and `/` steps; the day fields are [`CronDays`].
+    pub fn parse(expression: &str, zone: &str) -> Result<Schedule, String> {
+        let tz = Zone::named(zone)
+            .ok_or_else(|| format!("timezone {zone:?} is not an IANA time zone"))?;
+        if let Some(instant) = at_instant(expression, &tz) {
+            return instant.map(Schedule::At);
+        }
+        let Some(inner) = (expression.strip_prefix("cron(")).and_then(|r| r.strip_suffix(')'))
+        else {
+            return Err(format!(
+                "{expression}: only at(...) and cron(...) schedules can be simulated"
+            ));
+        };
+        let fields: Vec<&str> = inner.split_whitespace().collect();
+        let [minutes, hours, day_of_month, month, day_of_week, year] = fields[..] else {
+            return Err(format!("{expression}: a cron has 6 fields"));
+        };
+        let values = |spec: &str, max: u32| -> Result<Vec<u32>, String> {
+            let matching = (0..=max).map(|v| Ok(field(spec, v)?.then_some(v)));
+            let matching: Result<Vec<Option<u32>>, String> = matching.collect();
+            Ok(matching
+                .map_err(|e| format!("{expression}: {e}"))?
+                .into_iter()
+                .flatten()
+                .collect())
+        };
+        let days = CronDays::parse(day_of_month, month, day_of_week, year)
+            .map_err(|e| format!("{expression}: {e}"))?;
+        Ok(Schedule::Cron {
+            minutes: values(minutes, 59)?,
+            hours: values(hours, 23)?,
+            days: Box::new(days),
+            zone: tz,
+        })
+    }
+
+    /// Whether the action runs in the minute starting at `minute` (UTC, whole minute).
+    pub fn matches(&self, minute: DateTime<Utc>) -> bool {
+        match self {
+            Schedule::At(at) => *at >= minute && *at < minute + chrono::Duration::minutes(1),
+            Schedule::Cron {
+                minutes,
+                hours,
+                days,
+                zone,
+            } => {
+                let local = zone.local(minute);
+                minutes.contains(&local.minute())
+                    && hours.contains(&local.hour())
+                    && days.matches(local.date())
+            }
+        }
+    }
+
+    /// A cron's runs, from `now`'s local day going back (or `ahead`), within the horizon; a
+    /// local time the clocks skip runs when they jump, one that occurs twice the first time.
+    fn cron_runs(&self, now: DateTime<Utc>, ahead: bool) -> Vec<DateTime<Utc>> {
+        let Schedule::Cron {
+            minutes,
+            hours,
+            days,
+            zone,
+        } = self
+        else {
+            return Vec::new();
+        };
+        let today = zone.local(now).date();
+        let day = |k: u64| -> Option<NaiveDate> {
+            let k = Days::new(k);
+            if ahead {
+                today.checked_add_days(k)
+            } else {
+                today.checked_sub_days(k)
+            }
+        };
+        let mut runs = Vec::new();
+        for date in (0..=HORIZON_DAYS)
+            .map_while(day)
+            .filter(|d| days.matches(*d))
+        {
+            let mut on_day: Vec<DateTime<Utc>> = (hours.iter())
+                .flat_map(|h| minutes.iter().map(move |m| (*h, *m)))
+                .filter_map(|(h, m)| Some(instant(zone, date.and_hms_opt(h, m, 0)?)))
+                .collect();
+            if !ahead {
+                on_day.reverse();
+            }
+            runs.extend(on_day);
+            // One day past the first match holds every run a caller looks for.
+            let found = runs
+                .iter()
+                .any(|t| if ahead { *t > now } else { *t <= now });
+            if found {
+                break;
+            }
+        }
+        runs
+    }
 }
 
 impl ScheduledAction {
-    /// The last time this action ran at or before `now`; `None` when it has not run (within
-    /// the horizon) or its expression is none this function writes.
+    /// The last time this action ran at or before `now`, from its `StartTime` on; `None` when
+    /// it has not run (within the horizon) or its expression is not understood.
     pub fn last_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self.runs()? {
-            Runs::Once(due) => (due <= now).then_some(due),
-            Runs::Cron(cron) => cron.runs(now, false).find(|t| *t <= now),
+        let from = |t: &DateTime<Utc>| self.start_time.is_none_or(|from| *t >= from);
+        match self.parsed()? {
+            Schedule::At(due) => (due <= now).then_some(due),
+            cron => (cron.cron_runs(now, false).into_iter())
+                .find(|t| *t <= now)
+                .filter(from),
         }
     }
 
     /// The next time this action runs after `now`.
     pub fn next_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self.runs()? {
-            Runs::Once(due) => (due > now).then_some(due),
-            Runs::Cron(cron) => cron.runs(now, true).find(|t| *t > now),
+        let from = |t: &DateTime<Utc>| self.start_time.is_none_or(|from| *t >= from);
+        match self.parsed()? {
+            Schedule::At(due) => (due > now).then_some(due),
+            cron => {
+                let after = self.start_time.map_or(now, |from| now.max(from));
+                (cron.cron_runs(after, true).into_iter()).find(|t| *t > now && from(t))
+            }
         }
     }
 
     /// This action made one-off, at `instant` in its zone (in UTC where that local time
     /// occurs twice); `None` when its zone is unknown.
     pub fn once_at(&self, instant: DateTime<Utc>) -> Option<ScheduledAction> {
-        let (schedule, timezone) = at(&self.zone()?, instant);
+        let (schedule, timezone) = at(&Zone::named(self.zone())?, instant);
         Some(ScheduledAction {
             schedule,
             timezone: Some(timezone),
@@ -57,52 +166,38 @@ impl ScheduledAction {
         })
     }
 
-    fn zone(&self) -> Option<Zone> {
-        Zone::named(self.timezone.as_deref().unwrap_or(UTC_ZONE))
+    fn zone(&self) -> &str {
+        self.timezone.as_deref().unwrap_or(UTC_ZONE)
     }
 
-    fn runs(&self) -> Option<Runs> {
-        let zone = self.zone()?;
-        if let Some(due) = at_instant(&self.schedule, &zone) {
-            return due.ok().map(Runs::Once);
-        }
-        let inner = self.schedule.strip_prefix("cron(")?.strip_suffix(')')?;
-        let fields: Vec<&str> = inner.split_whitespace().collect();
-        let [minute, hour, day_of_month, month, day_of_week, year] = fields[..] else {
-            return None;
-        };
-        Some(Runs::Cron(Cron {
-            minute: minute.parse().ok()?,
-            hour: hour.parse().ok()?,
-            days: CronDays::parse(day_of_month, month, day_of_week, year).ok()?,
-            zone,
-            from: self.start_time,
-        }))
+    fn parsed(&self) -> Option<Schedule> {
+        Schedule::parse(&self.schedule, self.zone()).ok()
     }
 }
 
-impl Cron {
-    /// The runs on the local days from today going back (or `ahead`), within the horizon and
-    /// from `StartTime` on.
-    fn runs(&self, now: DateTime<Utc>, ahead: bool) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let today = self.zone.local(now).date();
-        let day = move |k: u64| -> Option<NaiveDate> {
-            let k = Days::new(k);
-            if ahead {
-                today.checked_add_days(k)
-            } else {
-                today.checked_sub_days(k)
-            }
+/// `*`, `n`, `a-b`, `*/s`, `a/s`, and comma lists of those (the minute and hour fields).
+fn field(spec: &str, v: u32) -> Result<bool, String> {
+    let number = |text: &str| {
+        text.parse::<u32>()
+            .map_err(|_| format!("cron field value {text:?} is not understood"))
+    };
+    for part in spec.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, number(s)?.max(1)),
+            None => (part, 1),
         };
-        (0..=HORIZON_DAYS)
-            .map_while(day)
-            .filter(|d| self.days.matches(*d))
-            .filter_map(|d| {
-                Some(instant(
-                    &self.zone,
-                    d.and_hms_opt(self.hour, self.minute, 0)?,
-                ))
-            })
-            .filter(|t| self.from.is_none_or(|from| *t >= from))
+        let (lo, hi) = match range {
+            "*" => (0, u32::MAX),
+            r => match r.split_once('-') {
+                Some((a, b)) => (number(a)?, number(b)?),
+                None if step > 1 => (number(r)?, u32::MAX),
+                None => (number(r)?, number(r)?),
+            },
+        };
+        let base = if range == "*" { 0 } else { lo };
+        if v >= lo && v <= hi && (v - base).is_multiple_of(step) {
+            return Ok(true);
+        }
     }
+    Ok(false)
 }

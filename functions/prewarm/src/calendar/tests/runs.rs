@@ -94,3 +94,65 @@ fn utc(text: &str) -> DateTime<Utc> {
         .unwrap()
         .with_timezone(&Utc)
 }
+
+// ---- Schedule: the minutes an expression runs at (what the what-if replays) ----
+
+#[test]
+fn at_runs_once_in_its_zone() {
+    let s = Schedule::parse("at(2026-12-04T17:45:00)", "America/New_York").unwrap();
+    assert!(matches!(s, Schedule::At(at) if at == utc("2026-12-04T22:45:00Z")));
+    assert!(s.matches(utc("2026-12-04T22:45:00Z")));
+    assert!(!s.matches(utc("2026-12-04T22:44:00Z")));
+    // The hour clocks skip in spring names no instant; a malformed at(...) is said so.
+    let skipped = Schedule::parse("at(2027-03-14T02:30:00)", "America/New_York").unwrap_err();
+    assert!(
+        skipped.contains("does not exist in America/New_York"),
+        "{skipped}"
+    );
+    let malformed = Schedule::parse("at(2027-03-14)", "UTC").unwrap_err();
+    assert!(
+        malformed.contains("not at(yyyy-mm-ddThh:mm:ss)"),
+        "{malformed}"
+    );
+}
+
+#[test]
+fn cron_follows_daylight_saving_and_nth_weekdays() {
+    let s = Schedule::parse("cron(45 17 ? * FRI#1 *)", "America/New_York").unwrap();
+    // First Friday of December 2026 (EST, UTC-5) and of May 2026 (EDT, UTC-4).
+    assert!(s.matches(utc("2026-12-04T22:45:00Z")));
+    assert!(s.matches(utc("2026-05-01T21:45:00Z")));
+    assert!(!s.matches(utc("2026-12-11T22:45:00Z")));
+    let daily = Schedule::parse("cron(30 18 * * ? *)", "Europe/London").unwrap();
+    assert!(daily.matches(utc("2026-11-03T18:30:00Z")));
+    assert!(daily.matches(utc("2026-07-03T17:30:00Z")));
+    let weekly = Schedule::parse("cron(0 9 ? * MON-WED *)", "Etc/UTC").unwrap();
+    assert!(weekly.matches(utc("2026-11-04T09:00:00Z"))); // a Wednesday
+    assert!(!weekly.matches(utc("2026-11-05T09:00:00Z")));
+}
+
+/// The day fields are prewarm's own: `L`, `W`, and steps in the day of the month.
+#[test]
+fn day_fields_are_read_as_prewarm_reads_them() {
+    let last = Schedule::parse("cron(0 9 L * ? *)", "Etc/UTC").unwrap();
+    assert!(last.matches(utc("2026-11-30T09:00:00Z")));
+    assert!(!last.matches(utc("2026-11-29T09:00:00Z")));
+    let odd = Schedule::parse("cron(0 9 1/2 * ? *)", "Etc/UTC").unwrap();
+    assert!(odd.matches(utc("2026-11-03T09:00:00Z")));
+    assert!(!odd.matches(utc("2026-11-04T09:00:00Z")));
+    assert!(Schedule::parse("cron(0 9 32 * ? *)", "Etc/UTC")
+        .unwrap_err()
+        .contains("day-of-month"));
+}
+
+#[test]
+fn unknown_expressions_are_refused() {
+    assert!(Schedule::parse("rate(5 minutes)", "Etc/UTC")
+        .unwrap_err()
+        .contains("only at"));
+    assert!(Schedule::parse("cron(1 2 3)", "Etc/UTC")
+        .unwrap_err()
+        .contains("6 fields"));
+    assert!(Schedule::parse("cron(x 2 * * ? *)", "Etc/UTC").is_err());
+    assert!(Schedule::parse("at(2026-12-04T17:45:00)", "Mars/Base").is_err());
+}
