@@ -83,9 +83,10 @@ impl Schedule {
         }
     }
 
-    /// A cron's runs, from `now`'s local day going back (or `ahead`), within the horizon; a
-    /// local time the clocks skip runs when they jump, one that occurs twice the first time.
-    fn cron_runs(&self, now: DateTime<Utc>, ahead: bool) -> Vec<DateTime<Utc>> {
+    /// A cron's last run at or before `now` (or, `ahead`, its first run after `now`), within
+    /// the horizon; a local time the clocks skip runs when they jump, one that occurs twice
+    /// the first time.
+    fn cron_run(&self, now: DateTime<Utc>, ahead: bool) -> Option<DateTime<Utc>> {
         let Schedule::Cron {
             minutes,
             hours,
@@ -93,7 +94,7 @@ impl Schedule {
             zone,
         } = self
         else {
-            return Vec::new();
+            return None;
         };
         let today = zone.local(now).date();
         let day = |k: u64| -> Option<NaiveDate> {
@@ -104,28 +105,20 @@ impl Schedule {
                 today.checked_sub_days(k)
             }
         };
-        let mut runs = Vec::new();
-        for date in (0..=HORIZON_DAYS)
+        let on_day = |date: NaiveDate| {
+            let times = (hours.iter()).flat_map(|h| minutes.iter().map(move |m| (*h, *m)));
+            let runs =
+                times.filter_map(move |(h, m)| Some(instant(zone, date.and_hms_opt(h, m, 0)?)));
+            if ahead {
+                runs.filter(|t| *t > now).min()
+            } else {
+                runs.filter(|t| *t <= now).max()
+            }
+        };
+        (0..=HORIZON_DAYS)
             .map_while(day)
             .filter(|d| days.matches(*d))
-        {
-            let mut on_day: Vec<DateTime<Utc>> = (hours.iter())
-                .flat_map(|h| minutes.iter().map(move |m| (*h, *m)))
-                .filter_map(|(h, m)| Some(instant(zone, date.and_hms_opt(h, m, 0)?)))
-                .collect();
-            if !ahead {
-                on_day.reverse();
-            }
-            runs.extend(on_day);
-            // One day past the first match holds every run a caller looks for.
-            let found = runs
-                .iter()
-                .any(|t| if ahead { *t > now } else { *t <= now });
-            if found {
-                break;
-            }
-        }
-        runs
+            .find_map(on_day)
     }
 }
 
@@ -133,23 +126,21 @@ impl ScheduledAction {
     /// The last time this action ran at or before `now`, from its `StartTime` on; `None` when
     /// it has not run (within the horizon) or its expression is not understood.
     pub fn last_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let from = |t: &DateTime<Utc>| self.start_time.is_none_or(|from| *t >= from);
-        match self.parsed()? {
+        let run = match self.parsed()? {
             Schedule::At(due) => (due <= now).then_some(due),
-            cron => (cron.cron_runs(now, false).into_iter())
-                .find(|t| *t <= now)
-                .filter(from),
-        }
+            cron => cron.cron_run(now, false),
+        };
+        run.filter(|t| self.start_time.is_none_or(|from| *t >= from))
     }
 
-    /// The next time this action runs after `now`.
+    /// The next time this action runs after `now` (and from its `StartTime` on).
     pub fn next_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let from = |t: &DateTime<Utc>| self.start_time.is_none_or(|from| *t >= from);
         match self.parsed()? {
             Schedule::At(due) => (due > now).then_some(due),
             cron => {
-                let after = self.start_time.map_or(now, |from| now.max(from));
-                (cron.cron_runs(after, true).into_iter()).find(|t| *t > now && from(t))
+                // Runs fall on whole minutes: none between a second before StartTime and it.
+                let from = self.start_time.map(|t| t - chrono::Duration::seconds(1));
+                cron.cron_run(from.map_or(now, |from| now.max(from)), true)
             }
         }
     }
