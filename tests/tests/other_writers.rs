@@ -827,10 +827,20 @@ async fn a_sync_rewrites_an_end_schedule_edited_by_hand() {
 
 /// A daily entry whose event started an hour ago and ends in an hour, in UTC.
 fn daily_on_now(endpoint: &str) -> (Value, DateTime<Utc>) {
+    daily_from(endpoint, 0)
+}
+
+/// [`daily_on_now`] with its times `hours` later (not on now when 3 or more), and the end of
+/// the event that is on now.
+fn daily_from(endpoint: &str, hours: i64) -> (Value, DateTime<Utc>) {
     let now = Utc::now();
     let start = now - Duration::days(1) - Duration::hours(1);
     let end = start + Duration::hours(2);
-    let local = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let local = |t: DateTime<Utc>| {
+        (t + Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
     let calendar = json!({"action": "sync-calendar", "calendar": [{
         "name": "daily", "endpoint": endpoint, "variant": VARIANT,
         "start": local(start), "end": local(end), "recurrence": "daily",
@@ -903,6 +913,53 @@ async fn a_recurring_entry_removed_mid_event_ends_that_event_once() {
         let after = w.prewarm.invoke(&empty).await.unwrap();
         let deleted = after["calendar"]["deleted"].as_array().map(Vec::len);
         assert_eq!(deleted, Some(1), "{after}");
+        w.stop().await;
+    }
+}
+
+/// A recurring entry moved while its event is on, to times that do not include now: its end
+/// follows the new times (tomorrow), so a one-off close still ends the event on now when it
+/// would have ended; a later sync keeps it, and one that moves the entry back (its times
+/// include the close's again) drops it, or it would end that event early.
+#[tokio::test]
+async fn an_entry_moved_mid_event_still_ends_that_event() {
+    for end_schedules in [true, false] {
+        let mut w = Writers::start_with(end_schedules).await;
+        let (calendar, ends_at) = daily_from(&w.f.endpoint, 0);
+        w.prewarm.invoke(&calendar).await.unwrap();
+        let (moved, _) = daily_from(&w.f.endpoint, 4);
+        let synced = w.prewarm.invoke(&moved).await.unwrap();
+        let report = &synced["calendar"];
+        let [close] = &report["created"].as_array().unwrap()[..] else {
+            panic!("one close: {synced}");
+        };
+        let once = format!("at({})", ends_at.format("%Y-%m-%dT%H:%M:%S"));
+        assert_eq!(close["schedule"], json!(once), "{synced}");
+        assert_eq!(close["min_capacity"], json!(2), "{synced}");
+        assert_eq!(
+            report["updated"].as_array().map(Vec::len),
+            Some(2),
+            "{synced}"
+        );
+        assert!(
+            report["notes"].to_string().contains("it still ends at"),
+            "{synced}"
+        );
+        if !end_schedules {
+            let written = w.action("prewarm-daily-close").await;
+            assert_eq!(written.schedule(), once);
+        }
+        let again = w.prewarm.invoke(&moved).await.unwrap();
+        assert_eq!(again["calendar"]["unchanged"], json!(3), "{again}");
+        // Moved back: its times include the close's, and their own end closes the event.
+        let back = w.prewarm.invoke(&calendar).await.unwrap();
+        let deleted = back["calendar"]["deleted"].as_array().map(Vec::len);
+        assert_eq!(deleted, Some(1), "{back}");
+        assert_eq!(
+            back["calendar"]["updated"].as_array().map(Vec::len),
+            Some(2),
+            "{back}"
+        );
         w.stop().await;
     }
 }

@@ -154,6 +154,17 @@ pub fn end_name(entry: &str) -> String {
     format!("{ACTION_PREFIX}{entry}-end")
 }
 
+/// The one-off end that still closes an event of `entry` that was on when the entry changed
+/// ([`crate::closes`]).
+pub fn close_name(entry: &str) -> String {
+    format!("{ACTION_PREFIX}{entry}-close")
+}
+
+/// The entry whose close action is named `name`, if it is one.
+pub fn closed_entry(name: &str) -> Option<&str> {
+    name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-close")
+}
+
 /// The entry whose start action is named `name`, if it is one.
 pub fn started_entry(name: &str) -> Option<&str> {
     name.strip_prefix(ACTION_PREFIX)?.strip_suffix("-start")

@@ -54,15 +54,15 @@ pub fn running(
     let end_actions = existing
         .iter()
         .filter_map(|a| Some((calendar::ended_entry(&a.name)?, a)));
-    let end_schedules = schedules.iter().map(|s| (s.event.as_str(), &s.action));
+    let end_schedules = (schedules.iter())
+        .filter(|s| !s.close)
+        .map(|s| (s.event.as_str(), &s.action));
     end_actions
         .chain(end_schedules)
         .filter_map(|(event, end)| {
             let ends_at = end.next_run(now)?;
             let on = match starts.get(&(end.resource_id.as_str(), event)) {
-                Some(start) => start
-                    .last_run(now)
-                    .is_some_and(|started| end.last_run(now).is_none_or(|ended| ended < started)),
+                Some(start) => start.started_since(end, now),
                 None => end.due().is_some(),
             };
             on.then(|| ((end.resource_id.clone(), event.to_owned()), ends_at))
@@ -191,6 +191,8 @@ pub struct EndSchedule {
     pub raised_max: Option<u32>,
     /// What the schedule carries that the calendar does not decide.
     pub kept: Kept,
+    /// A close ([`calendar::close_name`]), not the entry's end.
+    pub close: bool,
 }
 
 /// What someone else may have set on an end schedule, kept when a sync rewrites it
@@ -235,8 +237,12 @@ impl EndSchedule {
         raised_max: Option<u32>,
         now: DateTime<Utc>,
     ) -> Self {
+        let close = calendar::closed_entry(&end.name).is_some();
         let mut action = end.clone();
-        action.name = schedule_name(&end.resource_id, event);
+        action.name = match close {
+            true => close_schedule_name(&end.resource_id, event),
+            false => schedule_name(&end.resource_id, event),
+        };
         action.dimension = String::new();
         action.start_time = end.start_time.filter(|t| *t > now);
         EndSchedule {
@@ -245,6 +251,7 @@ impl EndSchedule {
             delivery: None,
             raised_max: raised_max.filter(|_| end.max_capacity.is_some()),
             kept: Kept::default(),
+            close,
         }
     }
 
@@ -256,11 +263,15 @@ impl EndSchedule {
         })
     }
 
-    /// The end action this schedule stands for (named `prewarm-<event>-end`), for what a sync
-    /// keeps from the one before it (the baseline).
+    /// The action this schedule stands for (`prewarm-<event>-end`, or `-close`), for what a
+    /// sync keeps from the one before it (the baseline, a close still to come).
     pub fn as_end_action(&self) -> ScheduledAction {
+        let name = match self.close {
+            true => calendar::close_name(&self.event),
+            false => calendar::end_name(&self.event),
+        };
         ScheduledAction {
-            name: crate::calendar::end_name(&self.event),
+            name,
             ..self.action.clone()
         }
     }
@@ -300,10 +311,13 @@ impl EndSchedule {
                 .and_then(Value::as_u64)
                 .and_then(|n| u32::try_from(n).ok())
         };
+        let resource_id = resource_id(field("endpoint")?, field("variant")?);
+        let event = field("event")?.to_owned();
         Some(EndSchedule {
+            close: name == close_schedule_name(&resource_id, &event),
             action: ScheduledAction {
                 name: name.to_owned(),
-                resource_id: resource_id(field("endpoint")?, field("variant")?),
+                resource_id,
                 dimension: String::new(),
                 schedule: schedule.schedule_expression()?.to_owned(),
                 timezone: schedule.schedule_expression_timezone().map(str::to_owned),
@@ -313,7 +327,7 @@ impl EndSchedule {
                     .start_date()
                     .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
             },
-            event: field("event")?.to_owned(),
+            event,
             delivery: schedule.target().map(|t| Delivery {
                 function_arn: t.arn().to_owned(),
                 role_arn: t.role_arn().to_owned(),
@@ -334,6 +348,11 @@ fn schedule_name(resource_id: &str, event: &str) -> String {
         "{SCHEDULE_PREFIX}{}",
         digest128(&format!("{resource_id}\n{event}"))
     )
+}
+
+/// The name of the close of `event` on target `resource_id` (no event name has a line break).
+fn close_schedule_name(resource_id: &str, event: &str) -> String {
+    schedule_name(resource_id, &format!("{event}\nclose"))
 }
 
 impl App {

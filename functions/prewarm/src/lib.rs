@@ -13,6 +13,7 @@
 //! checks every guardrail before the first write, applies and reports.
 
 pub mod calendar;
+mod closes;
 pub mod ends;
 mod fields;
 pub mod files;

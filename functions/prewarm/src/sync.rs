@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
+use crate::closes;
 use crate::ends::{
     self, Delivery, EndSchedule, EndSchedules, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN,
     SCHEDULE_PREFIX,
@@ -84,7 +85,9 @@ impl EndChanges {
         let mut delete = Vec::new();
         for a in std::mem::take(&mut changes.delete) {
             let was = &found[&a.name];
-            match running.get(&(a.resource_id.clone(), was.event.clone())) {
+            // A close is kept while it is wanted (`closes`), not for the event it ends.
+            let on = (!was.close).then(|| running.get(&(a.resource_id.clone(), was.event.clone())));
+            match on.flatten() {
                 // A recurring end runs once more, at the end of the event that is on.
                 Some(at) if was.action.due().is_none() => match was.action.once_at(*at) {
                     Some(once) => {
@@ -206,9 +209,12 @@ impl App {
             .cloned()
             .chain(found_ends.ends.iter().map(EndSchedule::as_end_action))
             .collect();
-        let desired = self
+        let mut desired = self
             .desired_actions(&entries, &timings, &previous, &mut report)
             .await?;
+        let (closes, notes) = closes::closes(&desired, &running, &previous, now);
+        report.notes.extend(notes);
+        desired.extend(closes);
         let (desired, ends) = self.split_ends(desired, found_ends, (now, &running), &mut report);
         if let Some(full) = calendar::too_many(&desired, &all) {
             return Err(self.refuse(&full).await);
@@ -306,7 +312,11 @@ impl App {
         let mut schedules = BTreeMap::new();
         let mut blind = Vec::new();
         for action in desired {
-            match (calendar::ended_entry(&action.name), &self.config.ends) {
+            let ended = calendar::ended_entry(&action.name);
+            match (
+                ended.or(calendar::closed_entry(&action.name)),
+                &self.config.ends,
+            ) {
                 (Some(event), Some(_)) => {
                     let key = (action.resource_id.clone(), event.to_owned());
                     let schedule = EndSchedule::of(&action, event, raised.get(&key).copied(), now);
@@ -319,6 +329,7 @@ impl App {
                 (None, _) => actions.push(action),
             }
         }
+        blind.sort();
         blind.dedup();
         for event in blind {
             report.notes.push(format!(

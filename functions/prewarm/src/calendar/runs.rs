@@ -145,6 +145,13 @@ impl ScheduledAction {
         }
     }
 
+    /// Whether the event this action starts, and `end` ends, is on at `t`: this start has
+    /// run since the end last did.
+    pub fn started_since(&self, end: &ScheduledAction, t: DateTime<Utc>) -> bool {
+        self.last_run(t)
+            .is_some_and(|started| end.last_run(t).is_none_or(|ended| ended < started))
+    }
+
     /// This action made one-off, at `instant` in its zone (in UTC where that local time
     /// occurs twice); `None` when its zone is unknown.
     pub fn once_at(&self, instant: DateTime<Utc>) -> Option<ScheduledAction> {
