@@ -2,6 +2,8 @@
 //! Scaling scheduled actions, idempotently; actions this function created that the calendar no
 //! longer produces are deleted. Every check is made before the first write.
 
+mod end_changes;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -14,12 +16,12 @@ use serde_json::Value;
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::closes;
 use crate::ends::{
-    self, Delivery, EndSchedule, EndSchedules, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN,
-    SCHEDULE_PREFIX,
+    self, EndSchedule, EndSchedules, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
 };
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
 use crate::{App, FUNCTION};
+use end_changes::EndChanges;
 use remediation::holds::rfc3339;
 
 /// What a calendar sync did (or, in dry run, would do).
@@ -38,96 +40,6 @@ pub struct CalendarReport {
 impl CalendarReport {
     pub fn changed(&self) -> bool {
         !(self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty())
-    }
-}
-
-/// The end schedules a sync wants, and how they differ from those that exist.
-#[derive(Debug, Default)]
-struct EndChanges {
-    schedules: BTreeMap<String, EndSchedule>,
-    changes: Changes,
-}
-
-impl EndChanges {
-    /// The end schedules a sync wants (`schedules`, by name) against those it `found`. One
-    /// that delivers elsewhere than the configuration says (`delivery`: another function, role
-    /// or dead-letter queue), that lacks the MaxCapacity its event's start sets, or whose
-    /// input no longer reads as an end is rewritten, keeping what the calendar does not
-    /// decide; one no longer wanted is deleted, unless it is a one-off end that came due
-    /// within the last hour ([`EndSchedule::recently_due`]) or the end of an event that is on
-    /// (`running`).
-    fn new(
-        mut schedules: BTreeMap<String, EndSchedule>,
-        Found {
-            ends: found,
-            unreadable,
-        }: Found,
-        (delivery, running): (Option<Delivery>, &Running),
-        now: DateTime<Utc>,
-    ) -> Self {
-        let found: BTreeMap<String, EndSchedule> = found
-            .into_iter()
-            .map(|s| (s.action.name.clone(), s))
-            .collect();
-        let found_actions: Vec<ScheduledAction> =
-            found.values().map(|s| s.action.clone()).collect();
-        let mut changes = calendar::diff(
-            schedules.values().map(|s| s.action.clone()).collect(),
-            &found_actions,
-        );
-        let rewrite = |a: &ScheduledAction| {
-            let (was, wanted) = (&found[&a.name], &schedules[&a.name]);
-            was.delivery != delivery || was.raised_max != wanted.raised_max
-        };
-        let (update, mut unchanged): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.unchanged)
-            .into_iter()
-            .partition(rewrite);
-        let mut delete = Vec::new();
-        for a in std::mem::take(&mut changes.delete) {
-            let was = &found[&a.name];
-            // A close is kept while it is wanted (`closes`), not for the event it ends.
-            let on = (!was.close).then(|| running.get(&(a.resource_id.clone(), was.event.clone())));
-            match on.flatten() {
-                // A recurring end runs once more, at the end of the event that is on.
-                Some(at) if was.action.due().is_none() => match was.action.once_at(*at) {
-                    Some(once) => {
-                        let wanted = EndSchedule {
-                            action: once.clone(),
-                            delivery: None,
-                            ..was.clone()
-                        };
-                        schedules.insert(a.name, wanted);
-                        changes.update.push(once);
-                    }
-                    None => unchanged.push(a),
-                },
-                Some(_) => unchanged.push(a),
-                None if was.recently_due(now) => unchanged.push(a),
-                None => delete.push(a),
-            }
-        }
-        let (overwrite, create): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.create)
-            .into_iter()
-            .partition(|a| unreadable.contains_key(&a.name));
-        changes.update.extend(update.into_iter().chain(overwrite));
-        (changes.create, changes.delete, changes.unchanged) = (create, delete, unchanged);
-        // A rewrite keeps what someone else set on the schedule it replaces.
-        for (name, wanted) in &mut schedules {
-            let kept = found.get(name).map(|was| &was.kept);
-            if let Some(kept) = kept.or(unreadable.get(name)) {
-                wanted.kept = kept.clone();
-            }
-        }
-        EndChanges { schedules, changes }
-    }
-
-    /// Each schedule to create (`false`) or update (`true`).
-    fn puts(&self) -> impl Iterator<Item = (&EndSchedule, bool)> {
-        let create = self.changes.create.iter().map(|a| (a, false));
-        let update = self.changes.update.iter().map(|a| (a, true));
-        create
-            .chain(update)
-            .filter_map(|(a, exists)| Some((self.schedules.get(&a.name)?, exists)))
     }
 }
 
