@@ -787,6 +787,42 @@ mod tests {
         }
     }
 
+    /// A close is a schedule of its own beside the entry's end, found again as a close.
+    #[test]
+    fn a_close_is_named_apart_from_the_end_and_read_back_as_one() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let end = end_action("endpoint/e/variant/v", None);
+        let close = ScheduledAction {
+            name: calendar::close_name("promo"),
+            schedule: "at(2030-11-29T20:00:00)".to_owned(),
+            ..end.clone()
+        };
+        let (end, close) = (
+            EndSchedule::of(&end, "promo", None, now),
+            EndSchedule::of(&close, "promo", None, now),
+        );
+        assert!(close.close && !end.close);
+        assert_ne!(close.action.name, end.action.name);
+        assert_eq!(close.input(), end.input(), "the same end, at another time");
+        for schedule in [&end, &close] {
+            let target = Target::builder()
+                .arn("arn:aws:lambda:us-east-1:1:function:p")
+                .role_arn(ROLE)
+                .input(schedule.input().to_string())
+                .build()
+                .unwrap();
+            let found = GetScheduleOutput::builder()
+                .name(&schedule.action.name)
+                .schedule_expression(&schedule.action.schedule)
+                .target(target)
+                .build();
+            let read = EndSchedule::read(&schedule.action.name, &found).unwrap();
+            assert_eq!(read.close, schedule.close);
+        }
+        assert_eq!(close.as_end_action().name, "prewarm-promo-close");
+        assert_eq!(end.as_end_action().name, "prewarm-promo-end");
+    }
+
     #[test]
     fn a_schedule_is_named_by_its_target_and_event_and_sends_an_end() {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
