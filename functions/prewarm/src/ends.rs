@@ -70,6 +70,30 @@ pub fn running(
         .collect()
 }
 
+/// What a sync does with an action or end schedule of an earlier sync it no longer wants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fate {
+    Delete,
+    Keep,
+    /// Put this in its place (the same name).
+    Replace(ScheduledAction),
+}
+
+/// The fate of `action`, the start (`start`) or end of `event`, no longer wanted: while the
+/// event is on (`running`) its end stays until it has run, a one-off as it is, a recurring
+/// end made one-off at the event's end; a recurring start goes (it would raise again with no
+/// end), a one-off one has run and stays beside its end.
+pub fn fate(action: &ScheduledAction, event: &str, start: bool, running: &Running) -> Fate {
+    let Some(ends_at) = running.get(&(action.resource_id.clone(), event.to_owned())) else {
+        return Fate::Delete;
+    };
+    match (action.due(), start) {
+        (Some(_), _) => Fate::Keep,
+        (None, true) => Fate::Delete,
+        (None, false) => action.once_at(*ends_at).map_or(Fate::Keep, Fate::Replace),
+    }
+}
+
 /// Every schedule this function owns starts with this (`.` never appears in an action name).
 pub const SCHEDULE_PREFIX: &str = "prewarm.end.";
 

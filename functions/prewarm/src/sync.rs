@@ -16,7 +16,8 @@ use serde_json::Value;
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::closes;
 use crate::ends::{
-    self, EndSchedule, EndSchedules, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
+    self, EndSchedule, EndSchedules, Fate, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN,
+    SCHEDULE_PREFIX,
 };
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
@@ -44,9 +45,7 @@ impl CalendarReport {
 }
 
 /// The actions of an entry removed from the calendar while its event is on stay until its
-/// end has run ([`ends::running`]): a one-off entry's as they are; a recurring entry's end
-/// runs once more, at the end of the event that is on, and its start goes (it would raise
-/// again with no end). The report says so.
+/// end has run ([`ends::fate`]); the report says so.
 fn keep_running(changes: &mut Changes, running: &Running, report: &mut CalendarReport) {
     let mut kept = BTreeMap::new();
     for a in std::mem::take(&mut changes.delete) {
@@ -56,15 +55,13 @@ fn keep_running(changes: &mut Changes, running: &Running, report: &mut CalendarR
             continue;
         };
         let key = (a.resource_id.clone(), event.to_owned());
-        let Some(ends_at) = running.get(&key) else {
-            changes.delete.push(a);
-            continue;
-        };
-        kept.insert(key, *ends_at);
-        match (a.due(), start, a.once_at(*ends_at)) {
-            (Some(_), _, _) | (None, None, None) => changes.unchanged.push(a),
-            (None, None, Some(once)) => changes.update.push(once),
-            (None, Some(_), _) => changes.delete.push(a),
+        if let Some(ends_at) = running.get(&key) {
+            kept.insert(key, *ends_at);
+        }
+        match ends::fate(&a, event, start.is_some(), running) {
+            Fate::Delete => changes.delete.push(a),
+            Fate::Keep => changes.unchanged.push(a),
+            Fate::Replace(once) => changes.update.push(once),
         }
     }
     for ((target, event), ends_at) in kept {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::calendar::{self, Changes, ScheduledAction};
-use crate::ends::{Delivery, EndSchedule, Found, Running};
+use crate::ends::{self, Delivery, EndSchedule, Fate, Found, Running};
 
 /// The end schedules a sync wants, and how they differ from those that exist.
 #[derive(Debug, Default)]
@@ -53,24 +53,23 @@ impl EndChanges {
         for a in std::mem::take(&mut changes.delete) {
             let was = &found[&a.name];
             // A close is kept while it is wanted (`closes`), not for the event it ends.
-            let on = (!was.close).then(|| running.get(&(a.resource_id.clone(), was.event.clone())));
-            match on.flatten() {
-                // A recurring end runs once more, at the end of the event that is on.
-                Some(at) if was.action.due().is_none() => match was.action.once_at(*at) {
-                    Some(once) => {
-                        let wanted = EndSchedule {
-                            action: once.clone(),
-                            delivery: None,
-                            ..was.clone()
-                        };
-                        schedules.insert(a.name, wanted);
-                        changes.update.push(once);
-                    }
-                    None => unchanged.push(a),
-                },
-                Some(_) => unchanged.push(a),
-                None if was.recently_due(now) => unchanged.push(a),
-                None => delete.push(a),
+            let fate = match was.close {
+                true => Fate::Delete,
+                false => ends::fate(&was.action, &was.event, false, running),
+            };
+            match fate {
+                Fate::Replace(once) => {
+                    let wanted = EndSchedule {
+                        action: once.clone(),
+                        delivery: None,
+                        ..was.clone()
+                    };
+                    schedules.insert(a.name, wanted);
+                    changes.update.push(once);
+                }
+                Fate::Keep => unchanged.push(a),
+                Fate::Delete if was.recently_due(now) => unchanged.push(a),
+                Fate::Delete => delete.push(a),
             }
         }
         let (overwrite, create): (Vec<_>, Vec<_>) = std::mem::take(&mut changes.create)
