@@ -109,20 +109,18 @@ const KEEP_AFTER_DUE_MINUTES: i64 = 60;
 /// Where the calendar's end schedules go and what they invoke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndSchedules {
-    /// The role Scheduler assumes to invoke this function.
-    pub role_arn: String,
     pub group: String,
-    pub function_arn: String,
-    /// The SQS queue an end goes to when Scheduler cannot deliver it.
-    pub dead_letter_arn: Option<String>,
+    pub delivery: Delivery,
 }
 
-/// Where an end schedule delivers its end: the function it invokes, the role Scheduler
-/// assumes to invoke it, and the queue of what it could not deliver.
+/// Where an end schedule delivers its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The function it invokes.
     pub function_arn: String,
+    /// The role Scheduler assumes to invoke it.
     pub role_arn: String,
+    /// The SQS queue an end goes to when Scheduler cannot deliver it.
     pub dead_letter_arn: Option<String>,
 }
 
@@ -176,20 +174,13 @@ impl EndSchedules {
             ))
         })?;
         Ok(Some(EndSchedules {
-            role_arn,
             group: group.unwrap_or_else(|| "default".to_owned()),
-            function_arn,
-            dead_letter_arn,
+            delivery: Delivery {
+                function_arn,
+                role_arn,
+                dead_letter_arn,
+            },
         }))
-    }
-
-    /// Where the end schedules a sync writes deliver.
-    pub fn delivery(&self) -> Delivery {
-        Delivery {
-            function_arn: self.function_arn.clone(),
-            role_arn: self.role_arn.clone(),
-            dead_letter_arn: self.dead_letter_arn.clone(),
-        }
     }
 }
 
@@ -496,11 +487,12 @@ impl App {
     ) -> Result<(), Error> {
         let a = &schedule.action;
         let target = Target::builder()
-            .arn(&ends.function_arn)
-            .role_arn(&ends.role_arn)
+            .arn(&ends.delivery.function_arn)
+            .role_arn(&ends.delivery.role_arn)
             .input(schedule.input().to_string())
             .set_dead_letter_config(
-                ends.dead_letter_arn
+                ends.delivery
+                    .dead_letter_arn
                     .as_ref()
                     .map(|arn| DeadLetterConfig::builder().arn(arn).build()),
             )
@@ -740,7 +732,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(
-            ends.function_arn,
+            ends.delivery.function_arn,
             "arn:aws-cn:lambda:cn-north-1:123456789012:function:stack-PrewarmFunction-x"
         );
         assert_eq!(ends.group, "default");
@@ -766,10 +758,10 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(
-            (set.function_arn.as_str(), set.group.as_str()),
+            (set.delivery.function_arn.as_str(), set.group.as_str()),
             ("arn:aws:lambda:us-east-1:1:function:p", "calendar")
         );
-        assert_eq!(set.dead_letter_arn, None);
+        assert_eq!(set.delivery.dead_letter_arn, None);
     }
 
     #[test]
@@ -786,7 +778,7 @@ mod tests {
         };
         let queue = "arn:aws:sqs:us-east-1:123456789012:failed-events";
         let set = with(queue).unwrap().unwrap();
-        assert_eq!(set.dead_letter_arn.as_deref(), Some(queue));
+        assert_eq!(set.delivery.dead_letter_arn.as_deref(), Some(queue));
         for bad in [
             "failed-events",
             "arn:aws:sns:us-east-1:1:topic",

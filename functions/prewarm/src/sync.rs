@@ -16,8 +16,7 @@ use serde_json::Value;
 use crate::calendar::{self, Changes, Entry, ScheduledAction, Timing, TooMany, ACTION_PREFIX};
 use crate::closes;
 use crate::ends::{
-    self, EndSchedule, EndSchedules, Fate, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN,
-    SCHEDULE_PREFIX,
+    self, EndSchedule, Fate, Found, Running, CALENDAR_SCHEDULE_ROLE_ARN, SCHEDULE_PREFIX,
 };
 use crate::hold::event_report;
 use crate::payload::{CalendarSource, SyncCalendar};
@@ -255,7 +254,7 @@ impl App {
                 ));
             }
         }
-        let delivery = self.config.ends.as_ref().map(EndSchedules::delivery);
+        let delivery = self.config.ends.as_ref().map(|e| e.delivery.clone());
         let ends = EndChanges::new(schedules, found, (delivery, running), now);
         (actions, ends)
     }
