@@ -126,12 +126,6 @@ impl ScheduledAction {
             .strip_prefix("endpoint/")?
             .split_once("/variant/")
     }
-
-    /// When a one-off action (`at(...)`) runs; `None` for a recurring one.
-    pub fn due(&self) -> Option<DateTime<Utc>> {
-        let zone = Zone::named(self.timezone.as_deref().unwrap_or(UTC_ZONE))?;
-        at_instant(&self.schedule, &zone)?.ok()
-    }
 }
 
 /// When an entry's two actions run.

@@ -123,6 +123,14 @@ impl Schedule {
 }
 
 impl ScheduledAction {
+    /// When a one-off action (`at(...)`) runs; `None` for a recurring one.
+    pub fn due(&self) -> Option<DateTime<Utc>> {
+        match self.parsed()? {
+            Schedule::At(due) => Some(due),
+            Schedule::Cron { .. } => None,
+        }
+    }
+
     /// The last time this action ran at or before `now`, from its `StartTime` on; `None` when
     /// it has not run (within the horizon) or its expression is not understood.
     pub fn last_run(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
