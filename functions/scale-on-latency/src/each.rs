@@ -35,9 +35,6 @@ impl Each {
     /// redoes only what failed. Among several targets, its message names the target and says
     /// what became of the others (their outcomes are published and logged).
     pub(crate) fn finish(mut self) -> Result<Vec<Outcome>, Error> {
-        if self.errors.is_empty() {
-            return Ok(self.outcomes);
-        }
         self.errors.sort_by(|a, b| a.0.cmp(&b.0));
         let several = self.errors.len() + self.outcomes.len() > 1;
         let mut errors = self.errors.into_iter();
