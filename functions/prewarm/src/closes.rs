@@ -24,7 +24,7 @@ pub fn closes(
     previous: &[ScheduledAction],
     now: DateTime<Utc>,
 ) -> (Vec<ScheduledAction>, Vec<String>) {
-    let entry = Entry { desired };
+    let wanted = Wanted { desired };
     let mut closes: BTreeMap<(String, String), ScheduledAction> = BTreeMap::new();
     for close in previous {
         let Some(event) = closed_entry(&close.name) else {
@@ -32,7 +32,7 @@ pub fn closes(
         };
         // Covered: the wanted times have the event on until the close, and end it.
         let due = close.next_run(now);
-        let covered = |due| entry.on(&close.resource_id, event, due - Duration::seconds(1));
+        let covered = |due| wanted.on(&close.resource_id, event, due - Duration::seconds(1));
         if due.is_some_and(|due| !covered(due)) {
             let key = (close.resource_id.clone(), event.to_owned());
             closes.insert(key, close.clone());
@@ -41,11 +41,11 @@ pub fn closes(
     let mut notes = Vec::new();
     for ((target, event), ends_at) in running {
         let key = (target.clone(), event.clone());
-        let Some((start, _)) = entry.actions(target, event) else {
+        let Some((start, _)) = wanted.actions(target, event) else {
             continue; // Its entry is gone: its end stays as it is (`keep_running`).
         };
         let raises_first = start.next_run(now).is_some_and(|raise| raise <= *ends_at);
-        if closes.contains_key(&key) || entry.on(target, event, now) || raises_first {
+        if closes.contains_key(&key) || wanted.on(target, event, now) || raises_first {
             continue;
         }
         let old_end = previous
@@ -70,11 +70,11 @@ pub fn closes(
 }
 
 /// The entries' actions as the sync wants them.
-struct Entry<'a> {
+struct Wanted<'a> {
     desired: &'a [ScheduledAction],
 }
 
-impl Entry<'_> {
+impl Wanted<'_> {
     /// The start and end action `event` wants on `target`.
     fn actions(&self, target: &str, event: &str) -> Option<(&ScheduledAction, &ScheduledAction)> {
         let find = |name: String| {

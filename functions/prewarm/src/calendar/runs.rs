@@ -47,13 +47,13 @@ impl Schedule {
             return Err(format!("{expression}: a cron has 6 fields"));
         };
         let values = |spec: &str, max: u32| -> Result<Vec<u32>, String> {
-            let matching = (0..=max).map(|v| Ok(field(spec, v)?.then_some(v)));
-            let matching: Result<Vec<Option<u32>>, String> = matching.collect();
-            Ok(matching
-                .map_err(|e| format!("{expression}: {e}"))?
-                .into_iter()
-                .flatten()
-                .collect())
+            let mut matching = Vec::new();
+            for v in 0..=max {
+                if field(spec, v).map_err(|e| format!("{expression}: {e}"))? {
+                    matching.push(v);
+                }
+            }
+            Ok(matching)
         };
         let days = CronDays::parse(day_of_month, month, day_of_week, year)
             .map_err(|e| format!("{expression}: {e}"))?;
